@@ -1,0 +1,218 @@
+import { z } from 'zod';
+
+/**
+ * Recovery point manifest, schema version 1.
+ *
+ * One JSON document per recovery point in the DR catalog bucket. It is written last (the
+ * commit point) and carries a SHA-256 over its canonical form (see `checksum.ts`).
+ */
+export const MANIFEST_SCHEMA_VERSION = 1;
+
+const iso = z.iso.datetime({ offset: true });
+const region = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/);
+const digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'must be a sha256 image digest');
+export const recoveryPointIdSchema = z
+  .string()
+  .regex(/^rp-\d{8}T\d{9}Z-[a-f0-9]{6}$/, 'must look like rp-20260101T000000000Z-abc123');
+
+export const tagSchema = z.object({ key: z.string(), value: z.string() }).strict();
+export type Tag = z.infer<typeof tagSchema>;
+
+export const clusterRecordSchema = z
+  .object({
+    clusterName: z.string().min(1),
+    clusterArn: z.string().min(1),
+    settings: z.array(z.object({ name: z.string(), value: z.string() }).strict()).default([]),
+    /** ECS `configuration` block (execute command, managed storage), as described. */
+    configuration: z.record(z.string(), z.unknown()).optional(),
+    capacityProviders: z.array(z.string()).default([]),
+    defaultCapacityProviderStrategy: z
+      .array(
+        z.object({
+          capacityProvider: z.string(),
+          weight: z.number().optional(),
+          base: z.number().optional(),
+        }),
+      )
+      .default([]),
+    serviceConnectNamespace: z.string().optional(),
+    tags: z.array(tagSchema).default([]),
+  })
+  .strict();
+export type ClusterRecord = z.infer<typeof clusterRecordSchema>;
+
+/**
+ * Sanitised RegisterTaskDefinition input (read-only fields and nulls stripped). The ECS
+ * shape is kept as-is beyond the fields Lifeboat reads, so no setting is lost.
+ */
+export const registerTaskDefinitionInputSchema = z.looseObject({
+  family: z.string().min(1),
+  containerDefinitions: z.array(z.looseObject({ name: z.string().min(1), image: z.string().min(1) })).min(1),
+});
+export type RegisterTaskDefinitionInputRecord = z.infer<typeof registerTaskDefinitionInputSchema>;
+
+export const taskDefinitionRecordSchema = z
+  .object({
+    sourceArn: z.string().min(1),
+    family: z.string().min(1),
+    revision: z.number().int().positive(),
+    registerInput: registerTaskDefinitionInputSchema,
+    tags: z.array(tagSchema).default([]),
+  })
+  .strict();
+export type TaskDefinitionRecord = z.infer<typeof taskDefinitionRecordSchema>;
+
+/** Sanitised CreateService input, without `cluster` and `taskDefinition` (set at restore). */
+export const createServiceInputSchema = z.looseObject({
+  serviceName: z.string().min(1),
+});
+export type CreateServiceInputRecord = z.infer<typeof createServiceInputSchema>;
+
+export const serviceRecordSchema = z
+  .object({
+    clusterName: z.string().min(1),
+    serviceName: z.string().min(1),
+    serviceArn: z.string().min(1),
+    /** Source task definition ARN; joins `taskDefinitions[].sourceArn`. */
+    taskDefinitionArn: z.string().min(1),
+    createInput: createServiceInputSchema,
+    tags: z.array(tagSchema).default([]),
+    /** Restore wave from the `lifeboat:wave` tag; lower waves restore first. */
+    wave: z.number().int().min(0).default(1),
+  })
+  .strict();
+export type ServiceRecord = z.infer<typeof serviceRecordSchema>;
+
+export const imagePresenceSchema = z.enum([
+  /** Digest resolved in the primary registry; DR presence not verified yet. */
+  'unverified',
+  'replicated',
+  'backfilled',
+  'copied',
+  'already-present',
+  /** Needed in DR and not there: makes the recovery point partial. */
+  'missing',
+  /** Not in this account's ECR (Docker Hub, public.ecr.aws, another account). */
+  'external',
+]);
+export type ImagePresence = z.infer<typeof imagePresenceSchema>;
+
+export const imageRecordSchema = z
+  .object({
+    /** The image reference exactly as the task definition names it. */
+    sourceUri: z.string().min(1),
+    /** ECR registry of the source image; absent for external images. */
+    registryId: z.string().optional(),
+    region: region.optional(),
+    repositoryName: z.string().optional(),
+    tag: z.string().optional(),
+    digest: digest.optional(),
+    /** `<dr registry>/<repository>@sha256:…`, set when the digest is known. */
+    drUri: z.string().optional(),
+    presence: imagePresenceSchema,
+    verifiedAt: iso.optional(),
+    /** `family:revision/container` entries that use this image. */
+    usedBy: z.array(z.string()).default([]),
+  })
+  .strict();
+export type ImageRecord = z.infer<typeof imageRecordSchema>;
+
+export const ebsVolumeRecordSchema = z
+  .object({
+    /** `managed`: an ECS-managed volume from the service's volumeConfigurations; `standalone`: tagged volume. */
+    kind: z.enum(['managed', 'standalone']),
+    clusterName: z.string(),
+    serviceName: z.string(),
+    /** Volume name in the task definition / service volume configuration. */
+    volumeName: z.string().optional(),
+    sourceVolumeId: z.string(),
+    sourceSnapshotId: z.string().optional(),
+    drSnapshotId: z.string().optional(),
+    engine: z.enum(['native-copy', 'block']).optional(),
+    sizeGiB: z.number().int().positive(),
+    availabilityZone: z.string().optional(),
+    snapshotAt: iso.optional(),
+    tags: z.array(tagSchema).default([]),
+  })
+  .strict();
+export type EbsVolumeRecord = z.infer<typeof ebsVolumeRecordSchema>;
+
+export const efsFileSystemRecordSchema = z
+  .object({
+    sourceFileSystemId: z.string(),
+    drFileSystemId: z.string().optional(),
+    lastSyncAt: iso.optional(),
+    accessPoints: z
+      .array(
+        z
+          .object({
+            sourceAccessPointId: z.string(),
+            rootDirectory: z.record(z.string(), z.unknown()).optional(),
+            posixUser: z.record(z.string(), z.unknown()).optional(),
+            tags: z.array(tagSchema).default([]),
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict();
+export type EfsFileSystemRecord = z.infer<typeof efsFileSystemRecordSchema>;
+
+export const resourceTypeSchema = z.enum([
+  'cluster',
+  'service',
+  'taskDefinition',
+  'image',
+  'volume',
+  'fileSystem',
+]);
+export type ResourceType = z.infer<typeof resourceTypeSchema>;
+
+export const resourceErrorSchema = z
+  .object({
+    resourceType: resourceTypeSchema,
+    resourceId: z.string(),
+    code: z.string(),
+    message: z.string(),
+    at: iso,
+  })
+  .strict();
+export type ResourceError = z.infer<typeof resourceErrorSchema>;
+
+export const checksumSchema = z
+  .object({ algorithm: z.literal('SHA-256'), value: z.string().regex(/^[a-f0-9]{64}$/) })
+  .strict();
+
+export const manifestBodySchema = z
+  .object({
+    schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
+    id: recoveryPointIdSchema,
+    /** `partial` when any resource failed to be captured or replicated; see `errors`. */
+    status: z.enum(['complete', 'partial']),
+    startedAt: iso,
+    completedAt: iso,
+    source: z.object({ account: z.string().regex(/^\d{12}$/), region }).strict(),
+    target: z.object({ region }).strict(),
+    clusters: z.array(clusterRecordSchema),
+    services: z.array(serviceRecordSchema),
+    taskDefinitions: z.array(taskDefinitionRecordSchema),
+    images: z.array(imageRecordSchema),
+    volumes: z
+      .object({
+        ebs: z.array(ebsVolumeRecordSchema).default([]),
+        efs: z.array(efsFileSystemRecordSchema).default([]),
+      })
+      .strict()
+      .default({ ebs: [], efs: [] }),
+    errors: z.array(resourceErrorSchema),
+  })
+  .strict();
+export type ManifestBody = z.infer<typeof manifestBodySchema>;
+
+export const manifestSchema = manifestBodySchema.extend({ checksum: checksumSchema }).strict();
+export type Manifest = z.infer<typeof manifestSchema>;
+
+/** "cluster/service": how services are named in selections, plans and reports. */
+export function serviceKey(s: { clusterName: string; serviceName: string }): string {
+  return `${s.clusterName}/${s.serviceName}`;
+}

@@ -1,0 +1,6 @@
+import { ensureEmulatorInstalled } from '../../src/local/emulator';
+
+/** Installs the pinned emulator once, before any worker starts one. */
+export default async function setup(): Promise<void> {
+  await ensureEmulatorInstalled((m) => process.stderr.write(`${m}\n`));
+}
