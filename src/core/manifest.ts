@@ -158,6 +158,42 @@ export const efsFileSystemRecordSchema = z
   .strict();
 export type EfsFileSystemRecord = z.infer<typeof efsFileSystemRecordSchema>;
 
+/**
+ * The primary-region network objects the captured services reference, with their tags and
+ * names, so the restore can map them to DR equivalents by tag even when the primary
+ * region cannot be reached.
+ */
+export const networkRecordSchema = z
+  .object({
+    subnets: z
+      .array(
+        z
+          .object({
+            subnetId: z.string(),
+            vpcId: z.string().optional(),
+            availabilityZone: z.string().optional(),
+            cidrBlock: z.string().optional(),
+            tags: z.array(tagSchema).default([]),
+          })
+          .strict(),
+      )
+      .default([]),
+    securityGroups: z
+      .array(
+        z
+          .object({
+            groupId: z.string(),
+            groupName: z.string().optional(),
+            vpcId: z.string().optional(),
+            tags: z.array(tagSchema).default([]),
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict();
+export type NetworkRecord = z.infer<typeof networkRecordSchema>;
+
 export const resourceTypeSchema = z.enum([
   'cluster',
   'service',
@@ -204,6 +240,7 @@ export const manifestBodySchema = z
       })
       .strict()
       .default({ ebs: [], efs: [] }),
+    network: networkRecordSchema.default({ subnets: [], securityGroups: [] }),
     errors: z.array(resourceErrorSchema),
   })
   .strict();
