@@ -47,7 +47,13 @@ export function recoveryPointTime(id: string): Date {
   const m = /^rp-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-/.exec(id);
   if (!m) throw new ManifestError(`"${id}" is not a recovery point id.`, id);
   const [, y, mo, d, h, mi, s, ms] = m;
-  return new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`);
+  const iso = `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`;
+  const time = new Date(iso);
+  // Date parsing rolls 2026-02-30 over to March and gives NaN for month 13: require a real instant.
+  if (Number.isNaN(time.getTime()) || time.toISOString() !== iso) {
+    throw new ManifestError(`"${id}" is not a recovery point id: ${iso} is not a real UTC time.`, id);
+  }
+  return time;
 }
 
 /** Key prefix that finds one recovery point by id (its status suffix unknown). */

@@ -3,10 +3,31 @@ import { ChecksumMismatchError, ManifestError } from './errors';
 import { type Manifest, type ManifestBody, manifestBodySchema, manifestSchema } from './manifest';
 
 /**
- * Canonical JSON: object keys sorted by code point, no insignificant whitespace, `undefined`
- * members dropped. Two manifests with the same content always serialise to the same bytes.
+ * Canonical JSON: object keys sorted by code point, no insignificant whitespace, and the
+ * value model of JSON.stringify (`toJSON` honoured, so a Date is its ISO string; `undefined`,
+ * functions and symbols dropped from objects and `null` in arrays). Two manifests with the
+ * same content always serialise to the same bytes, and a value hashes the same before it
+ * is written and after it is read back.
  */
 export function canonicalJson(value: unknown): string {
+  const json = toJsonValue(value);
+  if (json === undefined) {
+    throw new ManifestError(`cannot serialise a ${typeof value} as JSON`);
+  }
+  return canonicalText(json);
+}
+
+function toJsonValue(value: unknown): unknown {
+  const v =
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+      ? (value as { toJSON: () => unknown }).toJSON()
+      : value;
+  return v === undefined || typeof v === 'function' || typeof v === 'symbol' ? undefined : v;
+}
+
+function canonicalText(value: unknown): string {
   if (value === null || typeof value !== 'object') {
     if (typeof value === 'number' && !Number.isFinite(value)) {
       throw new ManifestError(`cannot serialise non-finite number ${value}`);
@@ -14,12 +35,18 @@ export function canonicalJson(value: unknown): string {
     return JSON.stringify(value);
   }
   if (Array.isArray(value)) {
-    return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+    return `[${value
+      .map((item) => {
+        const v = toJsonValue(item);
+        return v === undefined ? 'null' : canonicalText(v);
+      })
+      .join(',')}]`;
   }
   const entries = Object.entries(value as Record<string, unknown>)
+    .map(([k, item]) => [k, toJsonValue(item)] as const)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalText(v)}`).join(',')}}`;
 }
 
 export function sha256Hex(text: string): string {

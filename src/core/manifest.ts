@@ -201,6 +201,8 @@ export const resourceTypeSchema = z.enum([
   'image',
   'volume',
   'fileSystem',
+  /** The subnets / security groups of the `network` block (DescribeSubnets, DescribeSecurityGroups). */
+  'network',
 ]);
 export type ResourceType = z.infer<typeof resourceTypeSchema>;
 
