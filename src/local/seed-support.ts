@@ -1,0 +1,42 @@
+/** The demo fleet could not be seeded; the message says which resource and what to do. */
+export class SeedError extends Error {
+  constructor(
+    message: string,
+    public readonly region?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SeedError';
+  }
+}
+
+/** Records what a seeding run created, so a re-run can prove it created nothing. */
+export class SeedLedger {
+  private readonly entries: string[] = [];
+
+  /** `kind:region:id`, e.g. `ecs:service:us-east-1:shop/web`. */
+  created(entry: string): void {
+    this.entries.push(entry);
+  }
+
+  list(): string[] {
+    return [...this.entries];
+  }
+}
+
+/** Returns `value`, or throws a SeedError naming what the API response lacked. */
+export function required<T>(value: T | undefined | null, what: string, region?: string): T {
+  if (value === undefined || value === null) {
+    throw new SeedError(
+      `The ${what} is missing from the API response${region ? ` in ${region}` : ''}.`,
+      region,
+    );
+  }
+  return value;
+}
+
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
