@@ -1,0 +1,620 @@
+import type { Cluster, ECSClient, Service, TaskDefinition } from '@aws-sdk/client-ecs';
+import { CatalogStore } from '../aws/catalog-store';
+import type { AwsClients, CallCounter } from '../aws/clients';
+import { chunk, mapConcurrent } from '../aws/concurrency';
+import { type DigestResolution, imageRefKey, resolveRepositoryDigests } from '../aws/ecr-digests';
+import {
+  DESCRIBE_CLUSTERS_MAX,
+  DESCRIBE_SERVICES_MAX,
+  type Described,
+  describeClusters,
+  describeServiceBatch,
+  describeTaskDefinition,
+  listClusterArns,
+  listServiceArns,
+  nameFromArn,
+} from '../aws/ecs-capture';
+import { awsErrorCode, awsErrorMessage } from '../aws/errors';
+import { describeNetwork } from '../aws/network-capture';
+import { newRecoveryPointId } from '../core/catalog-keys';
+import { sealManifest } from '../core/checksum';
+import { type LifeboatConfig, parseConfig } from '../core/config';
+import { ConfigError } from '../core/errors';
+import {
+  ecrImageUri,
+  type ImageReference,
+  InvalidImageReferenceError,
+  parseImageReference,
+} from '../core/images';
+import type {
+  ClusterRecord,
+  ImageRecord,
+  Manifest,
+  ManifestBody,
+  NetworkRecord,
+  ResourceError,
+  ResourceType,
+  ServiceRecord,
+  TaskDefinitionRecord,
+} from '../core/manifest';
+import {
+  clusterRecordFromDescribe,
+  DescribeShapeError,
+  describeServiceForRestore,
+  readWave,
+  restorableTags,
+  sanitiseTaskDefinition,
+} from '../core/sanitise';
+import { isSelected, matchesAny } from '../core/selection';
+
+/** Describe calls in flight at once, per capture. */
+export const DEFAULT_CAPTURE_CONCURRENCY = 8;
+
+/** Structured log sink; Powertools' Logger fits. */
+export interface CaptureLogger {
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+}
+
+export interface CaptureDeps {
+  readonly clients: AwsClients;
+  readonly config: LifeboatConfig;
+  /** @default - the system clock */
+  readonly now?: () => Date;
+  /** @default - no logging */
+  readonly log?: CaptureLogger;
+  /** Describe calls in flight at once. @default 8 */
+  readonly concurrency?: number;
+}
+
+/** Something captured as well as it can be that the restore may need to know (not an error). */
+export interface CaptureWarning {
+  readonly resourceType: ResourceType;
+  readonly resourceId: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface CaptureCounts {
+  readonly clustersListed: number;
+  readonly servicesListed: number;
+  readonly servicesSelected: number;
+}
+
+export interface CaptureResult {
+  /** The recovery point content, not sealed yet. */
+  readonly body: ManifestBody;
+  readonly warnings: CaptureWarning[];
+  readonly counts: CaptureCounts;
+}
+
+interface SelectedService {
+  readonly clusterName: string;
+  readonly service: Service;
+}
+
+interface CapturedTaskDefinition {
+  readonly record: TaskDefinitionRecord;
+  readonly described: TaskDefinition;
+}
+
+/** What every capture step shares: where to call, how wide, and where failures go. */
+interface Step {
+  readonly clients: AwsClients;
+  readonly config: LifeboatConfig;
+  readonly ecs: ECSClient;
+  readonly concurrency: number;
+  readonly failures: FailureLog;
+}
+
+/** Collects per-resource failures as manifest errors, stamped when they happen. */
+class FailureLog {
+  private readonly errors: ResourceError[] = [];
+
+  constructor(private readonly now: () => Date) {}
+
+  add(resourceType: ResourceType, resourceId: string, code: string, message: string): void {
+    this.errors.push({ resourceType, resourceId, code, message, at: this.now().toISOString() });
+  }
+
+  /** Records a failed AWS call (after the SDK's retries) against one resource. */
+  addCall(resourceType: ResourceType, resourceId: string, error: unknown, what: string): void {
+    this.add(resourceType, resourceId, awsErrorCode(error), `Could not ${what}: ${awsErrorMessage(error)}`);
+  }
+
+  sorted(): ResourceError[] {
+    return [...this.errors].sort((a, b) =>
+      compare(`${a.resourceType} ${a.resourceId}`, `${b.resourceType} ${b.resourceId}`),
+    );
+  }
+}
+
+/**
+ * Captures the selected ECS services of the primary region (clusters, services, task
+ * definitions, image digests, referenced subnets and security groups) into a recovery point
+ * body. A resource that cannot be captured is recorded in `errors` (the recovery point is
+ * then `partial`) and never stops the others; only failing to list the clusters throws.
+ *
+ * Invariant: every `services[].taskDefinitionArn` has its `taskDefinitions[]` record and every
+ * container image of those has an `images[]` record.
+ */
+export async function captureFleet(deps: CaptureDeps): Promise<CaptureResult> {
+  const { clients, config, log } = deps;
+  const now = deps.now ?? (() => new Date());
+  const startedAt = now();
+  const id = newRecoveryPointId(startedAt);
+  const step: Step = {
+    clients,
+    config,
+    ecs: clients.ecs(config.primaryRegion),
+    concurrency: deps.concurrency ?? DEFAULT_CAPTURE_CONCURRENCY,
+    failures: new FailureLog(now),
+  };
+
+  const clusterArns = await listClusterArns(step.ecs);
+  const clusters = await describeClusterList(step, clusterArns);
+  log?.info('Listed clusters', { recoveryPointId: id, clusters: clusters.length });
+
+  const { selected, servicesListed } = await selectServices(step, clusters);
+  log?.info('Selected services', { recoveryPointId: id, servicesListed, servicesSelected: selected.length });
+
+  const taskDefinitions = await captureTaskDefinitions(step, selected);
+  const { services, warnings } = serviceRecords(step, selected, taskDefinitions);
+  const used = new Set(services.map((s) => s.taskDefinitionArn));
+  const captured = [...taskDefinitions.entries()].filter(([arn]) => used.has(arn)).map(([, td]) => td);
+  const images = await captureImages(
+    step,
+    captured.map((td) => td.described),
+  );
+  const network = await captureNetwork(step, services);
+  const clusterList = clusterRecords(step, clusters, new Set(services.map((s) => s.clusterName)));
+
+  for (const w of warnings)
+    log?.warn(w.message, { recoveryPointId: id, resourceId: w.resourceId, code: w.code });
+  const errors = step.failures.sorted();
+  const body: ManifestBody = {
+    schemaVersion: 1,
+    id,
+    status: errors.length > 0 ? 'partial' : 'complete',
+    startedAt: startedAt.toISOString(),
+    completedAt: now().toISOString(),
+    source: { account: config.account, region: config.primaryRegion },
+    target: { region: config.drRegion },
+    clusters: clusterList,
+    services,
+    taskDefinitions: captured.map((td) => td.record).sort((a, b) => compare(a.sourceArn, b.sourceArn)),
+    images,
+    volumes: { ebs: [], efs: [] },
+    network,
+    errors,
+  };
+  return {
+    body,
+    warnings,
+    counts: { clustersListed: clusterArns.length, servicesListed, servicesSelected: selected.length },
+  };
+}
+
+/** DescribeClusters (tags, settings, configuration) 100 at a time; skips deleted clusters. */
+async function describeClusterList(step: Step, clusterArns: readonly string[]): Promise<Cluster[]> {
+  const clusters: Cluster[] = [];
+  await mapConcurrent(chunk(clusterArns, DESCRIBE_CLUSTERS_MAX), step.concurrency, async (batch) => {
+    try {
+      const described = await describeClusters(step.ecs, batch);
+      clusters.push(...described.items.filter((c) => c.status !== 'INACTIVE'));
+      for (const f of described.failures) {
+        // MISSING: deleted since it was listed, so there is nothing to protect.
+        if (f.reason === 'MISSING') continue;
+        const name = nameFromArn(f.arn ?? '');
+        step.failures.add(
+          'cluster',
+          name,
+          f.reason ?? 'Failure',
+          f.detail ?? `DescribeClusters failed for ${name}`,
+        );
+      }
+    } catch (error) {
+      for (const arn of batch)
+        step.failures.addCall('cluster', nameFromArn(arn), error, `describe cluster ${arn}`);
+    }
+  });
+  return clusters;
+}
+
+/**
+ * Lists each cluster's services, drops the names the include/exclude globs rule out before
+ * describing anything, describes the rest ten at a time with their tags and applies the
+ * full selection (tags on the service or its cluster).
+ */
+async function selectServices(
+  step: Step,
+  clusters: readonly Cluster[],
+): Promise<{ selected: SelectedService[]; servicesListed: number }> {
+  const { include, exclude } = step.config.selection;
+  let servicesListed = 0;
+  const batches: { cluster: Cluster; clusterName: string; arns: string[] }[] = [];
+  await mapConcurrent(clusters, step.concurrency, async (cluster) => {
+    const clusterName = cluster.clusterName ?? nameFromArn(cluster.clusterArn ?? '');
+    let arns: string[];
+    try {
+      arns = await listServiceArns(step.ecs, cluster.clusterArn ?? clusterName);
+    } catch (error) {
+      step.failures.addCall('cluster', clusterName, error, `list the services of cluster ${clusterName}`);
+      return;
+    }
+    servicesListed += arns.length;
+    const candidates = arns.filter((arn) => {
+      const key = `${clusterName}/${nameFromArn(arn)}`;
+      return matchesAny(key, include) && !matchesAny(key, exclude);
+    });
+    for (const part of chunk(candidates, DESCRIBE_SERVICES_MAX))
+      batches.push({ cluster, clusterName, arns: part });
+  });
+
+  const selected: SelectedService[] = [];
+  await mapConcurrent(batches, step.concurrency, async ({ cluster, clusterName, arns }) => {
+    let described: Described<Service>;
+    try {
+      described = await describeServiceBatch(step.ecs, cluster.clusterArn ?? clusterName, arns);
+    } catch (error) {
+      for (const arn of arns) {
+        const key = `${clusterName}/${nameFromArn(arn)}`;
+        step.failures.addCall('service', key, error, `describe service ${key}`);
+      }
+      return;
+    }
+    for (const f of described.failures) {
+      if (f.reason === 'MISSING') continue;
+      const key = `${clusterName}/${nameFromArn(f.arn ?? '')}`;
+      step.failures.add(
+        'service',
+        key,
+        f.reason ?? 'Failure',
+        f.detail ?? `DescribeServices failed for ${key}`,
+      );
+    }
+    for (const service of described.items) {
+      // DRAINING and INACTIVE services are being deleted.
+      if (service.status !== 'ACTIVE') continue;
+      const candidate = {
+        clusterName,
+        serviceName: service.serviceName ?? nameFromArn(service.serviceArn ?? ''),
+        tags: service.tags ?? [],
+        clusterTags: cluster.tags ?? [],
+      };
+      if (isSelected(candidate, step.config.selection)) selected.push({ clusterName, service });
+    }
+  });
+  return { selected, servicesListed };
+}
+
+/**
+ * Describes each distinct task definition revision once. INACTIVE (deregistered) revisions
+ * still describe in full and are captured: a service may keep running one, and the restore
+ * registers a new revision anyway. Deleted ones are errors.
+ */
+async function captureTaskDefinitions(
+  step: Step,
+  selected: readonly SelectedService[],
+): Promise<Map<string, CapturedTaskDefinition>> {
+  const arns = [...new Set(selected.flatMap(({ service }) => service.taskDefinition ?? []))].sort();
+  const captured = new Map<string, CapturedTaskDefinition>();
+  await mapConcurrent(arns, step.concurrency, async (arn) => {
+    let described: Awaited<ReturnType<typeof describeTaskDefinition>>;
+    try {
+      described = await describeTaskDefinition(step.ecs, arn);
+    } catch (error) {
+      step.failures.addCall(
+        'taskDefinition',
+        arn,
+        error,
+        `describe task definition ${arn} (deleted, or not readable)`,
+      );
+      return;
+    }
+    const { taskDefinition, tags } = described;
+    if (taskDefinition.status === 'DELETE_IN_PROGRESS') {
+      step.failures.add(
+        'taskDefinition',
+        arn,
+        'TaskDefinitionDeleteInProgress',
+        `Task definition ${arn} is being deleted. Update the services that use it to a current revision, then run a backup.`,
+      );
+      return;
+    }
+    try {
+      captured.set(arn, {
+        record: {
+          sourceArn: arn,
+          family: taskDefinition.family ?? '',
+          revision: taskDefinition.revision ?? 0,
+          registerInput: sanitiseTaskDefinition(taskDefinition as Record<string, unknown>, tags),
+          tags: restorableTags(tags),
+        },
+        described: taskDefinition,
+      });
+    } catch (error) {
+      if (!(error instanceof DescribeShapeError)) throw error;
+      step.failures.add('taskDefinition', arn, error.name, error.message);
+    }
+  });
+  return captured;
+}
+
+/** Service records, sorted by key; a service whose task definition was not captured is an error. */
+function serviceRecords(
+  step: Step,
+  selected: readonly SelectedService[],
+  taskDefinitions: ReadonlyMap<string, CapturedTaskDefinition>,
+): { services: ServiceRecord[]; warnings: CaptureWarning[] } {
+  const services: ServiceRecord[] = [];
+  const warnings: CaptureWarning[] = [];
+  for (const { clusterName, service } of selected) {
+    const serviceName = service.serviceName ?? nameFromArn(service.serviceArn ?? '');
+    const key = `${clusterName}/${serviceName}`;
+    const arn = service.taskDefinition;
+    if (!arn) {
+      step.failures.add(
+        'service',
+        key,
+        'NoTaskDefinition',
+        `Service ${key} names no task definition (deployment controller ${service.deploymentController?.type ?? 'ECS'} with task sets); Lifeboat restores services that run one task definition.`,
+      );
+      continue;
+    }
+    if (!taskDefinitions.has(arn)) {
+      step.failures.add(
+        'service',
+        key,
+        'TaskDefinitionNotCaptured',
+        `Service ${key} is not in this recovery point because its task definition ${arn} could not be captured (see the taskDefinition error).`,
+      );
+      continue;
+    }
+    let restore: ReturnType<typeof describeServiceForRestore>;
+    try {
+      restore = describeServiceForRestore(service as Record<string, unknown>, service.tags);
+    } catch (error) {
+      if (!(error instanceof DescribeShapeError)) throw error;
+      step.failures.add('service', key, error.name, error.message);
+      continue;
+    }
+    const wave = readWave(service.tags ?? []);
+    services.push({
+      clusterName,
+      serviceName,
+      serviceArn: service.serviceArn ?? '',
+      taskDefinitionArn: arn,
+      createInput: restore.input,
+      tags: restorableTags(service.tags),
+      wave: wave.wave,
+    });
+    for (const note of restore.notes) warnings.push({ resourceType: 'service', resourceId: key, ...note });
+    if (wave.problem) {
+      warnings.push({
+        resourceType: 'service',
+        resourceId: key,
+        code: 'InvalidWaveTag',
+        message: wave.problem,
+      });
+    }
+  }
+  services.sort((a, b) => compare(`${a.clusterName}/${a.serviceName}`, `${b.clusterName}/${b.serviceName}`));
+  return { services, warnings };
+}
+
+/** Cluster records for the clusters that have a captured service, sorted by name. */
+function clusterRecords(
+  step: Step,
+  clusters: readonly Cluster[],
+  wanted: ReadonlySet<string>,
+): ClusterRecord[] {
+  const records: ClusterRecord[] = [];
+  for (const cluster of clusters) {
+    const name = cluster.clusterName ?? nameFromArn(cluster.clusterArn ?? '');
+    if (!wanted.has(name)) continue;
+    try {
+      records.push(clusterRecordFromDescribe(cluster as Record<string, unknown>));
+    } catch (error) {
+      if (!(error instanceof DescribeShapeError)) throw error;
+      step.failures.add('cluster', name, error.name, error.message);
+    }
+  }
+  return records.sort((a, b) => compare(a.clusterName, b.clusterName));
+}
+
+/** The subnets and security groups the services' awsvpc configurations name (one call each). */
+async function captureNetwork(step: Step, services: readonly ServiceRecord[]): Promise<NetworkRecord> {
+  const { network, failures } = await describeNetwork(
+    step.clients.ec2(step.config.primaryRegion),
+    services.flatMap((s) => awsvpcIds(s, 'subnets')),
+    services.flatMap((s) => awsvpcIds(s, 'securityGroups')),
+  );
+  for (const f of failures) step.failures.add('network', f.resourceId, f.code, f.message);
+  return network;
+}
+
+interface PendingImage {
+  readonly sourceUri: string;
+  readonly ref: ImageReference | undefined;
+  readonly usedBy: Set<string>;
+}
+
+/**
+ * One record per distinct image reference of the captured task definitions. This account's
+ * ECR images (any region) are resolved to digests, one BatchGetImage per repository and 100
+ * references; other registries are `external`; unresolvable ones are `missing` and errors.
+ */
+async function captureImages(step: Step, described: readonly TaskDefinition[]): Promise<ImageRecord[]> {
+  const { clients, config } = step;
+  const pending = new Map<string, PendingImage>();
+  for (const td of described) {
+    for (const container of td.containerDefinitions ?? []) {
+      const uri = container.image;
+      if (!uri) continue;
+      let entry = pending.get(uri);
+      if (!entry) {
+        let ref: ImageReference | undefined;
+        try {
+          ref = parseImageReference(uri);
+        } catch (error) {
+          if (!(error instanceof InvalidImageReferenceError)) throw error;
+          step.failures.add(
+            'image',
+            uri,
+            error.name,
+            `${error.message} Fix the image in the task definition.`,
+          );
+        }
+        entry = { sourceUri: uri, ref, usedBy: new Set() };
+        pending.set(uri, entry);
+      }
+      entry.usedBy.add(`${td.family}:${td.revision}/${container.name}`);
+    }
+  }
+
+  const byRepository = new Map<string, { region: string; repositoryName: string; refs: ImageReference[] }>();
+  for (const { ref } of pending.values()) {
+    if (ref?.kind !== 'ecr' || ref.registryId !== config.account) continue;
+    const repoKey = `${ref.region}/${ref.repositoryName}`;
+    const group = byRepository.get(repoKey) ?? {
+      region: ref.region,
+      repositoryName: ref.repositoryName,
+      refs: [],
+    };
+    group.refs.push(ref);
+    byRepository.set(repoKey, group);
+  }
+  const resolved = new Map<string, DigestResolution>();
+  await mapConcurrent([...byRepository.entries()], step.concurrency, async ([repoKey, group]) => {
+    const results = await resolveRepositoryDigests(
+      clients.ecr(group.region),
+      { registryId: config.account, repositoryName: group.repositoryName },
+      group.refs,
+    );
+    for (const [refKey, result] of results) resolved.set(`${repoKey}${refKey}`, result);
+  });
+
+  const records: ImageRecord[] = [];
+  for (const { sourceUri, ref, usedBy } of pending.values()) {
+    const base = { sourceUri, usedBy: [...usedBy].sort() };
+    const refs = { ...(ref?.tag ? { tag: ref.tag } : {}), ...(ref?.digest ? { digest: ref.digest } : {}) };
+    if (ref === undefined) {
+      records.push({ ...base, presence: 'missing' });
+      continue;
+    }
+    if (ref.kind !== 'ecr' || ref.registryId !== config.account) {
+      records.push({ ...base, ...refs, presence: 'external' });
+      continue;
+    }
+    const ecr = { registryId: ref.registryId, region: ref.region, repositoryName: ref.repositoryName };
+    const result = resolved.get(`${ref.region}/${ref.repositoryName}${imageRefKey(ref)}`);
+    if (result && 'digest' in result) {
+      records.push({
+        ...base,
+        ...ecr,
+        ...refs,
+        digest: result.digest,
+        drUri: ecrImageUri(config.account, config.drRegion, ref.repositoryName, { digest: result.digest }),
+        presence: 'unverified',
+      });
+      continue;
+    }
+    const error = result?.error ?? { code: 'ImageNotResolved', message: `${sourceUri} was not looked up.` };
+    step.failures.add('image', sourceUri, error.code, error.message);
+    records.push({ ...base, ...ecr, ...refs, presence: 'missing' });
+  }
+  return records.sort((a, b) => compare(a.sourceUri, b.sourceUri));
+}
+
+function awsvpcIds(service: ServiceRecord, member: 'subnets' | 'securityGroups'): string[] {
+  const network = service.createInput.networkConfiguration as
+    | { awsvpcConfiguration?: { subnets?: unknown; securityGroups?: unknown } }
+    | undefined;
+  const ids = network?.awsvpcConfiguration?.[member];
+  return Array.isArray(ids) ? ids.filter((v): v is string => typeof v === 'string') : [];
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export interface RunCaptureDeps extends CaptureDeps {
+  /** Catalog bucket in the DR region. */
+  readonly bucket: string;
+  /** KMS key for the manifest object. @default - the bucket's default encryption */
+  readonly kmsKeyId?: string;
+  /** The counter wired to `clients` (`AwsTarget.onCall`), to report the calls made. @default - none */
+  readonly counter?: CallCounter;
+}
+
+export interface RunCaptureResult {
+  readonly manifest: Manifest;
+  /** Catalog key of the committed manifest. */
+  readonly key: string;
+  readonly warnings: CaptureWarning[];
+  readonly counts: CaptureCounts;
+  /** API calls by operation, when a counter was given. */
+  readonly calls?: Record<string, number>;
+}
+
+/** Captures the fleet, seals the manifest and commits it to the DR catalog. */
+export async function runCapture(deps: RunCaptureDeps): Promise<RunCaptureResult> {
+  const { body, warnings, counts } = await captureFleet(deps);
+  const manifest = sealManifest(body);
+  const store = new CatalogStore(
+    deps.clients.s3(deps.config.drRegion),
+    deps.bucket,
+    deps.kmsKeyId ? { kmsKeyId: deps.kmsKeyId } : {},
+  );
+  const key = await store.commit(manifest);
+  deps.log?.info('Committed recovery point', {
+    recoveryPointId: manifest.id,
+    status: manifest.status,
+    services: manifest.services.length,
+    taskDefinitions: manifest.taskDefinitions.length,
+    images: manifest.images.length,
+    errors: manifest.errors.length,
+  });
+  return { manifest, key, warnings, counts, ...(deps.counter ? { calls: deps.counter.toJSON() } : {}) };
+}
+
+/** What the capture Lambda reads from its environment (set by the BackupStack). */
+export interface CaptureSettings {
+  readonly config: LifeboatConfig;
+  readonly bucket: string;
+  readonly kmsKeyId?: string;
+}
+
+/**
+ * Reads `LIFEBOAT_CONFIG` (JSON of the configuration), `CATALOG_BUCKET` and the optional
+ * `CATALOG_KMS_KEY_ID`. Throws ConfigError naming the variable; messages never echo values.
+ */
+export function captureSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): CaptureSettings {
+  const rawConfig = env.LIFEBOAT_CONFIG;
+  if (!rawConfig) {
+    throw new ConfigError(
+      'LIFEBOAT_CONFIG is not set; it must hold the Lifeboat configuration as JSON (the BackupStack sets it).',
+      'LIFEBOAT_CONFIG',
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(rawConfig);
+  } catch {
+    throw new ConfigError(
+      'LIFEBOAT_CONFIG is not valid JSON; redeploy the BackupStack to reset it.',
+      'LIFEBOAT_CONFIG',
+    );
+  }
+  const config = parseConfig(raw);
+  const bucket = env.CATALOG_BUCKET;
+  if (!bucket) {
+    throw new ConfigError(
+      'CATALOG_BUCKET is not set; it must name the catalog bucket in the DR region (lifeboat-catalog-<account>-<drRegion>).',
+      'CATALOG_BUCKET',
+    );
+  }
+  const kmsKeyId = env.CATALOG_KMS_KEY_ID;
+  return { config, bucket, ...(kmsKeyId ? { kmsKeyId } : {}) };
+}

@@ -1,0 +1,292 @@
+import {
+  GetBucketEncryptionCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
+import { AwsClients, CallCounter } from '../../src/aws/clients';
+import { mapConcurrent } from '../../src/aws/concurrency';
+import {
+  CatalogBucketNotFoundError,
+  PartialRecoveryPointError,
+  RecoveryPointExistsError,
+} from '../../src/aws/errors';
+import { newRecoveryPointId, recoveryPointKey, reportKey } from '../../src/core/catalog-keys';
+import { canonicalJson, sealManifest } from '../../src/core/checksum';
+import { ChecksumMismatchError, ManifestError, RecoveryPointNotFoundError } from '../../src/core/errors';
+import type { Manifest, ManifestBody } from '../../src/core/manifest';
+import { useEmulator } from '../support/emulator';
+
+const DR = 'us-west-2';
+const ctx = useEmulator();
+
+let sequence = 0;
+/** A small valid manifest created `minutesAgo` before a fixed instant; ids are unique per call. */
+function manifestAt(minutesAgo: number, status: 'complete' | 'partial' = 'complete'): Manifest {
+  const at = new Date(Date.UTC(2026, 0, 15, 12, 0, 0) - minutesAgo * 60_000);
+  sequence += 1;
+  const body: ManifestBody = {
+    schemaVersion: 1,
+    id: newRecoveryPointId(at, () => sequence.toString(16).padStart(6, '0')),
+    status,
+    startedAt: at.toISOString(),
+    completedAt: at.toISOString(),
+    source: { account: '123456789012', region: 'us-east-1' },
+    target: { region: DR },
+    clusters: [],
+    services: [],
+    taskDefinitions: [],
+    images: [],
+    volumes: { ebs: [], efs: [] },
+    network: { subnets: [], securityGroups: [] },
+    errors:
+      status === 'partial'
+        ? [
+            {
+              resourceType: 'image',
+              resourceId: '123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/web:gone',
+              code: 'ImageNotFound',
+              message: 'Requested image not found',
+              at: at.toISOString(),
+            },
+          ]
+        : [],
+  };
+  return sealManifest(body);
+}
+
+let bucketCount = 0;
+async function freshStore(opts: { kmsKeyId?: string } = {}): Promise<{ store: CatalogStore; s3: S3Client }> {
+  bucketCount += 1;
+  const bucket = `lifeboat-catalog-test-${bucketCount}`;
+  const s3 = ctx.clients.s3(DR);
+  await ensureCatalogBucket(s3, bucket, DR);
+  return { store: new CatalogStore(s3, bucket, opts), s3 };
+}
+
+describe('ensureCatalogBucket', () => {
+  it('creates a missing bucket with versioning and default encryption, then leaves it alone', async () => {
+    const s3 = ctx.clients.s3(DR);
+    expect(await ensureCatalogBucket(s3, 'lifeboat-catalog-ensure', DR)).toBe(true);
+    expect(await ensureCatalogBucket(s3, 'lifeboat-catalog-ensure', DR)).toBe(false);
+
+    const versioning = await s3.send(new GetBucketVersioningCommand({ Bucket: 'lifeboat-catalog-ensure' }));
+    expect(versioning.Status).toBe('Enabled');
+    const encryption = await s3.send(new GetBucketEncryptionCommand({ Bucket: 'lifeboat-catalog-ensure' }));
+    expect(
+      encryption.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault
+        ?.SSEAlgorithm,
+    ).toBe('AES256');
+  });
+
+  it('configures SSE-KMS by default when given a key', async () => {
+    const s3 = ctx.clients.s3(DR);
+    await ensureCatalogBucket(s3, 'lifeboat-catalog-ensure-kms', DR, { kmsKeyId: 'alias/lifeboat-catalog' });
+    const encryption = await s3.send(
+      new GetBucketEncryptionCommand({ Bucket: 'lifeboat-catalog-ensure-kms' }),
+    );
+    expect(
+      encryption.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault,
+    ).toEqual({
+      SSEAlgorithm: 'aws:kms',
+      KMSMasterKeyID: 'alias/lifeboat-catalog',
+    });
+  });
+});
+
+describe('CatalogStore.commit', () => {
+  it('writes the sealed manifest under its status key and reads it back verified', async () => {
+    const { store } = await freshStore();
+    const manifest = manifestAt(0);
+
+    const key = await store.commit(manifest);
+
+    expect(key).toBe(recoveryPointKey(manifest.id, 'complete'));
+    expect(await store.get(manifest.id)).toEqual(manifest);
+  });
+
+  it('never overwrites a committed recovery point', async () => {
+    const { store, s3 } = await freshStore();
+    const manifest = manifestAt(0);
+    const key = await store.commit(manifest);
+
+    await expect(store.commit(manifest)).rejects.toBeInstanceOf(RecoveryPointExistsError);
+    const stored = await s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
+    expect(await stored.Body?.transformToString()).toBe(canonicalJson(manifest));
+  });
+
+  it('refuses a manifest altered after sealing and writes nothing', async () => {
+    const { store } = await freshStore();
+    const manifest = manifestAt(0);
+    const altered = { ...manifest, completedAt: new Date(0).toISOString() };
+
+    await expect(store.commit(altered)).rejects.toBeInstanceOf(ChecksumMismatchError);
+    expect(await store.list()).toEqual([]);
+  });
+
+  it('encrypts the manifest with the configured KMS key', async () => {
+    const { store, s3 } = await freshStore({ kmsKeyId: 'alias/lifeboat-catalog' });
+    const key = await store.commit(manifestAt(0));
+
+    const head = await s3.send(new HeadObjectCommand({ Bucket: store.bucket, Key: key }));
+    expect(head.ServerSideEncryption).toBe('aws:kms');
+    expect(head.SSEKMSKeyId).toBe('alias/lifeboat-catalog');
+    expect(head.ContentType).toBe('application/json');
+  });
+
+  it('fails with CatalogBucketNotFoundError when the bucket does not exist', async () => {
+    const store = new CatalogStore(ctx.clients.s3(DR), 'lifeboat-catalog-missing');
+    await expect(store.commit(manifestAt(0))).rejects.toBeInstanceOf(CatalogBucketNotFoundError);
+  });
+});
+
+describe('CatalogStore.list', () => {
+  it('lists newest first, filters by status and stops at the limit with one ListObjectsV2 call', async () => {
+    const { store } = await freshStore();
+    const oldest = manifestAt(30);
+    const middle = manifestAt(20, 'partial');
+    const newest = manifestAt(10);
+    for (const m of [middle, oldest, newest]) await store.commit(m);
+
+    expect((await store.list()).map((s) => s.id)).toEqual([newest.id, middle.id, oldest.id]);
+    expect((await store.list({ status: 'complete' })).map((s) => s.id)).toEqual([newest.id, oldest.id]);
+
+    const counter = new CallCounter();
+    const counted = new AwsClients({ endpoint: ctx.endpoint, onCall: counter.record });
+    try {
+      const [first] = await new CatalogStore(counted.s3(DR), store.bucket).list({ limit: 1 });
+      expect(first).toMatchObject({ id: newest.id, status: 'complete', createdAt: newest.startedAt });
+      expect(counter.toJSON()).toEqual({ 'S3.ListObjectsV2': 1 });
+    } finally {
+      counted.destroy();
+    }
+  });
+
+  it('pages past 1,000 keys when the newest complete recovery point is older than a full page', async () => {
+    const { store, s3 } = await freshStore();
+    const complete = manifestAt(2_000);
+    await store.commit(complete);
+    // 1,000 newer partial recovery points fill the first page; write them directly (faster than commit).
+    await mapConcurrent(
+      Array.from({ length: 1_000 }, (_, i) => manifestAt(i, 'partial')),
+      16,
+      (m) =>
+        s3.send(
+          new PutObjectCommand({
+            Bucket: store.bucket,
+            Key: recoveryPointKey(m.id, 'partial'),
+            Body: canonicalJson(m),
+          }),
+        ),
+    );
+
+    const latest = await store.get('latest');
+
+    expect(latest.id).toBe(complete.id);
+    expect(await store.list({ status: 'complete' })).toHaveLength(1);
+    expect(await store.list()).toHaveLength(1_001);
+  });
+});
+
+describe('CatalogStore.get', () => {
+  it('returns the newest complete recovery point for "latest", or the newest of any status with allowPartial', async () => {
+    const { store } = await freshStore();
+    const olderComplete = manifestAt(30);
+    const newerComplete = manifestAt(20);
+    const newestPartial = manifestAt(10, 'partial');
+    for (const m of [olderComplete, newestPartial, newerComplete]) await store.commit(m);
+
+    expect((await store.get('latest')).id).toBe(newerComplete.id);
+    expect((await store.get('latest', { allowPartial: true })).id).toBe(newestPartial.id);
+  });
+
+  it('refuses a partial recovery point by id unless allowPartial, and says how to accept it', async () => {
+    const { store } = await freshStore();
+    const partial = manifestAt(5, 'partial');
+    await store.commit(partial);
+
+    const refused = store.get(partial.id);
+    await expect(refused).rejects.toBeInstanceOf(PartialRecoveryPointError);
+    await expect(refused).rejects.toThrow(/allowPartial.*--allow-partial/);
+    expect(await store.get(partial.id, { allowPartial: true })).toEqual(partial);
+  });
+
+  it('throws ChecksumMismatchError when the stored manifest was tampered with', async () => {
+    const { store, s3 } = await freshStore();
+    const manifest = manifestAt(0);
+    const key = await store.commit(manifest);
+    const tampered = canonicalJson({ ...manifest, source: { ...manifest.source, region: 'eu-west-1' } });
+    await s3.send(new PutObjectCommand({ Bucket: store.bucket, Key: key, Body: tampered }));
+
+    await expect(store.get(manifest.id)).rejects.toBeInstanceOf(ChecksumMismatchError);
+    await expect(store.get('latest')).rejects.toBeInstanceOf(ChecksumMismatchError);
+  });
+
+  it('throws ManifestError when the status in the key disagrees with the manifest', async () => {
+    const { store, s3 } = await freshStore();
+    const partial = manifestAt(0, 'partial');
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: store.bucket,
+        Key: recoveryPointKey(partial.id, 'complete'),
+        Body: canonicalJson(partial),
+      }),
+    );
+
+    const read = store.get(partial.id);
+    await expect(read).rejects.toBeInstanceOf(ManifestError);
+    await expect(read).rejects.toThrow(/stored as complete but its manifest says partial/);
+  });
+
+  it('throws ManifestError when the stored object is not JSON', async () => {
+    const { store, s3 } = await freshStore();
+    const manifest = manifestAt(0);
+    const key = await store.commit(manifest);
+    await s3.send(new PutObjectCommand({ Bucket: store.bucket, Key: key, Body: '{"truncated": ' }));
+
+    await expect(store.get(manifest.id)).rejects.toBeInstanceOf(ManifestError);
+  });
+
+  it('throws RecoveryPointNotFoundError for an unknown id, a malformed id and an empty catalog', async () => {
+    const { store } = await freshStore();
+
+    await expect(store.get(manifestAt(0).id)).rejects.toBeInstanceOf(RecoveryPointNotFoundError);
+    await expect(store.get('yesterday')).rejects.toThrow(/not a recovery point id/);
+    await expect(store.get('latest')).rejects.toThrow(/no recovery points yet/);
+  });
+
+  it('explains that only partial recovery points exist when "latest" finds no complete one', async () => {
+    const { store } = await freshStore();
+    const partial = manifestAt(0, 'partial');
+    await store.commit(partial);
+
+    const read = store.get('latest');
+    await expect(read).rejects.toBeInstanceOf(RecoveryPointNotFoundError);
+    await expect(read).rejects.toThrow(new RegExp(`${partial.id} \\(partial\\).*--allow-partial`));
+  });
+});
+
+describe('CatalogStore staging and reports', () => {
+  let store: CatalogStore;
+  beforeAll(async () => {
+    ({ store } = await freshStore());
+  });
+
+  it('round-trips a staging part and answers undefined for one never written', async () => {
+    const id = manifestAt(0).id;
+    await store.putStaging(id, 'services-0', { services: ['shop/web'] });
+
+    expect(await store.getStaging(id, 'services-0')).toEqual({ services: ['shop/web'] });
+    expect(await store.getStaging(id, 'services-1')).toBeUndefined();
+  });
+
+  it('writes reports under restore-reports/ and rejects other keys', async () => {
+    const key = reportKey(new Date('2026-01-15T12:00:00Z'), 'drill-1');
+    await store.putReport(key, { ok: true });
+    await expect(store.putReport('recovery-points/evil.json', {})).rejects.toThrow(/must start with/);
+  });
+});
