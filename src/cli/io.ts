@@ -1,0 +1,86 @@
+import { formatDuration, paint, useColor } from './format';
+
+/** A stream the CLI writes to (process.stdout or a test's capture). */
+export interface CliWritable {
+  write(chunk: string): unknown;
+  readonly isTTY?: boolean;
+}
+
+/** A stream the CLI may read a confirmation from. */
+export interface CliReadable {
+  readonly isTTY?: boolean;
+  on(event: 'data', listener: (chunk: Buffer | string) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+  removeAllListeners(event?: string): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
+
+/** Everything the CLI touches outside itself, so tests can run it in-process. */
+export interface CliIo {
+  readonly stdout: CliWritable;
+  readonly stderr: CliWritable;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdin?: CliReadable;
+  /** Directory where the search for cdk.json starts. @default process.cwd() */
+  readonly cwd?: string;
+}
+
+/**
+ * Where command output goes. With `--json`, stdout carries exactly one JSON document and
+ * everything else (progress, warnings) goes to stderr; without it, stdout carries the
+ * human-readable result.
+ */
+export class Output {
+  /** Colour for stdout content. */
+  readonly color: boolean;
+  private readonly errColor: boolean;
+  private written = false;
+
+  constructor(
+    private readonly io: CliIo,
+    readonly json: boolean,
+  ) {
+    this.color = !json && useColor(io.stdout, io.env);
+    this.errColor = useColor(io.stderr, io.env);
+  }
+
+  /** Writes the command's result: `doc` as JSON with `--json`, `human()` otherwise. Once per run. */
+  result(doc: unknown, human: () => string): void {
+    if (this.written) throw new Error('Output.result called twice: a command writes one result');
+    this.written = true;
+    if (this.json) this.io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    else this.io.stdout.write(human());
+  }
+
+  /** True once a result was written (the error path then leaves stdout alone). */
+  get hasResult(): boolean {
+    return this.written;
+  }
+
+  /** A progress or log line on stderr. */
+  info(message: string): void {
+    this.io.stderr.write(`${message}\n`);
+  }
+
+  warn(message: string): void {
+    this.io.stderr.write(`${paint('warning:', 'yellow', this.errColor)} ${message}\n`);
+  }
+
+  /** Runs a long step, announcing it on stderr and reporting how long it took. */
+  async step<T>(label: string, run: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    this.io.stderr.write(`${paint('›', 'cyan', this.errColor)} ${label}…\n`);
+    const result = await run();
+    const took = Date.now() - started;
+    this.io.stderr.write(
+      `${paint('✓', 'green', this.errColor)} ${label} ${paint(`(${took < 1000 ? `${took} ms` : took < 60_000 ? `${(took / 1000).toFixed(1)} s` : formatDuration(took)})`, 'dim', this.errColor)}\n`,
+    );
+    return result;
+  }
+
+  /** Writes an error message on stderr, styled when stderr is a terminal. */
+  error(message: string): void {
+    this.io.stderr.write(`${paint('error:', 'red', this.errColor)} ${message}\n`);
+  }
+}

@@ -1,0 +1,300 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { version } from '../../package.json';
+import { recoveryPointIdSchema } from '../core/manifest';
+import { describeError, EXIT_CODES_HELP, ExitCode } from './errors';
+import { type CliIo, Output } from './io';
+import type { GlobalOptions, Session } from './session';
+
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const SERVICE_PATTERN = /^[A-Za-z0-9_*?-]+\/[A-Za-z0-9_*?-]+$/;
+
+function parseEndpoint(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('must be a URL such as http://127.0.0.1:5000.');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidArgumentError('must be an http:// or https:// URL.');
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function parseRegion(value: string): string {
+  if (!REGION.test(value)) throw new InvalidArgumentError('must be an AWS region name such as us-west-2.');
+  return value;
+}
+
+/** "latest" or a recovery point id; a malformed id is a usage error, not "not found". */
+function parseRecoveryPointRef(value: string): string {
+  if (value === 'latest' || recoveryPointIdSchema.safeParse(value).success) return value;
+  throw new InvalidArgumentError(
+    'must be "latest" or a recovery point id such as rp-20260101T000000000Z-abc123.',
+  );
+}
+
+function parseServicePattern(value: string, previous: string[] | undefined): string[] {
+  if (!SERVICE_PATTERN.test(value)) {
+    throw new InvalidArgumentError(`"${value}" must look like "cluster/service" (globs * and ? allowed).`);
+  }
+  return [...(previous ?? []), value];
+}
+
+function parseIntegerIn(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) {
+      throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}.`);
+    }
+    return n;
+  };
+}
+
+type CommandRun = (session: Session) => Promise<number>;
+
+/** True under bin/lifeboat.js, where tsx's CommonJS hook compiles required .ts files. */
+const REQUIRE_LOADS_TYPESCRIPT = typeof require === 'function' && require.extensions?.['.ts'] !== undefined;
+
+/**
+ * Loads a module on first use, so `lifeboat --help` does not pay for the AWS SDK. Under
+ * bin/lifeboat.js that is `require` (tsx's CommonJS hook does not see `import()`); anywhere
+ * else (vitest, tsx's full loader) it is `import()`.
+ */
+function lazy<T>(path: string, dynamicImport: () => Promise<T>): Promise<T> {
+  return REQUIRE_LOADS_TYPESCRIPT ? Promise.resolve(require(path) as T) : dynamicImport();
+}
+
+interface RunState {
+  exitCode: number;
+  session: Session | undefined;
+}
+
+/** Builds the `lifeboat` command tree. Actions load their implementation on first use. */
+export function buildProgram(io: CliIo, state: RunState): Command {
+  const program = new Command('lifeboat');
+  program
+    .description(
+      'Backup and cross-region disaster recovery for Amazon ECS.\n' +
+        'Works against AWS (default credential chain or --profile) or any AWS-compatible endpoint (--endpoint).',
+    )
+    .version(version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help for a command')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .showSuggestionAfterError(true)
+    .addOption(
+      new Option(
+        '--endpoint <url>',
+        'send every AWS call to this endpoint (e.g. the emulator); workflows then run on this machine and the catalog bucket and key are created on first use',
+      ).argParser(parseEndpoint),
+    )
+    .addOption(
+      new Option('--primary-region <region>', 'override the configured primary region').argParser(
+        parseRegion,
+      ),
+    )
+    .addOption(new Option('--dr-region <region>', 'override the configured DR region').argParser(parseRegion))
+    .option(
+      '--config <file>',
+      'JSON configuration file (default: the "lifeboat" context of the nearest cdk.json)',
+    )
+    .option('--profile <name>', 'AWS named profile (default: the default credential chain)')
+    .option('--json', 'print one JSON document on stdout; logs and progress go to stderr')
+    .addHelpText('afterAll', `\n${EXIT_CODES_HELP}\n`);
+
+  const action =
+    (load: (cmd: Command) => Promise<CommandRun>) =>
+    async (...args: unknown[]): Promise<void> => {
+      const cmd = args[args.length - 1] as Command;
+      const { Session } = await lazy('./session', () => import('./session'));
+      const session = new Session(cmd.optsWithGlobals<GlobalOptions>(), io);
+      state.session = session;
+      const run = await load(cmd);
+      state.exitCode = await run(session);
+    };
+
+  program
+    .command('backup')
+    .description('take a recovery point now')
+    .addHelpText(
+      'after',
+      '\nWith --endpoint, the capture runs on this machine against the endpoint and commits the recovery point\n' +
+        "to the catalog there. Without it, the capture also runs in this process, with the caller's credentials\n" +
+        '(the same code as the scheduled capture Lambda): they need read access to ECS, ECR and EC2 in the primary\n' +
+        'region and write access to the catalog bucket and its KMS key in the DR region.',
+    )
+    .action(
+      action(async () => {
+        const { runBackupCommand } = await lazy('./commands/backup', () => import('./commands/backup'));
+        return runBackupCommand;
+      }),
+    );
+
+  const recoveryPoints = program
+    .command('recovery-points')
+    .description('list and inspect recovery points in the DR catalog');
+  recoveryPoints
+    .command('list')
+    .description('list recovery points, newest first')
+    .addOption(
+      new Option('--limit <n>', 'show at most this many').argParser(parseIntegerIn(1, 1000)).default(20),
+    )
+    .addOption(new Option('--status <status>', 'only this status').choices(['complete', 'partial']))
+    .action(
+      action(async (cmd) => {
+        const { runListCommand } = await lazy(
+          './commands/recovery-points',
+          () => import('./commands/recovery-points'),
+        );
+        const opts = cmd.opts<{ limit: number; status?: 'complete' | 'partial' }>();
+        return (session) => runListCommand(session, opts);
+      }),
+    );
+  recoveryPoints
+    .command('show')
+    .description('show one recovery point (checksum verified): summary, services and errors')
+    .argument(
+      '<id|latest>',
+      'recovery point id, or "latest" for the newest complete one',
+      parseRecoveryPointRef,
+    )
+    .option('--allow-partial', 'accept a partial recovery point (with "latest": the newest of any status)')
+    .option('--raw', 'print the verified manifest itself as JSON')
+    .action(
+      action(async (cmd) => {
+        const { runShowCommand } = await lazy(
+          './commands/recovery-points',
+          () => import('./commands/recovery-points'),
+        );
+        const [ref] = cmd.processedArgs as [string];
+        const opts = cmd.opts<{ allowPartial?: boolean; raw?: boolean }>();
+        return (session) => runShowCommand(session, ref, opts);
+      }),
+    );
+
+  program
+    .command('plan')
+    .description('plan a failover from a recovery point without changing anything (dry run)')
+    .addOption(recoveryPointOption())
+    .addOption(servicesOption())
+    .action(
+      action(async (cmd) => {
+        const { runPlanCommand } = await lazy('./commands/restore', () => import('./commands/restore'));
+        const opts = cmd.opts<{ recoveryPoint: string; services?: string[] }>();
+        return (session) => runPlanCommand(session, opts);
+      }),
+    );
+
+  program
+    .command('failover')
+    .description('relaunch the services in the DR region from a recovery point')
+    .addOption(recoveryPointOption())
+    .addOption(servicesOption())
+    .addOption(
+      new Option(
+        '--desired-count-percent <n>',
+        'scale each restored service to this share of its captured desired count',
+      )
+        .argParser(parseIntegerIn(0, 100))
+        .default(100),
+    )
+    .option('--yes', 'do not ask for confirmation')
+    .action(
+      action(async (cmd) => {
+        const { runFailoverCommand } = await lazy('./commands/restore', () => import('./commands/restore'));
+        const opts = cmd.opts<{
+          recoveryPoint: string;
+          services?: string[];
+          desiredCountPercent: number;
+          yes?: boolean;
+        }>();
+        return (session) => runFailoverCommand(session, opts);
+      }),
+    );
+
+  program
+    .command('status')
+    .description('age of the newest recovery point against the RPO target (exit 5 when exceeded)')
+    .action(
+      action(async () => {
+        const { runStatusCommand } = await lazy('./commands/status', () => import('./commands/status'));
+        return runStatusCommand;
+      }),
+    );
+
+  program
+    .command('demo')
+    .description('run the whole product on this machine against a local emulator')
+    .action(
+      action(async () => {
+        const { runDemoCommand } = await lazy('./commands/demo', () => import('./commands/demo'));
+        return runDemoCommand;
+      }),
+    );
+
+  return program;
+}
+
+function recoveryPointOption(): Option {
+  return new Option('--recovery-point <id|latest>', 'recovery point to restore from')
+    .argParser(parseRecoveryPointRef)
+    .default('latest');
+}
+
+function servicesOption(): Option {
+  return new Option('--services <pattern...>', '"cluster/service" globs to restore (default: all)').argParser(
+    parseServicePattern,
+  );
+}
+
+/** Commander errors that are not failures: help and version requested by the user. */
+const CLEAN_EXITS = new Set(['commander.helpDisplayed', 'commander.version']);
+
+/**
+ * Runs the CLI. Returns the exit code; never throws and never calls process.exit, so tests
+ * can drive it in-process with captured streams.
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const debug =
+    io.env.LIFEBOAT_DEBUG !== undefined && io.env.LIFEBOAT_DEBUG !== '' && io.env.LIFEBOAT_DEBUG !== '0';
+  const state: RunState = { exitCode: ExitCode.Ok, session: undefined };
+  const program = buildProgram(io, state);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return state.exitCode;
+  } catch (error) {
+    const out = state.session?.out ?? new Output(io, argv.includes('--json'));
+    if (error instanceof CommanderError) {
+      // Commander has already printed its message (and the usage hint) on stderr.
+      // `lifeboat help …` exits 0; help shown because a command is missing exits non-zero.
+      if (CLEAN_EXITS.has(error.code) || (error.code === 'commander.help' && error.exitCode === 0)) {
+        return ExitCode.Ok;
+      }
+      if (out.json) {
+        const message = error.message.replace(/^error: /, '');
+        writeJsonError(out, { name: 'UsageError', message, exitCode: ExitCode.Usage });
+      }
+      return ExitCode.Usage;
+    }
+    const outcome = describeError(error);
+    out.error(outcome.message);
+    if (debug || !outcome.expected) {
+      io.stderr.write(`${error instanceof Error && error.stack ? error.stack : String(error)}\n`);
+    }
+    if (out.json) writeJsonError(out, outcome);
+    return outcome.exitCode;
+  } finally {
+    state.session?.dispose();
+  }
+}
+
+function writeJsonError(out: Output, e: { name: string; message: string; exitCode: number }): void {
+  if (out.hasResult) return;
+  out.result({ error: { name: e.name, message: e.message, exitCode: e.exitCode } }, () => '');
+}

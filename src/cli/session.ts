@@ -1,0 +1,164 @@
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { CatalogStore, ensureCatalogBucket } from '../aws/catalog-store';
+import { AwsClients, type AwsTarget, CallCounter } from '../aws/clients';
+import type { LifeboatConfig } from '../core/config';
+import { isReachable } from '../local/emulator';
+import { type LoadedConfig, loadConfig } from './config-source';
+import { AwsAccessError, describeError, EndpointUnreachableError, ExitCode } from './errors';
+import { type CliIo, Output } from './io';
+import { ensureLocalKey } from './local-resources';
+
+/** Options accepted by every command (before or after the command name). */
+export interface GlobalOptions {
+  readonly endpoint?: string;
+  readonly primaryRegion?: string;
+  readonly drRegion?: string;
+  readonly config?: string;
+  readonly json?: boolean;
+  readonly profile?: string;
+}
+
+/** KMS alias of the catalog key that the RecoveryStack creates (lib/names.ts). */
+const CATALOG_KEY_ALIAS = 'alias/lifeboat-catalog';
+
+/** Deterministic catalog bucket name in the DR region (lib/names.ts, which the CLI does not load: it pulls in aws-cdk-lib). */
+function catalogBucketName(account: string, drRegion: string): string {
+  return `lifeboat-catalog-${account}-${drRegion}`;
+}
+
+export interface CatalogLocation {
+  /** Catalog bucket in the DR region. */
+  readonly bucket: string;
+  /** KMS key (ARN or alias) that encrypts the recovery points. */
+  readonly kmsKeyId: string;
+}
+
+/**
+ * What one CLI run works with: its output, the validated configuration, and AWS clients
+ * that are only built (and checked) when a command first needs them.
+ */
+export class Session {
+  readonly out: Output;
+  private loaded: LoadedConfig | undefined;
+  private clientsReady: Promise<AwsClients> | undefined;
+  private built: AwsClients | undefined;
+  private location: Promise<CatalogLocation> | undefined;
+  /** AWS API calls made through `clients()`, by operation. */
+  readonly calls = new CallCounter();
+
+  constructor(
+    readonly options: GlobalOptions,
+    readonly io: CliIo,
+  ) {
+    this.out = new Output(io, options.json === true);
+  }
+
+  /** True with `--endpoint`: AWS calls go to an emulator and workflows run on this machine. */
+  get local(): boolean {
+    return this.options.endpoint !== undefined;
+  }
+
+  get config(): LifeboatConfig {
+    return this.loadedConfig().config;
+  }
+
+  /** The file the configuration came from. */
+  get configSource(): string {
+    return this.loadedConfig().source;
+  }
+
+  get catalogBucket(): string {
+    return catalogBucketName(this.config.account, this.config.drRegion);
+  }
+
+  /**
+   * AWS clients, after checking they can work: with `--endpoint`, that something answers
+   * there; otherwise that the credentials are accepted and belong to the configured account.
+   */
+  clients(): Promise<AwsClients> {
+    this.clientsReady ??= this.connect();
+    return this.clientsReady;
+  }
+
+  /**
+   * Where recovery points live: the catalog bucket and the KMS key that encrypts them. With
+   * `--endpoint`, the key and the bucket are created there when missing (the RecoveryStack
+   * creates them in AWS).
+   */
+  catalogLocation(): Promise<CatalogLocation> {
+    this.location ??= this.locateCatalog();
+    return this.location;
+  }
+
+  /** The recovery point catalog (see `catalogLocation`). */
+  async catalog(): Promise<CatalogStore> {
+    const [clients, { bucket, kmsKeyId }] = await Promise.all([this.clients(), this.catalogLocation()]);
+    return new CatalogStore(clients.s3(this.config.drRegion), bucket, { kmsKeyId });
+  }
+
+  /** Closes pooled connections so the process can exit. */
+  dispose(): void {
+    this.built?.destroy();
+  }
+
+  private async locateCatalog(): Promise<CatalogLocation> {
+    const clients = await this.clients();
+    const { drRegion } = this.config;
+    const bucket = this.catalogBucket;
+    if (!this.local) return { bucket, kmsKeyId: CATALOG_KEY_ALIAS };
+    const kmsKeyId = await ensureLocalKey(clients.kms(drRegion), CATALOG_KEY_ALIAS);
+    if (await ensureCatalogBucket(clients.s3(drRegion), bucket, drRegion, { kmsKeyId })) {
+      this.out.info(`Created catalog bucket ${bucket} in ${drRegion} on ${this.options.endpoint}.`);
+    }
+    return { bucket, kmsKeyId };
+  }
+
+  private loadedConfig(): LoadedConfig {
+    this.loaded ??= loadConfig({
+      configFile: this.options.config,
+      primaryRegion: this.options.primaryRegion,
+      drRegion: this.options.drRegion,
+      cwd: this.io.cwd ?? process.cwd(),
+    });
+    return this.loaded;
+  }
+
+  private target(): AwsTarget {
+    const { endpoint, profile } = this.options;
+    return { ...(endpoint !== undefined ? { endpoint } : {}), ...(profile !== undefined ? { profile } : {}) };
+  }
+
+  private async connect(): Promise<AwsClients> {
+    const { config } = this;
+    const { endpoint } = this.options;
+    if (endpoint !== undefined) {
+      if (!(await isReachable(endpoint))) throw new EndpointUnreachableError(endpoint);
+    } else {
+      await this.checkCredentials(config);
+    }
+    this.built = new AwsClients({ ...this.target(), onCall: this.calls.record });
+    return this.built;
+  }
+
+  /** One STS call with few retries, so missing credentials or no network fail in seconds. */
+  private async checkCredentials(config: LifeboatConfig): Promise<void> {
+    const probe = new AwsClients({ ...this.target(), maxAttempts: 2 });
+    try {
+      const identity = await probe.sts(config.drRegion).send(new GetCallerIdentityCommand({}));
+      if (identity.Account !== undefined && identity.Account !== config.account) {
+        throw new AwsAccessError(
+          `The credentials in use belong to account ${identity.Account}, but the configuration protects account ${config.account}. ` +
+            'Pass --profile <name> for the right account, or fix "account" in the configuration.',
+          config.drRegion,
+        );
+      }
+    } catch (error) {
+      if (error instanceof AwsAccessError) throw error;
+      const outcome = describeError(error);
+      if (outcome.exitCode !== ExitCode.Unreachable) throw error;
+      throw new AwsAccessError(outcome.message, config.drRegion, { cause: error });
+    } finally {
+      probe.destroy();
+    }
+  }
+}

@@ -1,0 +1,231 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BatchDeleteImageCommand } from '@aws-sdk/client-ecr';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main';
+import { freePort } from '../../src/local/emulator';
+import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';
+import { useEmulator } from '../support/emulator';
+
+const BIN = resolve(__dirname, '../../bin/lifeboat.js');
+const PRIMARY = 'us-east-1';
+const DR = 'us-west-2';
+const ACCOUNT = '123456789012';
+const STACK_LINE = /\n\s+at /;
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const ctx = useEmulator();
+let dir: string;
+let fleet: DemoFleet;
+
+/** Runs bin/lifeboat.js as a child process, the way an operator does. */
+function lifeboat(args: readonly string[]): Promise<Run> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Runs the CLI in this process (same `main` the binary calls), for the cheaper extra cases. */
+async function lifeboatInProcess(args: readonly string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { NO_COLOR: '1' },
+    cwd: dir,
+  });
+  return { code, stdout, stderr };
+}
+
+const onEmulator = (...args: string[]) => [...args, '--endpoint', ctx.endpoint, '--config', 'lifeboat.json'];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'lifeboat-cli-'));
+  writeFileSync(
+    join(dir, 'lifeboat.json'),
+    JSON.stringify({ account: ACCOUNT, primaryRegion: PRIMARY, drRegion: DR, rpoTargetMinutes: 60 }),
+  );
+  fleet = await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('lifeboat CLI against the emulator (subprocess)', () => {
+  let recoveryPointId: string;
+
+  it('backup --json captures the selected services and commits a complete recovery point', async () => {
+    const { code, stdout, stderr } = await lifeboat(onEmulator('backup', '--json'));
+    expect(stderr).toContain('Capturing ECS services in us-east-1');
+    expect(code).toBe(0);
+    const doc = JSON.parse(stdout);
+    recoveryPointId = doc.recoveryPoint.id;
+    expect(doc.recoveryPoint).toMatchObject({
+      status: 'complete',
+      source: { account: ACCOUNT, region: PRIMARY },
+      target: { region: DR },
+    });
+    expect(doc.catalog).toMatchObject({ bucket: `lifeboat-catalog-${ACCOUNT}-${DR}`, region: DR });
+    expect(doc.catalog.key).toContain(recoveryPointId);
+    expect(doc.counts.services).toBe(fleet.selectedServiceKeys.length);
+    expect(doc.counts.images.byPresence.external).toBe(fleet.externalImages.length);
+    expect(doc.errors).toEqual([]);
+    expect(doc.calls['S3.PutObject']).toBe(1);
+  });
+
+  it('recovery-points list --json lists it with its counts', async () => {
+    const { code, stdout } = await lifeboat(['recovery-points', 'list', '--json', ...onEmulator()]);
+    expect(code).toBe(0);
+    const doc = JSON.parse(stdout);
+    expect(doc.catalog.bucket).toBe(`lifeboat-catalog-${ACCOUNT}-${DR}`);
+    expect(doc.recoveryPoints).toHaveLength(1);
+    expect(doc.recoveryPoints[0]).toMatchObject({
+      id: recoveryPointId,
+      status: 'complete',
+      services: fleet.selectedServiceKeys.length,
+      errors: 0,
+    });
+  });
+
+  it('recovery-points show <id> --json gives every selected service with its images pinned by digest', async () => {
+    const { code, stdout } = await lifeboat(onEmulator('recovery-points', 'show', recoveryPointId, '--json'));
+    expect(code).toBe(0);
+    const doc = JSON.parse(stdout);
+    expect(doc.recoveryPoint.id).toBe(recoveryPointId);
+    const services: {
+      service: string;
+      containers: { image: string; digest?: string; presence: string }[];
+    }[] = doc.services;
+    expect(services.map((s) => s.service).sort()).toEqual([...fleet.selectedServiceKeys].sort());
+    for (const container of services.flatMap((s) => s.containers)) {
+      const tagged = /\.amazonaws\.com\/([^@]+):([^:@/]+)$/.exec(container.image);
+      if (fleet.externalImages.includes(container.image)) expect(container.presence).toBe('external');
+      else if (tagged) expect(container.digest).toBe(fleet.digests[`${tagged[1]}:${tagged[2]}`]);
+      else expect(container.image.endsWith(`@${container.digest}`)).toBe(true);
+    }
+  });
+
+  it('status --json reports the RPO as met right after a backup', async () => {
+    const { code, stdout } = await lifeboat(onEmulator('status', '--json'));
+    expect(code).toBe(0);
+    const doc = JSON.parse(stdout);
+    expect(doc).toMatchObject({
+      rpoTargetMinutes: 60,
+      rpoMet: true,
+      latestComplete: { id: recoveryPointId },
+    });
+  });
+
+  it('exits 3 for an unknown recovery point, with the error as JSON and no stack trace', async () => {
+    const { code, stdout, stderr } = await lifeboat(
+      onEmulator('recovery-points', 'show', 'rp-20200101T000000000Z-000000', '--json'),
+    );
+    expect(code).toBe(3);
+    expect(JSON.parse(stdout).error).toMatchObject({ name: 'RecoveryPointNotFoundError', exitCode: 3 });
+    expect(stderr).toContain('lifeboat recovery-points list');
+    expect(stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('exits 2 with the usage hint for wrong arguments', async () => {
+    const { code, stdout, stderr } = await lifeboat(['recovery-points', 'show', '--allow-partial']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain("error: missing required argument 'id|latest'");
+    expect(stderr).toContain('(add --help for usage)');
+    expect(stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('exits 4 naming the endpoint when nothing answers there', async () => {
+    const endpoint = `http://127.0.0.1:${await freePort()}`;
+    const { code, stdout, stderr } = await lifeboat([
+      'recovery-points',
+      'list',
+      '--endpoint',
+      endpoint,
+      '--config',
+      'lifeboat.json',
+    ]);
+    expect(code).toBe(4);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(`Nothing answers at ${endpoint}`);
+    expect(stderr).not.toMatch(STACK_LINE);
+  });
+});
+
+describe('lifeboat CLI against the emulator (in-process main)', () => {
+  it('recovery-points show prints a per-service table for people', async () => {
+    const { code, stdout } = await lifeboatInProcess(onEmulator('recovery-points', 'show', 'latest'));
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Recovery point:\s+rp-/);
+    expect(stdout).toMatch(/SERVICE\s+TASK DEFINITION\s+DESIRED\s+WAVE\s+CONTAINER\s+IMAGE\s+PRESENCE/);
+    expect(stdout).toMatch(/shop\/web\s+shop-web:\d+\s+\d+\s+3\s+/);
+    expect(stdout).not.toContain('\u001b[');
+  });
+
+  it('status exits 5 when the catalog has no complete recovery point', async () => {
+    // Another DR region: its catalog bucket is created empty on first use.
+    const { code, stdout } = await lifeboatInProcess(
+      onEmulator('status', '--dr-region', 'eu-west-1', '--json'),
+    );
+    expect(code).toBe(5);
+    expect(JSON.parse(stdout)).toMatchObject({
+      drRegion: 'eu-west-1',
+      catalog: { bucket: `lifeboat-catalog-${ACCOUNT}-eu-west-1` },
+      rpoMet: false,
+      latestComplete: null,
+    });
+  });
+
+  it('a backup with a vanished image tag commits a partial recovery point and exits 1', async () => {
+    const worker = fleet.services.find((s) => s.key === 'shop/worker');
+    const image = worker?.images.find((i) => i.includes('/shop/worker:'));
+    const tag = image?.split(':').pop();
+    expect(tag).toBeDefined();
+    await ctx.clients
+      .ecr(PRIMARY)
+      .send(new BatchDeleteImageCommand({ repositoryName: 'shop/worker', imageIds: [{ imageTag: tag }] }));
+
+    const backup = await lifeboatInProcess(onEmulator('backup', '--json'));
+    expect(backup.code).toBe(1);
+    const doc = JSON.parse(backup.stdout);
+    expect(doc.recoveryPoint.status).toBe('partial');
+    expect(doc.errors).toContainEqual(expect.objectContaining({ resourceType: 'image', resourceId: image }));
+    expect(backup.stderr).toContain('is partial');
+
+    // "latest" still means the newest complete one; the partial one needs --allow-partial.
+    const latest = await lifeboatInProcess(onEmulator('recovery-points', 'show', 'latest', '--json'));
+    expect(latest.code).toBe(0);
+    expect(JSON.parse(latest.stdout).recoveryPoint.status).toBe('complete');
+    const refused = await lifeboatInProcess(
+      onEmulator('recovery-points', 'show', doc.recoveryPoint.id, '--json'),
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--allow-partial');
+    const allowed = await lifeboatInProcess(
+      onEmulator('recovery-points', 'show', doc.recoveryPoint.id, '--allow-partial', '--json'),
+    );
+    expect(allowed.code).toBe(0);
+    expect(JSON.parse(allowed.stdout).errors).toHaveLength(doc.errors.length);
+
+    const list = await lifeboatInProcess(onEmulator('recovery-points', 'list', '--json'));
+    expect(JSON.parse(list.stdout).recoveryPoints.map((r: { status: string }) => r.status)).toEqual([
+      'partial',
+      'complete',
+    ]);
+  });
+});
