@@ -2,7 +2,33 @@ import { z } from 'zod';
 import { ConfigError } from './errors';
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
-const SCHEDULE = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/;
+const SCHEDULE_EXAMPLE = 'an EventBridge schedule expression such as "rate(1 hour)" or "cron(0 * * * ? *)"';
+
+/** Why EventBridge Scheduler would refuse a recurring schedule expression; undefined when it would not. */
+function scheduleProblem(expression: string): string | undefined {
+  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  if (rate?.[1] && rate[2]) {
+    const value = Number(rate[1]);
+    if (value < 1) return `must be ${SCHEDULE_EXAMPLE}; a rate is at least 1`;
+    const singular = !rate[2].endsWith('s');
+    if (singular !== (value === 1)) {
+      return `must be ${SCHEDULE_EXAMPLE}; use the singular unit for 1 and the plural otherwise (rate(1 hour), rate(2 hours))`;
+    }
+    return undefined;
+  }
+  const cron = /^cron\((.*)\)$/.exec(expression);
+  if (cron?.[1] !== undefined) {
+    const fields = cron[1].trim().split(/\s+/);
+    if (fields.length !== 6) {
+      return `must be ${SCHEDULE_EXAMPLE}; a cron expression has 6 fields (minutes hours day-of-month month day-of-week year), this one has ${fields.length}`;
+    }
+    if ((fields[2] === '?') === (fields[4] === '?')) {
+      return `must be ${SCHEDULE_EXAMPLE}; exactly one of day-of-month and day-of-week must be "?"`;
+    }
+    return undefined;
+  }
+  return `must be ${SCHEDULE_EXAMPLE}`;
+}
 
 /** A glob over "cluster/service" names: `*` matches any run of characters except "/". */
 const pattern = z
@@ -11,6 +37,11 @@ const pattern = z
   .regex(/^[A-Za-z0-9_*?-]+\/[A-Za-z0-9_*?-]+$/, 'must look like "cluster/service" (globs * and ? allowed)');
 
 const idMapping = z.record(z.string().min(1), z.string().min(1));
+
+/** Retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
 export const configSchema = z
   .object({
@@ -23,10 +54,10 @@ export const configSchema = z
     /** EventBridge Scheduler expression for backups. */
     schedule: z
       .string()
-      .regex(
-        SCHEDULE,
-        'must be an EventBridge schedule expression such as "rate(1 hour)" or "cron(0 * * * ? *)"',
-      )
+      .superRefine((expression, ctx) => {
+        const problem = scheduleProblem(expression);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .default('rate(1 hour)'),
     selection: z
       .object({
@@ -62,6 +93,28 @@ export const configSchema = z
       })
       .strict()
       .default({ subnets: {}, securityGroups: {}, targetGroups: {}, secrets: {}, efsFileSystems: {} }),
+    /** Catalog bucket settings (infrastructure; used by the CDK stacks). */
+    catalog: z
+      .object({
+        /**
+         * Object Lock mode applied by default to every object version written to the catalog.
+         * GOVERNANCE: principals with s3:BypassGovernanceRetention can still delete early.
+         * COMPLIANCE: nobody, not even the account root, can delete a version before it expires.
+         */
+        objectLockMode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+        /** Days each object version stays locked; when omitted, `retention.days`. */
+        objectLockDays: z.number().int().min(1).max(36500).optional(),
+      })
+      .strict()
+      .default({ objectLockMode: 'GOVERNANCE' }),
+    /** Retention of Lifeboat's logs (Lambda log groups, catalog access logs), in days. */
+    logRetentionDays: z
+      .number()
+      .int()
+      .refine((days) => LOG_RETENTION_DAYS.includes(days), {
+        message: `must be a CloudWatch Logs retention period: one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(90),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -85,19 +138,37 @@ export const CONFIG_CONTEXT_KEY = 'lifeboat';
  * `lifeboat.<path>`) and what a valid value looks like.
  */
 export function parseConfig(raw: unknown): LifeboatConfig {
-  const result = configSchema.safeParse(raw);
+  // reportInput: an invalid_type issue then tells a missing value from a value of the wrong type.
+  const result = configSchema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
-  const messages = result.error.issues.map((issue) => {
-    const key = [CONFIG_CONTEXT_KEY, ...issue.path.map(String)].join('.');
+  const problems = result.error.issues.flatMap((issue) => {
+    const path = [CONFIG_CONTEXT_KEY, ...issue.path.map(String)];
     if (issue.code === 'unrecognized_keys') {
-      return `${key}: unknown setting(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove them or check the spelling`;
+      return issue.keys.map((k) => ({
+        key: [...path, k].join('.'),
+        message: 'unknown setting; remove it or check the spelling',
+      }));
     }
-    if (issue.code === 'invalid_type' && issue.input === undefined) {
-      return `${key}: is required`;
+    const key = path.join('.');
+    if (issue.code === 'invalid_type') {
+      const message =
+        issue.input === undefined
+          ? 'is required'
+          : `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected} (got ${describeValue(issue.input)})`;
+      return [{ key, message }];
     }
-    return `${key}: ${issue.message}`;
+    return [{ key, message: issue.message }];
   });
-  const first = result.error.issues[0];
-  const firstKey = [CONFIG_CONTEXT_KEY, ...(first?.path.map(String) ?? [])].join('.');
-  throw new ConfigError(`Invalid Lifeboat configuration:\n  ${messages.join('\n  ')}`, firstKey);
+  const lines = problems.map((p) => `${p.key}: ${p.message}`);
+  throw new ConfigError(
+    `Invalid Lifeboat configuration:\n  ${lines.join('\n  ')}`,
+    problems[0]?.key ?? CONFIG_CONTEXT_KEY,
+  );
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${JSON.stringify(value)}`;
 }

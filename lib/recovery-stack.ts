@@ -1,0 +1,58 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import type { LifeboatConfig } from '../src/core/config';
+import { Catalog } from './catalog';
+import { CATALOG_KEY_ALIAS, catalogBucketName } from './names';
+
+export interface RecoveryStackProps extends Omit<StackProps, 'env'> {
+  /** Validated Lifeboat configuration; the stack deploys to `account` / `drRegion`. */
+  readonly config: LifeboatConfig;
+}
+
+/**
+ * Everything fail-over needs, in the DR region, depending on nothing in the primary region:
+ * the recovery point catalog (KMS key, bucket) and the topic restore reports are sent to.
+ */
+export class RecoveryStack extends Stack {
+  public readonly catalog: Catalog;
+
+  /** Restore reports and drill results are published here (KMS-encrypted). */
+  public readonly reportTopic: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: RecoveryStackProps) {
+    const { config, ...stackProps } = props;
+    super(scope, id, {
+      description: 'Lifeboat recovery (DR region): recovery point catalog and restore reports',
+      ...stackProps,
+      env: { account: config.account, region: config.drRegion },
+    });
+
+    this.catalog = new Catalog(this, 'Catalog', {
+      bucketName: catalogBucketName(config.account, config.drRegion),
+      keyAlias: CATALOG_KEY_ALIAS,
+      objectLockMode: config.catalog.objectLockMode,
+      objectLockRetention: Duration.days(config.catalog.objectLockDays ?? config.retention.days),
+      accessLogsRetention: Duration.days(config.logRetentionDays),
+    });
+
+    this.reportTopic = new sns.Topic(this, 'ReportTopic', {
+      displayName: 'Lifeboat restore reports',
+      masterKey: this.catalog.key,
+      enforceSSL: true,
+    });
+
+    new CfnOutput(this, 'CatalogBucketName', {
+      description: 'Catalog bucket holding the recovery points',
+      value: this.catalog.bucket.bucketName,
+    });
+    new CfnOutput(this, 'CatalogKeyArn', {
+      description: 'KMS key encrypting the catalog and the report topic',
+      value: this.catalog.key.keyArn,
+    });
+    new CfnOutput(this, 'ReportTopicArn', {
+      description: 'SNS topic receiving restore reports; subscribe to be notified',
+      value: this.reportTopic.topicArn,
+    });
+  }
+}
