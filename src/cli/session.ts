@@ -1,6 +1,7 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { CatalogStore, ensureCatalogBucket } from '../aws/catalog-store';
 import { AwsClients, type AwsTarget, CallCounter } from '../aws/clients';
+import { CATALOG_KEY_ALIAS, catalogBucketName } from '../core/catalog-names';
 import type { LifeboatConfig } from '../core/config';
 import { isReachable } from '../local/emulator';
 import { type LoadedConfig, loadConfig } from './config-source';
@@ -16,14 +17,6 @@ export interface GlobalOptions {
   readonly config?: string;
   readonly json?: boolean;
   readonly profile?: string;
-}
-
-/** KMS alias of the catalog key that the RecoveryStack creates (lib/names.ts). */
-const CATALOG_KEY_ALIAS = 'alias/lifeboat-catalog';
-
-/** Deterministic catalog bucket name in the DR region (lib/names.ts, which the CLI does not load: it pulls in aws-cdk-lib). */
-function catalogBucketName(account: string, drRegion: string): string {
-  return `lifeboat-catalog-${account}-${drRegion}`;
 }
 
 export interface CatalogLocation {
