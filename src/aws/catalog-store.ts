@@ -2,6 +2,7 @@ import {
   type BucketLocationConstraint,
   CreateBucketCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -25,6 +26,7 @@ import { canonicalJson, openManifest } from '../core/checksum';
 import { ManifestError, RecoveryPointNotFoundError } from '../core/errors';
 import { type Manifest, recoveryPointIdSchema } from '../core/manifest';
 import {
+  attemptsOf,
   awsErrorCode,
   CatalogBucketNotFoundError,
   CatalogError,
@@ -32,6 +34,9 @@ import {
   PartialRecoveryPointError,
   RecoveryPointExistsError,
 } from './errors';
+
+/** Reads of an object body retried after a connection lost mid-body. */
+const BODY_READ_ATTEMPTS = 3;
 
 /** One committed recovery point as listed from the catalog (no manifest read). */
 export interface RecoveryPointSummary {
@@ -89,6 +94,9 @@ export class CatalogStore {
     } catch (error) {
       const status = httpStatusOf(error);
       if (status === 412 || status === 409 || awsErrorCode(error) === 'PreconditionFailed') {
+        // A connection lost after S3 stored the manifest makes the SDK retry the PUT, and the
+        // retry fails its own If-None-Match: the same bytes under the key are this commit.
+        if (attemptsOf(error) > 1 && (await this.readText(key)) === text) return key;
         throw new RecoveryPointExistsError(this.bucket, manifest.id, key, { cause: error });
       }
       throw this.translate(error, `commit recovery point ${manifest.id}`);
@@ -248,12 +256,21 @@ export class CatalogStore {
   }
 
   private async readText(key: string): Promise<string | undefined> {
-    try {
-      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return (await res.Body?.transformToString('utf-8')) ?? '';
-    } catch (error) {
-      if (isMissingKey(error)) return undefined;
-      throw this.translate(error, `read s3://${this.bucket}/${key}`);
+    for (let attempt = 1; ; attempt += 1) {
+      let res: GetObjectCommandOutput;
+      try {
+        res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      } catch (error) {
+        if (isMissingKey(error)) return undefined;
+        throw this.translate(error, `read s3://${this.bucket}/${key}`);
+      }
+      try {
+        return (await res.Body?.transformToString('utf-8')) ?? '';
+      } catch (error) {
+        // The SDK retries the request, not the body read after it: a connection lost mid-body
+        // lands here. Catalog objects are never rewritten, so reading again is safe.
+        if (attempt >= BODY_READ_ATTEMPTS) throw this.translate(error, `read s3://${this.bucket}/${key}`);
+      }
     }
   }
 

@@ -70,7 +70,7 @@ interface ServiceErrorLike {
   Code?: unknown;
   code?: unknown;
   message?: unknown;
-  $metadata?: { httpStatusCode?: number };
+  $metadata?: { httpStatusCode?: number; attempts?: number };
 }
 
 /** The AWS error code of an SDK error (`ThrottlingException`, `NoSuchKey`, …), or the error's name. */
@@ -100,4 +100,12 @@ export function httpStatusOf(error: unknown): number | undefined {
     return (error as ServiceErrorLike).$metadata?.httpStatusCode;
   }
   return undefined;
+}
+
+/** Attempts the SDK made before this error (1 when the call was not retried). */
+export function attemptsOf(error: unknown): number {
+  if (error !== null && typeof error === 'object') {
+    return (error as ServiceErrorLike).$metadata?.attempts ?? 1;
+  }
+  return 1;
 }

@@ -8,7 +8,6 @@ import { recoveryPointIdSchema } from './manifest';
  *   recovery-points/<inverted-ms>_<id>.<status>.json   committed manifests, newest first
  *   staging/<id>/<part>.json                            work in progress of a running backup
  *   restore-reports/<inverted-ms>_<execution>.json      restore reports, newest first
- *   locks/backup.json                                    backup lease
  *
  * S3 lists keys in ascending order; an inverted timestamp (MAX - epoch ms, zero padded)
  * makes the first page the newest recovery points, so "latest" is one List call with no scan.
@@ -16,7 +15,6 @@ import { recoveryPointIdSchema } from './manifest';
 export const RECOVERY_POINT_PREFIX = 'recovery-points/';
 export const STAGING_PREFIX = 'staging/';
 export const REPORT_PREFIX = 'restore-reports/';
-export const BACKUP_LOCK_KEY = 'locks/backup.json';
 
 const MAX_MS = 9_999_999_999_999;
 
