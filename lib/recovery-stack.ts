@@ -1,9 +1,11 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { LifeboatConfig } from '../src/core/config';
 import { Catalog } from './catalog';
 import { CATALOG_KEY_ALIAS, catalogBucketName } from './names';
+import { RestoreWorkflow } from './restore-workflow';
 
 export interface RecoveryStackProps extends Omit<StackProps, 'env'> {
   /** Validated Lifeboat configuration; the stack deploys to `account` / `drRegion`. */
@@ -20,10 +22,14 @@ export class RecoveryStack extends Stack {
   /** Restore reports and drill results are published here (KMS-encrypted). */
   public readonly reportTopic: sns.Topic;
 
+  /** The restore state machine (Step Functions) and its Lambdas. */
+  public readonly restore: RestoreWorkflow;
+
   constructor(scope: Construct, id: string, props: RecoveryStackProps) {
     const { config, ...stackProps } = props;
     super(scope, id, {
-      description: 'Lifeboat recovery (DR region): recovery point catalog and restore reports',
+      description:
+        'Lifeboat recovery (DR region): recovery point catalog, restore workflow and restore reports',
       ...stackProps,
       env: { account: config.account, region: config.drRegion },
     });
@@ -42,6 +48,14 @@ export class RecoveryStack extends Stack {
       enforceSSL: true,
     });
 
+    this.restore = new RestoreWorkflow(this, 'Restore', {
+      config,
+      catalogBucketName: catalogBucketName(config.account, config.drRegion),
+      catalogKeyAlias: CATALOG_KEY_ALIAS,
+      reportTopic: this.reportTopic,
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+    });
+
     new CfnOutput(this, 'CatalogBucketName', {
       description: 'Catalog bucket holding the recovery points',
       value: this.catalog.bucket.bucketName,
@@ -53,6 +67,10 @@ export class RecoveryStack extends Stack {
     new CfnOutput(this, 'ReportTopicArn', {
       description: 'SNS topic receiving restore reports; subscribe to be notified',
       value: this.reportTopic.topicArn,
+    });
+    new CfnOutput(this, 'RestoreStateMachineArn', {
+      description: 'Restore workflow: start an execution to fail over (or to plan, with "dryRun": true)',
+      value: this.restore.stateMachine.stateMachineArn,
     });
   }
 }

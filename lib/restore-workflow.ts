@@ -1,0 +1,514 @@
+import * as path from 'node:path';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { RECOVERY_POINT_PREFIX, REPORT_PREFIX } from '../src/core/catalog-keys';
+import type { LifeboatConfig } from '../src/core/config';
+import { RESTORE_RUN_PREFIX } from '../src/restore/run-store';
+import { restoreConfigOf } from '../src/restore/settings';
+import { InfrastructureError } from './errors';
+import { domainSuffixOf, partitionOf } from './names';
+
+const PROJECT_ROOT = path.join(__dirname, '..');
+
+/** The restore Lambdas: `LIFEBOAT_FUNCTION` value (the handler module `lambda/<name>.ts`) by role. */
+export const RESTORE_FUNCTIONS = {
+  prepare: 'restore-prepare',
+  shared: 'restore-shared',
+  service: 'restore-service',
+  check: 'restore-check',
+  report: 'restore-report',
+} as const;
+export type RestoreFunctionRole = keyof typeof RESTORE_FUNCTIONS;
+
+/** Error name of the Fail state when any selected service was not restored. */
+export const RESTORE_INCOMPLETE_ERROR = 'RestoreIncomplete';
+
+export interface RestoreWorkflowProps {
+  /** Validated configuration; passed to the handlers as `LIFEBOAT_CONFIG`. */
+  readonly config: LifeboatConfig;
+
+  /** Name of the catalog bucket (in this stack's region). */
+  readonly catalogBucketName: string;
+
+  /** Alias of the catalog's KMS key, which also encrypts the report topic. */
+  readonly catalogKeyAlias: string;
+
+  /** Restore reports are published here. */
+  readonly reportTopic: sns.ITopic;
+
+  /** Retention of the Lambda and state machine log groups. */
+  readonly logRetention: logs.RetentionDays;
+
+  /**
+   * IAM roles the restore may pass to ECS (task roles, execution roles, service roles). The
+   * service restore also refuses any role the recovery point does not name.
+   *
+   * @default - every role of the account (`arn:<partition>:iam::<account>:role/*`), limited by `iam:PassedToService`
+   */
+  readonly passRoleArns?: readonly string[];
+
+  /**
+   * Services restored at once within a wave (Map MaxConcurrency). ECS registers about one task
+   * definition per second sustained (burst 20), so more rarely helps.
+   *
+   * @default 10
+   */
+  readonly serviceConcurrency?: number;
+
+  /**
+   * Pause between two steady-state checks of a wave.
+   *
+   * @default Duration.seconds(15)
+   */
+  readonly steadyStateCheckInterval?: Duration;
+}
+
+/**
+ * The restore workflow (DR region): a Standard Step Functions state machine and its five Lambdas.
+ *
+ * Prepare (validate, load + verify the recovery point, plan) → dry run? return the plan →
+ * PrepareShared (clusters, log groups, EFS) → waves in order, services of a wave in parallel
+ * (register task definition, create or update the service; a failure is recorded, the others go
+ * on) → bounded steady-state polling → Report (catalog + SNS) → Succeed, or Fail
+ * `RestoreIncomplete` naming the services not restored.
+ */
+export class RestoreWorkflow extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly functions: Readonly<Record<RestoreFunctionRole, lambdaNodejs.NodejsFunction>>;
+  public readonly roles: Readonly<Record<RestoreFunctionRole, iam.Role>>;
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: RestoreWorkflowProps) {
+    super(scope, id);
+    const { region, account } = Stack.of(this);
+    if (Token.isUnresolved(region) || Token.isUnresolved(account)) {
+      throw new InfrastructureError(
+        'the restore workflow needs a stack with an explicit env (account and region): its permissions are literal ARNs of that account and region',
+        this.node.path,
+      );
+    }
+    const concurrency = props.serviceConcurrency ?? 10;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 40) {
+      throw new InfrastructureError(
+        `serviceConcurrency must be a whole number from 1 to 40 (inline Map concurrency limit); got ${concurrency}`,
+        this.node.path,
+      );
+    }
+    const interval = props.steadyStateCheckInterval ?? Duration.seconds(15);
+    if (interval.toSeconds() < 1) {
+      throw new InfrastructureError(
+        `steadyStateCheckInterval must be at least 1 second (got ${interval.toHumanString()})`,
+        this.node.path,
+      );
+    }
+    if (region !== props.config.drRegion || account !== props.config.account) {
+      throw new InfrastructureError(
+        `the restore workflow must deploy to the DR region ${props.config.drRegion} of account ${props.config.account} (the stack is ${account}/${region})`,
+        this.node.path,
+      );
+    }
+
+    const arns = restoreArns(account, region, props);
+    const environment: Record<string, string> = {
+      LIFEBOAT_CONFIG: JSON.stringify(restoreConfigOf(props.config)),
+      CATALOG_BUCKET: props.catalogBucketName,
+      CATALOG_KMS_KEY_ID: props.catalogKeyAlias,
+      REPORT_TOPIC_ARN: props.reportTopic.topicArn,
+      POWERTOOLS_SERVICE_NAME: 'lifeboat-restore',
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    const timeouts: Record<RestoreFunctionRole, Duration> = {
+      prepare: Duration.minutes(5),
+      shared: Duration.minutes(5),
+      service: Duration.minutes(5),
+      check: Duration.minutes(1),
+      report: Duration.minutes(2),
+    };
+    const statements = restoreStatements(arns, props);
+    const functions = {} as Record<RestoreFunctionRole, lambdaNodejs.NodejsFunction>;
+    const roles = {} as Record<RestoreFunctionRole, iam.Role>;
+    for (const role of Object.keys(RESTORE_FUNCTIONS) as RestoreFunctionRole[]) {
+      const moduleName = RESTORE_FUNCTIONS[role];
+      const logGroup = new logs.LogGroup(this, `${pascal(role)}Logs`, { retention: props.logRetention });
+      const fnRole = new iam.Role(this, `${pascal(role)}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Lifeboat restore: ${moduleName}`,
+      });
+      fnRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'WriteOwnLogs',
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [logGroup.logGroupArn],
+        }),
+      );
+      for (const statement of statements[role]) fnRole.addToPrincipalPolicy(statement);
+      const fn = new lambdaNodejs.NodejsFunction(this, `${pascal(role)}Function`, {
+        description: `Lifeboat restore: ${moduleName}`,
+        entry: path.join(PROJECT_ROOT, 'lambda', `${moduleName}.ts`),
+        handler: 'handler',
+        projectRoot: PROJECT_ROOT,
+        depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: 512,
+        timeout: timeouts[role],
+        role: fnRole,
+        logGroup,
+        environment: { ...environment, LIFEBOAT_FUNCTION: moduleName },
+        bundling: {
+          minify: true,
+          sourceMap: true,
+          target: 'node22',
+          externalModules: [],
+          forceDockerBundling: false,
+        },
+      });
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason:
+          'Node.js 22 is pinned on purpose: the bundle is built for it (esbuild target node22); move to a newer runtime deliberately.',
+      });
+      acknowledgeWildcards(fnRole, arns);
+      functions[role] = fn;
+      roles[role] = fnRole;
+    }
+    this.functions = functions;
+    this.roles = roles;
+
+    this.logGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention: props.logRetention });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      comment: 'Lifeboat restore: relaunch ECS services in the DR region from a recovery point',
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        restoreDefinition(this, functions, { concurrency, interval }),
+      ),
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+    const machineRole = this.stateMachine.role;
+    Validations.of(machineRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::xray:*]',
+      reason:
+        'Step Functions X-Ray tracing needs xray:PutTraceSegments and related actions, which have no resource scope.',
+    });
+    Validations.of(machineRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray trace delivery and CloudWatch Logs delivery for Step Functions support no resource-level permissions.',
+    });
+    for (const fn of Object.values(functions)) {
+      const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
+      Validations.of(machineRole).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+        reason: 'The state machine invokes each restore function and its versions (ARN:*); nothing else.',
+      });
+    }
+  }
+}
+
+function pascal(name: string): string {
+  return `${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+}
+
+/** The Amazon States Language of the restore workflow, as CDK chainables. */
+function restoreDefinition(
+  scope: Construct,
+  fns: Record<RestoreFunctionRole, lambda.IFunction>,
+  opts: { concurrency: number; interval: Duration },
+): sfn.IChainable {
+  const invoke = (id: string, fn: lambda.IFunction, payload: Record<string, unknown>, resultPath?: string) =>
+    new tasks.LambdaInvoke(scope, id, {
+      lambdaFunction: fn,
+      payload: sfn.TaskInput.fromObject(payload),
+      payloadResponseOnly: true,
+      ...(resultPath ? { resultPath } : {}),
+    });
+
+  const prepare = invoke('Prepare', fns.prepare, {
+    'input.$': '$',
+    'executionName.$': '$$.Execution.Name',
+    'startedAt.$': '$$.Execution.StartTime',
+  });
+  const dryRunPlan = new sfn.Succeed(scope, 'DryRunPlan', {
+    comment: 'The plan is the output; nothing was changed.',
+  });
+  const prepareShared = invoke(
+    'PrepareShared',
+    fns.shared,
+    { 'executionName.$': '$.executionName' },
+    '$.shared',
+  );
+
+  const restoreService = invoke('RestoreService', fns.service, {
+    'executionName.$': '$.executionName',
+    'key.$': '$.key',
+  });
+  const serviceCrashed = new sfn.Pass(scope, 'ServiceCrashed', {
+    comment: 'The function failed or timed out: record the service as failed, the others carry on.',
+    parameters: {
+      'service.$': '$.key',
+      status: 'failed',
+      error: { 'name.$': '$.error.Error', 'message.$': '$.error.Cause' },
+    },
+  });
+  restoreService.addCatch(serviceCrashed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+  const restoreServices = new sfn.Map(scope, 'RestoreServices', {
+    itemsPath: '$.services',
+    maxConcurrency: opts.concurrency,
+    itemSelector: { 'key.$': '$$.Map.Item.Value', 'executionName.$': '$.executionName' },
+    resultPath: '$.results',
+  });
+  restoreServices.itemProcessor(restoreService);
+
+  const checkWave = invoke(
+    'CheckWave',
+    fns.check,
+    {
+      'wave.$': '$.wave',
+      'results.$': '$.results',
+      'previous.$': '$.check',
+      'waitForSteadyState.$': '$.waitForSteadyState',
+      'steadyStateTimeoutSeconds.$': '$.steadyStateTimeoutSeconds',
+    },
+    '$.check',
+  );
+  const waveDone = new sfn.Succeed(scope, 'WaveDone', { outputPath: '$.check.services' });
+  const waitBeforeCheck = new sfn.Wait(scope, 'WaitBeforeCheck', {
+    time: sfn.WaitTime.duration(opts.interval),
+  });
+  const waveSettled = new sfn.Choice(scope, 'WaveSettled?')
+    .when(sfn.Condition.booleanEquals('$.check.settled', true), waveDone)
+    .otherwise(waitBeforeCheck.next(checkWave));
+  const restoreWaves = new sfn.Map(scope, 'RestoreWaves', {
+    comment: 'Waves in order; the services of a wave in parallel.',
+    itemsPath: '$.waves',
+    maxConcurrency: 1,
+    itemSelector: {
+      'wave.$': '$$.Map.Item.Value.wave',
+      'services.$': '$$.Map.Item.Value.services',
+      'executionName.$': '$.executionName',
+      'waitForSteadyState.$': '$.waitForSteadyState',
+      'steadyStateTimeoutSeconds.$': '$.steadyStateTimeoutSeconds',
+      check: { attempts: 0 },
+    },
+    resultPath: '$.waveResults',
+  });
+  restoreWaves.itemProcessor(restoreServices.next(checkWave).next(waveSettled));
+
+  const report = invoke(
+    'Report',
+    fns.report,
+    { 'executionName.$': '$.executionName', 'waves.$': '$.waveResults' },
+    '$.report',
+  );
+  const restored = new sfn.Succeed(scope, 'Restored', { outputPath: '$.report' });
+  const incomplete = new sfn.Fail(scope, 'NotAllRestored', {
+    error: RESTORE_INCOMPLETE_ERROR,
+    causePath: '$.report.cause',
+  });
+  const allRestored = new sfn.Choice(scope, 'AllRestored?')
+    .when(sfn.Condition.booleanEquals('$.report.allRestored', true), restored)
+    .otherwise(incomplete);
+
+  return prepare.next(
+    new sfn.Choice(scope, 'IsDryRun?')
+      .when(sfn.Condition.booleanEquals('$.dryRun', true), dryRunPlan)
+      .otherwise(prepareShared.next(restoreWaves).next(report).next(allRestored)),
+  );
+}
+
+interface RestoreArns {
+  readonly partition: string;
+  readonly ecsClusters: string;
+  readonly ecsServices: string;
+  readonly ecsTaskDefinitions: string;
+  readonly logGroups: string;
+  readonly efsFileSystems: string;
+  readonly efsAccessPoints: string;
+  readonly bucket: string;
+  readonly recoveryPoints: string;
+  readonly runs: string;
+  readonly reports: string;
+  readonly catalogKeys: string;
+  readonly passRoles: readonly string[];
+}
+
+function restoreArns(account: string, region: string, props: RestoreWorkflowProps): RestoreArns {
+  const p = partitionOf(region);
+  const bucket = `arn:${p}:s3:::${props.catalogBucketName}`;
+  return {
+    partition: p,
+    ecsClusters: `arn:${p}:ecs:${region}:${account}:cluster/*`,
+    ecsServices: `arn:${p}:ecs:${region}:${account}:service/*`,
+    ecsTaskDefinitions: `arn:${p}:ecs:${region}:${account}:task-definition/*`,
+    logGroups: `arn:${p}:logs:${region}:${account}:log-group:*`,
+    efsFileSystems: `arn:${p}:elasticfilesystem:${region}:${account}:file-system/*`,
+    efsAccessPoints: `arn:${p}:elasticfilesystem:${region}:${account}:access-point/*`,
+    bucket,
+    recoveryPoints: `${bucket}/${RECOVERY_POINT_PREFIX}*`,
+    runs: `${bucket}/${RESTORE_RUN_PREFIX}*`,
+    reports: `${bucket}/${REPORT_PREFIX}*`,
+    catalogKeys: `arn:${p}:kms:${region}:${account}:key/*`,
+    passRoles: props.passRoleArns ?? [`arn:${p}:iam::${account}:role/*`],
+  };
+}
+
+/** Each restore function's permissions, statement by statement. No action wildcards. */
+function restoreStatements(
+  arns: RestoreArns,
+  props: RestoreWorkflowProps,
+): Record<RestoreFunctionRole, iam.PolicyStatement[]> {
+  const region = props.config.drRegion;
+  const inDrRegion = { StringEquals: { 'aws:RequestedRegion': region } };
+  const keyVia = (...services: string[]) =>
+    new iam.PolicyStatement({
+      sid: 'UseCatalogKeyViaAlias',
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [arns.catalogKeys],
+      conditions: {
+        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': props.catalogKeyAlias },
+        StringEquals: {
+          'kms:ViaService': services.map((s) => `${s}.${region}.${domainSuffixOf(region)}`),
+        },
+      },
+    });
+  const runs = (actions: string[]) =>
+    new iam.PolicyStatement({ sid: 'RestoreRunDocuments', actions, resources: [arns.runs] });
+  const describeServices = new iam.PolicyStatement({
+    sid: 'DescribeDrServices',
+    actions: ['ecs:DescribeServices'],
+    resources: [arns.ecsServices],
+  });
+  return {
+    prepare: [
+      new iam.PolicyStatement({
+        sid: 'ReadRecoveryPoints',
+        actions: ['s3:GetObject'],
+        resources: [arns.recoveryPoints],
+      }),
+      new iam.PolicyStatement({ sid: 'ListCatalog', actions: ['s3:ListBucket'], resources: [arns.bucket] }),
+      runs(['s3:PutObject']),
+      keyVia('s3'),
+      new iam.PolicyStatement({
+        sid: 'ListDrInventory',
+        actions: [
+          'ecs:ListClusters',
+          'ecs:ListServices',
+          'ec2:DescribeSubnets',
+          'ec2:DescribeSecurityGroups',
+          'secretsmanager:ListSecrets',
+          'ssm:DescribeParameters',
+          'logs:DescribeLogGroups',
+          'elasticfilesystem:DescribeAccessPoints',
+        ],
+        resources: ['*'],
+        conditions: inDrRegion,
+      }),
+      new iam.PolicyStatement({
+        sid: 'DescribeDrClustersAndServices',
+        actions: ['ecs:DescribeClusters', 'ecs:DescribeServices'],
+        resources: [arns.ecsClusters, arns.ecsServices],
+      }),
+    ],
+    shared: [
+      runs(['s3:GetObject', 's3:PutObject']),
+      keyVia('s3'),
+      new iam.PolicyStatement({
+        sid: 'CreateDrClusters',
+        actions: ['ecs:CreateCluster', 'ecs:TagResource'],
+        resources: [arns.ecsClusters],
+      }),
+      new iam.PolicyStatement({
+        sid: 'CreateDrLogGroups',
+        actions: ['logs:CreateLogGroup'],
+        resources: [arns.logGroups],
+      }),
+      new iam.PolicyStatement({
+        sid: 'FailOverEfsReplicas',
+        actions: [
+          'elasticfilesystem:DescribeReplicationConfigurations',
+          'elasticfilesystem:DeleteReplicationConfiguration',
+          'elasticfilesystem:DescribeAccessPoints',
+          'elasticfilesystem:CreateAccessPoint',
+          'elasticfilesystem:TagResource',
+        ],
+        resources: [arns.efsFileSystems, arns.efsAccessPoints],
+      }),
+    ],
+    service: [
+      runs(['s3:GetObject']),
+      keyVia('s3'),
+      new iam.PolicyStatement({
+        sid: 'RegisterTaskDefinitions',
+        actions: ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition'],
+        resources: ['*'],
+        conditions: inDrRegion,
+      }),
+      new iam.PolicyStatement({
+        sid: 'TagTaskDefinitions',
+        actions: ['ecs:TagResource'],
+        resources: [arns.ecsTaskDefinitions, arns.ecsServices],
+      }),
+      new iam.PolicyStatement({
+        sid: 'CreateOrUpdateDrServices',
+        actions: ['ecs:DescribeServices', 'ecs:CreateService', 'ecs:UpdateService'],
+        resources: [arns.ecsServices],
+      }),
+      new iam.PolicyStatement({
+        sid: 'PassTaskAndServiceRoles',
+        actions: ['iam:PassRole'],
+        resources: [...arns.passRoles],
+        conditions: {
+          StringEquals: { 'iam:PassedToService': ['ecs-tasks.amazonaws.com', 'ecs.amazonaws.com'] },
+        },
+      }),
+    ],
+    check: [describeServices],
+    report: [
+      runs(['s3:GetObject']),
+      new iam.PolicyStatement({ sid: 'WriteReports', actions: ['s3:PutObject'], resources: [arns.reports] }),
+      keyVia('s3', 'sns'),
+      new iam.PolicyStatement({
+        sid: 'PublishReports',
+        actions: ['sns:Publish'],
+        resources: [props.reportTopic.topicArn],
+      }),
+    ],
+  };
+}
+
+/** cdk-nag IAM5 findings of the literal wildcard ARNs above, each with its reason. */
+function acknowledgeWildcards(role: iam.Role, arns: RestoreArns): void {
+  const reasons: Record<string, string> = {
+    '*': 'ECS/EC2/Secrets Manager/SSM/Logs/EFS list and describe calls and ecs:RegisterTaskDefinition support no resource-level permissions; each such statement is limited to the DR region by aws:RequestedRegion.',
+    [arns.ecsClusters]:
+      'The restore creates and describes the clusters the recovery point names, which are only known at run time; limited to the DR region and account.',
+    [arns.ecsServices]:
+      'The restore creates, updates and describes the services the recovery point names, known at run time; limited to the DR region and account.',
+    [arns.ecsTaskDefinitions]:
+      'Registered task definition families come from the recovery point; tagging is limited to the DR region and account.',
+    [arns.logGroups]: 'Log groups the restored task definitions write to are named by the recovery point.',
+    [arns.efsFileSystems]: 'The DR EFS replicas to fail over are named by the recovery point.',
+    [arns.efsAccessPoints]: 'Access points are created on the DR replicas the recovery point names.',
+    [arns.recoveryPoints]:
+      'Any recovery point may be restored; access is limited to this prefix of the catalog.',
+    [arns.runs]: 'Restore run documents are keyed by execution name; access is limited to this prefix.',
+    [arns.reports]: 'Report keys are generated per execution; access is limited to this prefix.',
+    [arns.catalogKeys]:
+      'The catalog key is addressed by alias only; the statement is limited by kms:ResourceAliases and kms:ViaService.',
+  };
+  for (const passRole of arns.passRoles) {
+    reasons[passRole] =
+      'The task and execution roles are named by the recovery point; iam:PassRole is limited by iam:PassedToService to ECS, and the restore refuses roles the recovery point does not name.';
+  }
+  for (const [finding, reason] of Object.entries(reasons)) {
+    Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${finding}]`, reason });
+  }
+}

@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import { CreateTopicCommand } from '@aws-sdk/client-sns';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { createHandler as checkHandler } from '../../lambda/restore-check';
+import { createHandler as prepareHandler } from '../../lambda/restore-prepare';
+import { createHandler as reportHandler } from '../../lambda/restore-report';
+import { createHandler as serviceHandler } from '../../lambda/restore-service';
+import { createHandler as sharedHandler } from '../../lambda/restore-shared';
+import { RECOVERY_STACK_ID } from '../../lib/names';
+import { RecoveryStack } from '../../lib/recovery-stack';
+import { RESTORE_FUNCTIONS } from '../../lib/restore-workflow';
+import type { AwsClients } from '../aws/clients';
+import type { LifeboatConfig } from '../core/config';
+import type { RestoreLogger } from '../restore/context';
+import type { RestoreHandlerDeps } from '../restore/handler-support';
+import type { ReportResult } from '../restore/report';
+import { restoreConfigOf } from '../restore/settings';
+import {
+  type CfnTemplateJson,
+  type ExecutionEvent,
+  type LambdaHandler,
+  type LocalExecutionResult,
+  LocalStepFunctionsError,
+  type RenderedDefinition,
+  renderDefinition,
+  runLocalStateMachine,
+} from './step-functions';
+
+/** Topic the local runs publish restore reports to (created on the emulator when missing). */
+export const LOCAL_REPORT_TOPIC = 'lifeboat-restore-reports';
+
+type HandlerFactory = (deps: RestoreHandlerDeps) => LambdaHandler;
+
+/** In-process handler of each restore Lambda, by its `LIFEBOAT_FUNCTION` (the handler module name). */
+const HANDLERS: Readonly<Record<string, HandlerFactory>> = {
+  [RESTORE_FUNCTIONS.prepare]: prepareHandler,
+  [RESTORE_FUNCTIONS.shared]: sharedHandler,
+  [RESTORE_FUNCTIONS.service]: serviceHandler,
+  [RESTORE_FUNCTIONS.check]: checkHandler,
+  [RESTORE_FUNCTIONS.report]: reportHandler,
+};
+
+/** The restore state machine as CDK deploys it, with each Lambda's `LIFEBOAT_FUNCTION`. */
+export interface SynthesisedRestoreWorkflow {
+  readonly rendered: RenderedDefinition;
+  /** Lambda logical id → `LIFEBOAT_FUNCTION`. */
+  readonly functions: Readonly<Record<string, string>>;
+}
+
+const synthesised = new Map<string, SynthesisedRestoreWorkflow>();
+
+/**
+ * Synthesises the RecoveryStack in-process (bundling skipped) and renders its restore state
+ * machine for the DR region. Cached per configuration (a synth takes seconds).
+ */
+export function synthesiseRestoreWorkflow(config: LifeboatConfig): SynthesisedRestoreWorkflow {
+  const cacheKey = JSON.stringify(config);
+  const cached = synthesised.get(cacheKey);
+  if (cached) return cached;
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new RecoveryStack(app, RECOVERY_STACK_ID, { config });
+  const template = app.synth().getStackArtifact(stack.artifactId).template as CfnTemplateJson;
+  const machineId = stack.getLogicalId(stack.restore.stateMachine.node.defaultChild as CfnElement);
+  const rendered = renderDefinition(template, machineId, {
+    region: config.drRegion,
+    account: config.account,
+  });
+  const functions: Record<string, string> = {};
+  for (const logicalId of Object.keys(rendered.functions)) {
+    const env = template.Resources?.[logicalId]?.Properties?.Environment as
+      | { Variables?: Record<string, unknown> }
+      | undefined;
+    const name = env?.Variables?.LIFEBOAT_FUNCTION;
+    if (typeof name !== 'string' || !HANDLERS[name]) {
+      throw new LocalStepFunctionsError(
+        `Lambda ${logicalId} of the restore workflow has no known LIFEBOAT_FUNCTION (${String(name)}); every restore function must set it to its handler module name.`,
+      );
+    }
+    functions[logicalId] = name;
+  }
+  const result = { rendered, functions };
+  synthesised.set(cacheKey, result);
+  return result;
+}
+
+/** Creates (or finds: CreateTopic is idempotent) the local report topic; returns its ARN. */
+export async function ensureLocalReportTopic(clients: AwsClients, region: string): Promise<string> {
+  const res = await clients.sns(region).send(new CreateTopicCommand({ Name: LOCAL_REPORT_TOPIC }));
+  if (!res.TopicArn) throw new LocalStepFunctionsError('SNS CreateTopic returned no TopicArn.');
+  return res.TopicArn;
+}
+
+export interface LocalRestoreOptions {
+  /** Clients pointed at the emulator (or any endpoint): the handlers and `aws-sdk:` tasks use them. */
+  readonly clients: AwsClients;
+  readonly config: LifeboatConfig;
+  /** Catalog bucket in the DR region. */
+  readonly bucket: string;
+  /** KMS key for the objects the restore writes. @default - the bucket's default encryption */
+  readonly kmsKeyId?: string;
+  /** Topic the report is published to. @default - no notification */
+  readonly topicArn?: string;
+  /** The execution input (what the console's Start execution takes). */
+  readonly input: unknown;
+  /** @default - `local-<time>-<random>` */
+  readonly executionName?: string;
+  /** Multiplies Wait times (0 skips them). @default 0.02 (a 15 s wait takes 0.3 s) */
+  readonly waitTimeScale?: number;
+  /** Live progress: every execution event (state entered, Map iteration, …). */
+  readonly onEvent?: (event: ExecutionEvent) => void;
+  /** @default - no logging */
+  readonly log?: RestoreLogger;
+}
+
+export interface LocalRestoreResult extends LocalExecutionResult {
+  readonly executionName: string;
+  /** The Report step's result (absent for dry runs and executions that failed before it). */
+  readonly report?: ReportResult;
+}
+
+export function localExecutionName(now: Date = new Date()): string {
+  return `local-${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Runs the restore workflow on this machine: the exact definition the RecoveryStack deploys
+ * (only resource ARNs and wait times differ), each Lambda mapped by its `LIFEBOAT_FUNCTION`
+ * to the in-process handler with `clients`.
+ */
+export async function runLocalRestore(opts: LocalRestoreOptions): Promise<LocalRestoreResult> {
+  const { rendered, functions } = synthesiseRestoreWorkflow(opts.config);
+  const env: Record<string, string> = {
+    LIFEBOAT_CONFIG: JSON.stringify(restoreConfigOf(opts.config)),
+    CATALOG_BUCKET: opts.bucket,
+    ...(opts.kmsKeyId ? { CATALOG_KMS_KEY_ID: opts.kmsKeyId } : {}),
+    ...(opts.topicArn ? { REPORT_TOPIC_ARN: opts.topicArn } : {}),
+  };
+  let report: ReportResult | undefined;
+  const lambdas: Record<string, LambdaHandler> = {};
+  for (const [logicalId, name] of Object.entries(functions)) {
+    const factory = HANDLERS[name] as HandlerFactory;
+    const handler = factory({ clients: opts.clients, env, ...(opts.log ? { log: opts.log } : {}) });
+    lambdas[logicalId] =
+      name === RESTORE_FUNCTIONS.report
+        ? async (event: never, context) => {
+            report = (await handler(event, context)) as ReportResult;
+            return report;
+          }
+        : handler;
+  }
+  const executionName = opts.executionName ?? localExecutionName();
+  const result = await runLocalStateMachine({
+    definition: rendered.definition,
+    input: opts.input,
+    lambdas,
+    clients: opts.clients,
+    region: opts.config.drRegion,
+    account: opts.config.account,
+    stateMachineName: rendered.stateMachineName,
+    executionName,
+    waitTimeScale: opts.waitTimeScale ?? 0.02,
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+  });
+  return { ...result, executionName, ...(report ? { report } : {}) };
+}

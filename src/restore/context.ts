@@ -1,0 +1,52 @@
+import { CatalogStore } from '../aws/catalog-store';
+import type { AwsClients } from '../aws/clients';
+import { RunStore } from './run-store';
+import type { RestoreConfig, RestoreSettings } from './settings';
+
+/** Structured log sink; Powertools' Logger fits. */
+export interface RestoreLogger {
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+}
+
+/** Everything a restore step works with; built once per Lambda container (or local run). */
+export interface RestoreContext {
+  readonly clients: AwsClients;
+  readonly config: RestoreConfig;
+  /** The DR region: where the restore runs and what it changes. */
+  readonly region: string;
+  readonly catalog: CatalogStore;
+  readonly runs: RunStore;
+  readonly topicArn?: string;
+  readonly now: () => Date;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly log?: RestoreLogger;
+}
+
+export interface RestoreContextOptions {
+  /** @default - the system clock */
+  readonly now?: () => Date;
+  /** @default - setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly log?: RestoreLogger;
+}
+
+export function createRestoreContext(
+  clients: AwsClients,
+  settings: RestoreSettings,
+  opts: RestoreContextOptions = {},
+): RestoreContext {
+  const region = settings.config.drRegion;
+  const kms = settings.kmsKeyId ? { kmsKeyId: settings.kmsKeyId } : {};
+  return {
+    clients,
+    config: settings.config,
+    region,
+    catalog: new CatalogStore(clients.s3(region), settings.bucket, kms),
+    runs: new RunStore(clients.s3(region), settings.bucket, kms),
+    ...(settings.topicArn ? { topicArn: settings.topicArn } : {}),
+    now: opts.now ?? (() => new Date()),
+    sleep: opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    ...(opts.log ? { log: opts.log } : {}),
+  };
+}

@@ -1,0 +1,120 @@
+import { readDrInventory } from '../aws/dr-inventory';
+import type { Manifest } from '../core/manifest';
+import { serviceKey } from '../core/manifest';
+import type { PlanTotals, RestorePlan } from '../core/plan';
+import { planRestore } from '../core/plan';
+import { isServiceSelected, parseRestoreInput, type RestoreInput } from '../core/restore-input';
+import type { RestoreContext } from './context';
+import { type RestoreRun, restoreRunKey } from './run-store';
+
+/** Input of the Prepare step: the execution input and the execution's identity. */
+export interface PrepareEvent {
+  readonly input?: unknown;
+  readonly executionName: string;
+  /** `$$.Execution.StartTime` (ISO 8601). */
+  readonly startedAt: string;
+}
+
+export interface PreparedWave {
+  readonly wave: number;
+  /** Keys of the restorable services of the wave (blocked ones are reported, not restored). */
+  readonly services: string[];
+}
+
+export interface PrepareResult {
+  readonly dryRun: boolean;
+  readonly executionName: string;
+  readonly startedAt: string;
+  readonly recoveryPointId: string;
+  /** Where the full plan is stored (execution only; a dry run stores nothing unless the plan is too big to return). */
+  readonly planKey?: string;
+  readonly waves: PreparedWave[];
+  readonly waitForSteadyState: boolean;
+  readonly steadyStateTimeoutSeconds: number;
+  readonly summary: PlanTotals;
+  /** The plan itself (dry run only, when it fits in the state payload). */
+  readonly plan?: RestorePlan;
+}
+
+/** Largest plan returned inline: Step Functions payloads are limited to 256 KiB; leave room for the rest. */
+export const INLINE_PLAN_LIMIT_BYTES = 200_000;
+
+const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+
+/** Every IAM role ARN the recovery point's task definitions and services name. */
+export function rolesNamedBy(manifest: Manifest): string[] {
+  const found = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (typeof value === 'string') {
+      if (ROLE_ARN.test(value)) found.add(value);
+    } else if (Array.isArray(value)) value.forEach(visit);
+    else if (value !== null && typeof value === 'object') Object.values(value).forEach(visit);
+  };
+  for (const td of manifest.taskDefinitions) visit(td.registerInput);
+  for (const s of manifest.services) visit(s.createInput);
+  return [...found].sort();
+}
+
+/** Loads and verifies the recovery point, reads the DR region and plans the restore (no change made). */
+export async function loadPlan(
+  ctx: RestoreContext,
+  input: RestoreInput,
+): Promise<{ manifest: Manifest; plan: RestorePlan }> {
+  const manifest = await ctx.catalog.get(input.recoveryPoint, { allowPartial: input.allowPartial });
+  const clusters = manifest.services
+    .filter((s) => isServiceSelected(serviceKey(s), input))
+    .map((s) => s.clusterName);
+  const { inventory, gaps } = await readDrInventory(ctx.clients, ctx.region, {
+    account: ctx.config.account,
+    serviceClusters: clusters,
+  });
+  if (gaps.length > 0) ctx.log?.warn('Parts of the DR inventory could not be read', { gaps });
+  const plan = planRestore(manifest, input, {
+    drRegion: ctx.region,
+    account: ctx.config.account,
+    mappings: ctx.config.mappings,
+    inventory,
+  });
+  return { manifest, plan };
+}
+
+/**
+ * The restore workflow's first step: validates the input, loads and verifies the recovery point,
+ * reads the DR inventory and plans. Any problem throws before anything in the DR region changes
+ * (InvalidRestoreInputError, RecoveryPointNotFoundError, PartialRecoveryPointError,
+ * ChecksumMismatchError, ManifestError, RecoveryPointUnusableError, NoServicesSelectedError).
+ * For an execution the plan is stored at `restore-runs/<execution>/plan.json`.
+ */
+export async function prepareRestore(ctx: RestoreContext, event: PrepareEvent): Promise<PrepareResult> {
+  const input = parseRestoreInput(event.input);
+  const { manifest, plan } = await loadPlan(ctx, input);
+  const restorable = new Set(plan.services.filter((s) => !s.blocked).map((s) => s.key));
+  const waves = plan.waves
+    .map((w) => ({ wave: w.wave, services: w.services.filter((k) => restorable.has(k)) }))
+    .filter((w) => w.services.length > 0);
+  const base = {
+    dryRun: input.dryRun,
+    executionName: event.executionName,
+    startedAt: event.startedAt,
+    recoveryPointId: manifest.id,
+    waves,
+    waitForSteadyState: input.waitForSteadyState,
+    steadyStateTimeoutSeconds: input.steadyStateTimeoutMinutes * 60,
+    summary: plan.totals,
+  };
+  const planKey = restoreRunKey(event.executionName, 'plan');
+  const run: RestoreRun = {
+    executionName: event.executionName,
+    startedAt: event.startedAt,
+    plan,
+    allowedRoles: rolesNamedBy(manifest),
+  };
+  ctx.log?.info('Planned restore', { recoveryPointId: manifest.id, dryRun: input.dryRun, ...plan.totals });
+  if (input.dryRun) {
+    if (Buffer.byteLength(JSON.stringify(plan)) <= INLINE_PLAN_LIMIT_BYTES) return { ...base, plan };
+    await ctx.runs.put(planKey, run);
+    return { ...base, planKey };
+  }
+  await ctx.runs.put(planKey, run);
+  return { ...base, planKey };
+}

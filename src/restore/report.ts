@@ -1,0 +1,214 @@
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { awsErrorCode } from '../aws/errors';
+import { reportKey } from '../core/catalog-keys';
+import type { FindingSeverity } from '../core/findings';
+import type { RestoreContext } from './context';
+import { type RestoreRun, restoreRunKey } from './run-store';
+import type { ServiceOutcome } from './service';
+import type { CheckedService } from './wave-check';
+
+/** Largest report returned in the execution output (Step Functions payloads are limited to 256 KiB). */
+export const REPORT_OUTPUT_LIMIT_BYTES = 200_000;
+
+export interface ReportEvent {
+  readonly executionName: string;
+  /** The wave results: the `services` of each wave's last check. */
+  readonly waves: readonly (readonly CheckedService[])[];
+}
+
+export interface ReportedService {
+  readonly service: string;
+  readonly wave: number;
+  readonly status: ServiceOutcome;
+  readonly taskDefinitionArn?: string;
+  readonly taskDefinition?: 'registered' | 'reused';
+  readonly steady?: boolean;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly error?: { readonly name: string; readonly message: string };
+}
+
+export interface RestoreReport {
+  readonly reportVersion: 1;
+  readonly executionName: string;
+  readonly region: string;
+  readonly recoveryPoint: {
+    readonly id: string;
+    readonly completedAt: string;
+    readonly sourceRegion: string;
+  };
+  readonly comment?: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** Recovery time: end of the report minus start of the execution. */
+  readonly rtoSeconds: number;
+  /** Data loss window: execution start minus the recovery point's completion. */
+  readonly rpoSeconds: number;
+  readonly outcome: 'RESTORED' | 'INCOMPLETE';
+  readonly services: ReportedService[];
+  readonly totals: {
+    readonly selected: number;
+    readonly restored: number;
+    readonly created: number;
+    readonly updated: number;
+    readonly unchanged: number;
+    readonly failed: number;
+    readonly blocked: number;
+    readonly notSteady: number;
+  };
+  readonly findings: Record<FindingSeverity, number>;
+}
+
+export interface ReportResult {
+  readonly allRestored: boolean;
+  readonly reportKey: string;
+  /** Services not restored (failed, blocked, not steady); empty when all were. */
+  readonly failedServices: string[];
+  /** The Fail state's cause when not all were restored. */
+  readonly cause?: string;
+  readonly report: RestoreReport;
+}
+
+/** Builds the restore report from the plan and the wave results. Pure. */
+export function buildReport(
+  run: RestoreRun,
+  waves: ReportEvent['waves'],
+  region: string,
+  finishedAt: Date,
+): RestoreReport {
+  const { plan } = run;
+  const results = new Map(waves.flat().map((s) => [s.service, s]));
+  const services: ReportedService[] = plan.services.map((sp) => {
+    const r = results.get(sp.key);
+    if (!r) {
+      return {
+        service: sp.key,
+        wave: sp.wave,
+        status: sp.blocked ? 'blocked' : 'failed',
+        error: sp.blocked
+          ? { name: 'ServiceBlocked', message: `blocked by readiness findings: ${sp.blockedBy.join(', ')}` }
+          : {
+              name: 'NotRestored',
+              message: 'the service was planned but has no result (its wave did not run)',
+            },
+      };
+    }
+    return {
+      service: sp.key,
+      wave: sp.wave,
+      status: r.status,
+      ...(r.taskDefinitionArn ? { taskDefinitionArn: r.taskDefinitionArn } : {}),
+      ...(r.taskDefinition ? { taskDefinition: r.taskDefinition } : {}),
+      ...(r.steady !== undefined ? { steady: r.steady } : {}),
+      ...(r.startedAt ? { startedAt: r.startedAt } : {}),
+      ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
+      ...(r.error ? { error: r.error } : {}),
+    };
+  });
+  const count = (status: ServiceOutcome) => services.filter((s) => s.status === status).length;
+  const restored = services.filter((s) => ['created', 'updated', 'unchanged'].includes(s.status));
+  const notSteady = restored.filter((s) => s.steady === false).length;
+  const started = Date.parse(run.startedAt);
+  const complete = restored.length === services.length && notSteady === 0;
+  return {
+    reportVersion: 1,
+    executionName: run.executionName,
+    region,
+    recoveryPoint: {
+      id: plan.recoveryPoint.id,
+      completedAt: plan.recoveryPoint.completedAt,
+      sourceRegion: plan.recoveryPoint.sourceRegion,
+    },
+    ...(plan.input.comment ? { comment: plan.input.comment } : {}),
+    startedAt: run.startedAt,
+    finishedAt: finishedAt.toISOString(),
+    rtoSeconds: Math.max(0, (finishedAt.getTime() - started) / 1000),
+    rpoSeconds: Math.max(0, (started - Date.parse(plan.recoveryPoint.completedAt)) / 1000),
+    outcome: complete ? 'RESTORED' : 'INCOMPLETE',
+    services,
+    totals: {
+      selected: services.length,
+      restored: restored.length - notSteady,
+      created: count('created'),
+      updated: count('updated'),
+      unchanged: count('unchanged'),
+      failed: count('failed'),
+      blocked: count('blocked'),
+      notSteady,
+    },
+    findings: plan.totals.findings,
+  };
+}
+
+/** Why services were not restored, for the Fail state's cause. */
+function failureCause(report: RestoreReport, failed: string[], location: string): string {
+  const shown = failed.slice(0, 20);
+  const more = failed.length > shown.length ? ` and ${failed.length - shown.length} more` : '';
+  const reasons = shown.map((key) => {
+    const s = report.services.find((x) => x.service === key);
+    const why = s?.error
+      ? `${s.error.name}: ${s.error.message}`
+      : s?.steady === false
+        ? 'not steady before the timeout'
+        : s?.status;
+    return `${key} (${why})`;
+  });
+  return `${failed.length} of ${report.totals.selected} service(s) not restored: ${reasons.join('; ')}${more}. Report: ${location}`;
+}
+
+/**
+ * Report: writes the restore report to the catalog (`restore-reports/…`) and publishes a summary
+ * to the report topic. Returns whether every selected service was restored.
+ */
+export async function writeReport(ctx: RestoreContext, event: ReportEvent): Promise<ReportResult> {
+  const run = await ctx.runs.get<RestoreRun>(restoreRunKey(event.executionName, 'plan'));
+  const report = buildReport(run, event.waves, ctx.region, ctx.now());
+  const key = reportKey(new Date(run.startedAt), run.executionName);
+  await ctx.catalog.putReport(key, report);
+  const location = `s3://${ctx.catalog.bucket}/${key}`;
+  const failedServices = report.services
+    .filter((s) => !['created', 'updated', 'unchanged'].includes(s.status) || s.steady === false)
+    .map((s) => s.service);
+  const allRestored = failedServices.length === 0;
+  const cause = allRestored ? undefined : failureCause(report, failedServices, location);
+  if (ctx.topicArn) {
+    const summary = {
+      outcome: report.outcome,
+      executionName: report.executionName,
+      recoveryPoint: report.recoveryPoint.id,
+      rtoSeconds: report.rtoSeconds,
+      totals: report.totals,
+      failedServices,
+      report: location,
+    };
+    try {
+      await ctx.clients.sns(ctx.region).send(
+        new PublishCommand({
+          TopicArn: ctx.topicArn,
+          Subject:
+            `Lifeboat restore ${report.outcome}: ${report.totals.restored}/${report.totals.selected} services`.slice(
+              0,
+              99,
+            ),
+          Message: JSON.stringify(summary, null, 2),
+        }),
+      );
+    } catch (error) {
+      // The report is in the catalog; a notification failure must not hide the restore's outcome.
+      ctx.log?.warn('Could not publish the restore report', {
+        topicArn: ctx.topicArn,
+        error: awsErrorCode(error),
+      });
+    }
+  }
+  ctx.log?.info('Restore report written', { reportKey: key, outcome: report.outcome, ...report.totals });
+  // The execution output carries the report; past the payload budget only the services not restored are listed.
+  const fits = Buffer.byteLength(JSON.stringify(report)) <= REPORT_OUTPUT_LIMIT_BYTES;
+  const output = fits
+    ? report
+    : {
+        ...report,
+        services: report.services.filter((s) => failedServices.includes(s.service)).slice(0, 100),
+      };
+  return { allRestored, reportKey: key, failedServices, ...(cause ? { cause } : {}), report: output };
+}

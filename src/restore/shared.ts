@@ -1,0 +1,163 @@
+import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateClusterCommand, type CreateClusterCommandInput } from '@aws-sdk/client-ecs';
+import {
+  CreateAccessPointCommand,
+  type CreateAccessPointCommandInput,
+  DeleteReplicationConfigurationCommand,
+  DescribeAccessPointsCommand,
+  DescribeReplicationConfigurationsCommand,
+} from '@aws-sdk/client-efs';
+import { mapConcurrent } from '../aws/concurrency';
+import { awsErrorCode, awsErrorMessage } from '../aws/errors';
+import { SOURCE_ID_TAG } from '../core/dr-inventory';
+import type { AccessPointPlan, EfsFailoverPlan } from '../core/plan';
+import type { RestoreContext } from './context';
+import { type RestoreRun, restoreRunKey, type SharedResources } from './run-store';
+
+export interface PrepareSharedEvent {
+  readonly executionName: string;
+}
+
+export interface PrepareSharedResult {
+  readonly clustersCreated: number;
+  readonly logGroupsCreated: number;
+  readonly accessPointsCreated: number;
+  readonly fileSystemsFailedOver: number;
+  /** Shared resources that could not be prepared; the services needing them are reported failed. */
+  readonly failures: string[];
+}
+
+async function failOverFileSystem(ctx: RestoreContext, fs: EfsFailoverPlan): Promise<boolean> {
+  const efs = ctx.clients.efs(ctx.region);
+  let replicating: boolean;
+  try {
+    const res = await efs.send(
+      new DescribeReplicationConfigurationsCommand({ FileSystemId: fs.drFileSystemId }),
+    );
+    replicating = (res.Replications ?? []).length > 0;
+  } catch (error) {
+    if (awsErrorCode(error) === 'ReplicationNotFound') return false;
+    throw error;
+  }
+  if (!replicating) return false;
+  // Deleting the replication configuration from the destination makes the replica writable;
+  // it works while the source region is down.
+  await efs.send(new DeleteReplicationConfigurationCommand({ SourceFileSystemId: fs.drFileSystemId }));
+  return true;
+}
+
+async function ensureAccessPoint(ctx: RestoreContext, ap: AccessPointPlan): Promise<string> {
+  const efs = ctx.clients.efs(ctx.region);
+  const existing = await efs.send(new DescribeAccessPointsCommand({ FileSystemId: ap.drFileSystemId }));
+  const found = (existing.AccessPoints ?? []).find((p) =>
+    p.Tags?.some((t) => t.Key === SOURCE_ID_TAG && t.Value === ap.sourceAccessPointId),
+  );
+  if (found?.AccessPointId) return found.AccessPointId;
+  const res = await efs.send(
+    new CreateAccessPointCommand({
+      ClientToken: `lifeboat-${ap.sourceAccessPointId}`.slice(0, 64),
+      FileSystemId: ap.drFileSystemId,
+      ...(ap.rootDirectory
+        ? { RootDirectory: ap.rootDirectory as unknown as CreateAccessPointCommandInput['RootDirectory'] }
+        : {}),
+      ...(ap.posixUser
+        ? { PosixUser: ap.posixUser as unknown as CreateAccessPointCommandInput['PosixUser'] }
+        : {}),
+      Tags: ap.tags.map((t) => ({ Key: t.key, Value: t.value })),
+    }),
+  );
+  if (!res.AccessPointId) throw new Error(`CreateAccessPoint returned no id for ${ap.sourceAccessPointId}`);
+  return res.AccessPointId;
+}
+
+/**
+ * PrepareShared: creates what the services of the plan share, each idempotently: missing
+ * clusters (settings, configuration, Fargate capacity providers, tags), log groups, the EFS
+ * fail-over of replicas and the access points on them. A resource that fails is recorded (the
+ * services that need it are then reported failed) and does not stop the others.
+ */
+export async function prepareShared(
+  ctx: RestoreContext,
+  event: PrepareSharedEvent,
+): Promise<PrepareSharedResult> {
+  const run = await ctx.runs.get<RestoreRun>(restoreRunKey(event.executionName, 'plan'));
+  const { plan } = run;
+  const failures: Record<string, string> = {};
+  const record = (resource: string, error: unknown) => {
+    failures[resource] = `${awsErrorCode(error)}: ${awsErrorMessage(error)}`;
+    ctx.log?.warn('Shared resource failed', { resource, error: failures[resource] });
+  };
+  const ecs = ctx.clients.ecs(ctx.region);
+  const logs = ctx.clients.logs(ctx.region);
+
+  const clustersCreated: string[] = [];
+  const logGroupsCreated: string[] = [];
+  const accessPoints: Record<string, string> = {};
+  let fileSystemsFailedOver = 0;
+
+  await Promise.all([
+    mapConcurrent(
+      plan.clusters.filter((c) => c.action === 'create' && c.createInput),
+      5,
+      async (cluster) => {
+        try {
+          await ecs.send(new CreateClusterCommand(cluster.createInput as CreateClusterCommandInput));
+          clustersCreated.push(cluster.clusterName);
+        } catch (error) {
+          record(`cluster:${cluster.clusterName}`, error);
+        }
+      },
+    ),
+    mapConcurrent(
+      plan.logGroups.filter((g) => g.action === 'create'),
+      5,
+      async (group) => {
+        try {
+          await logs.send(new CreateLogGroupCommand({ logGroupName: group.logGroupName }));
+          logGroupsCreated.push(group.logGroupName);
+        } catch (error) {
+          if (awsErrorCode(error) !== 'ResourceAlreadyExistsException')
+            record(`logGroup:${group.logGroupName}`, error);
+        }
+      },
+    ),
+    (async () => {
+      for (const fs of plan.efsFileSystems) {
+        // A file system named by mappings.efsFileSystems is one the operator runs in DR, not a replica.
+        if (ctx.config.mappings.efsFileSystems[fs.sourceFileSystemId] === fs.drFileSystemId) continue;
+        try {
+          if (await failOverFileSystem(ctx, fs)) fileSystemsFailedOver += 1;
+        } catch (error) {
+          record(`fileSystem:${fs.drFileSystemId}`, error);
+        }
+      }
+      for (const ap of plan.efsAccessPoints) {
+        if (failures[`fileSystem:${ap.drFileSystemId}`]) {
+          failures[`accessPoint:${ap.sourceAccessPointId}`] =
+            `file system ${ap.drFileSystemId} could not be failed over`;
+          continue;
+        }
+        try {
+          accessPoints[ap.sourceAccessPointId] = await ensureAccessPoint(ctx, ap);
+        } catch (error) {
+          record(`accessPoint:${ap.sourceAccessPointId}`, error);
+        }
+      }
+    })(),
+  ]);
+
+  const shared: SharedResources = {
+    accessPoints,
+    failures,
+    clustersCreated: clustersCreated.sort(),
+    logGroupsCreated: logGroupsCreated.sort(),
+  };
+  await ctx.runs.put(restoreRunKey(event.executionName, 'shared'), shared);
+  return {
+    clustersCreated: clustersCreated.length,
+    logGroupsCreated: logGroupsCreated.length,
+    accessPointsCreated: Object.keys(accessPoints).length,
+    fileSystemsFailedOver,
+    failures: Object.keys(failures).sort(),
+  };
+}

@@ -1,0 +1,167 @@
+import type { CfnElement } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderDefinition, validateDefinition } from '../../src/local/step-functions';
+import { removeTestApps, type SynthesisedLifeboat, sampleConfig, synthLifeboat } from './support/synth';
+
+afterAll(removeTestApps);
+
+type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+describe('RestoreWorkflow', () => {
+  let synth: SynthesisedLifeboat;
+  let template: Template;
+  let definition: Record<string, unknown>;
+  let states: Record<string, Record<string, unknown>>;
+
+  /** Statements of the role whose Lambda has LIFEBOAT_FUNCTION=`name`, by Sid. */
+  function statementsOf(name: string): Record<string, Statement> {
+    const json = template.toJSON() as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    const fn = Object.values(json.Resources).find(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables.LIFEBOAT_FUNCTION ===
+          name,
+    );
+    if (!fn) throw new Error(`no Lambda with LIFEBOAT_FUNCTION=${name}`);
+    const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+    const policy = Object.values(json.Resources).find(
+      (r) =>
+        r.Type === 'AWS::IAM::Policy' &&
+        (r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId),
+    );
+    if (!policy) throw new Error(`no policy for the role of ${name}`);
+    const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    return Object.fromEntries(statements.map((s) => [s.Sid ?? '', s]));
+  }
+
+  beforeAll(() => {
+    synth = synthLifeboat(sampleConfig());
+    template = synth.recovery;
+    const stack = synth.stacks.recovery;
+    const id = stack.getLogicalId(stack.restore.stateMachine.node.defaultChild as CfnElement);
+    definition = renderDefinition(template.toJSON(), id, {
+      region: 'us-west-2',
+      account: '123456789012',
+    }).definition;
+    states = definition.States as Record<string, Record<string, unknown>>;
+  }, 120_000);
+
+  it('renders a valid ASL definition that starts with Prepare', () => {
+    expect(() => validateDefinition(definition)).not.toThrow();
+    expect(definition.StartAt).toBe('Prepare');
+    expect(Object.keys(states).sort()).toEqual(
+      [
+        'AllRestored?',
+        'DryRunPlan',
+        'IsDryRun?',
+        'NotAllRestored',
+        'Prepare',
+        'PrepareShared',
+        'Report',
+        'RestoreWaves',
+        'Restored',
+      ].sort(),
+    );
+  });
+
+  it('restores waves one at a time and up to 10 services of a wave at once', () => {
+    const waves = states.RestoreWaves as {
+      MaxConcurrency: number;
+      ItemProcessor: { States: Record<string, Record<string, unknown>> };
+    };
+    expect(waves.MaxConcurrency).toBe(1);
+    const inner = waves.ItemProcessor.States;
+    expect(Object.keys(inner).sort()).toEqual([
+      'CheckWave',
+      'RestoreServices',
+      'WaitBeforeCheck',
+      'WaveDone',
+      'WaveSettled?',
+    ]);
+    expect(inner.RestoreServices?.MaxConcurrency).toBe(10);
+    expect(inner.WaitBeforeCheck?.Seconds).toBe(15);
+    const services = (
+      inner.RestoreServices as { ItemProcessor: { States: Record<string, Record<string, unknown>> } }
+    ).ItemProcessor.States;
+    expect(services.RestoreService?.Catch).toMatchObject([
+      {
+        ErrorEquals: ['States.ALL'],
+        Next: 'ServiceCrashed',
+      },
+    ]);
+  });
+
+  it('fails with RestoreIncomplete and the report cause when a service was not restored', () => {
+    expect(states.NotAllRestored).toEqual({
+      Type: 'Fail',
+      Error: 'RestoreIncomplete',
+      CausePath: '$.report.cause',
+    });
+    expect(states.Prepare?.Catch).toBeUndefined();
+  });
+
+  it('marks every restore Lambda with LIFEBOAT_FUNCTION', () => {
+    const fns = template.findResources('AWS::Lambda::Function');
+    const names = Object.values(fns)
+      .map(
+        (f) =>
+          (f as { Properties: { Environment?: { Variables?: Record<string, string> } } }).Properties
+            .Environment?.Variables?.LIFEBOAT_FUNCTION,
+      )
+      .filter((n) => n !== undefined)
+      .sort();
+    expect(names).toEqual([
+      'restore-check',
+      'restore-prepare',
+      'restore-report',
+      'restore-service',
+      'restore-shared',
+    ]);
+  });
+
+  it('lets only the service restore pass roles, to ECS only', () => {
+    const service = statementsOf('restore-service');
+    expect(service.PassTaskAndServiceRoles).toMatchObject({
+      Action: 'iam:PassRole',
+      Resource: 'arn:aws:iam::123456789012:role/*',
+      Condition: {
+        StringEquals: { 'iam:PassedToService': ['ecs-tasks.amazonaws.com', 'ecs.amazonaws.com'] },
+      },
+    });
+    expect(service.CreateOrUpdateDrServices?.Resource).toBe('arn:aws:ecs:us-west-2:123456789012:service/*');
+    expect(service.RegisterTaskDefinitions?.Condition).toEqual({
+      StringEquals: { 'aws:RequestedRegion': 'us-west-2' },
+    });
+    for (const name of ['restore-prepare', 'restore-shared', 'restore-check', 'restore-report']) {
+      expect(JSON.stringify(statementsOf(name))).not.toContain('iam:PassRole');
+    }
+  });
+
+  it('scopes S3 to catalog prefixes, KMS to the alias and SNS to the report topic', () => {
+    const prepare = statementsOf('restore-prepare');
+    expect(prepare.ReadRecoveryPoints?.Resource).toBe(
+      'arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2/recovery-points/*',
+    );
+    expect(prepare.RestoreRunDocuments?.Resource).toBe(
+      'arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2/restore-runs/*',
+    );
+    expect(prepare.UseCatalogKeyViaAlias?.Condition).toMatchObject({
+      'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/lifeboat-catalog' },
+    });
+    const report = statementsOf('restore-report');
+    expect(report.WriteReports?.Resource).toBe(
+      'arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2/restore-reports/*',
+    );
+    expect(report.PublishReports?.Action).toBe('sns:Publish');
+    expect(JSON.stringify(report.PublishReports?.Resource)).toContain('ReportTopic');
+    const check = statementsOf('restore-check');
+    expect(Object.keys(check).sort()).toEqual(['DescribeDrServices', 'WriteOwnLogs']);
+  });
+
+  it('exports the state machine ARN for the CLI', () => {
+    template.hasOutput('RestoreStateMachineArn', {});
+  });
+});
