@@ -44,6 +44,7 @@ export function createHandler(deps: CaptureHandlerDeps): CaptureHandler {
         bucket: settings.bucket,
         ...(settings.kmsKeyId ? { kmsKeyId: settings.kmsKeyId } : {}),
         log: logger,
+        verifyImages: true,
         ...(deps.now ? { now: deps.now } : {}),
       });
       const result: CaptureHandlerResult = {

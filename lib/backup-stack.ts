@@ -8,6 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { LifeboatConfig } from '../src/core/config';
 import { CaptureFunction } from './capture-function';
+import { EcrReplication } from './ecr-replication';
 import { CATALOG_KEY_ALIAS, catalogBucketName } from './names';
 
 export interface BackupStackProps extends Omit<StackProps, 'env'> {
@@ -22,6 +23,9 @@ export interface BackupStackProps extends Omit<StackProps, 'env'> {
 export class BackupStack extends Stack {
   public readonly capture: CaptureFunction;
   public readonly schedule: scheduler.Schedule;
+
+  /** The registry's replication to the DR region, when `images.replication.manage` is true. */
+  public readonly ecrReplication?: EcrReplication;
 
   /** Scheduled runs that could not be delivered, and runs that failed. */
   public readonly deadLetterQueue: sqs.Queue;
@@ -55,6 +59,13 @@ export class BackupStack extends Stack {
       logRetention: config.logRetentionDays as logs.RetentionDays,
       failureQueue: this.deadLetterQueue,
     });
+
+    if (config.images.replication.manage) {
+      this.ecrReplication = new EcrReplication(this, 'EcrReplication', {
+        destinationRegion: config.drRegion,
+        repositoryPrefixes: config.images.replication.repositoryPrefixes,
+      });
+    }
 
     const scheduleRole = new iam.Role(this, 'CaptureScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {

@@ -105,6 +105,12 @@ export class CaptureFunction extends Construct {
       this.role.addToPrincipalPolicy(statement);
     }
 
+    // A policy of its own: what the backup needs to make images present in the DR registry.
+    const imagePolicy = new iam.Policy(this, 'ImagePolicy', {
+      roles: [this.role],
+      statements: imageStatements(arns, region),
+    });
+
     this.function = new lambdaNodejs.NodejsFunction(this, 'Function', {
       description: 'Lifeboat capture: ECS fleet configuration to a recovery point',
       entry: path.join(PROJECT_ROOT, 'lambda', 'capture.ts'),
@@ -135,13 +141,15 @@ export class CaptureFunction extends Construct {
     });
 
     const reasons: Record<string, string> = {
-      '*': 'ecs:ListClusters, ecs:ListServices, ecs:DescribeTaskDefinition, ec2:DescribeSubnets and ec2:DescribeSecurityGroups support no resource-level permissions; each such statement is limited to the primary region by aws:RequestedRegion.',
+      '*': 'ecs:ListClusters, ecs:ListServices, ecs:DescribeTaskDefinition, ec2:DescribeSubnets, ec2:DescribeSecurityGroups, ecr:DescribeRegistry and ecr:StartReplicationBackfill support no resource-level permissions (the last two act on the registry); each such statement is limited to the primary region by aws:RequestedRegion.',
       [arns.ecsClusters]:
         'Capture describes every cluster of the account in the primary region; which ones are backed up is decided by the selection in the configuration, at run time.',
       [arns.ecsServices]:
         'Capture describes every service of the listed clusters; the selection is applied at run time.',
       [arns.ecrRepositories]:
         'Task definitions may reference any repository of the account; capture resolves each referenced tag to a digest (read-only).',
+      [arns.ecrDrRepositories]:
+        'The backup makes every image the fleet runs present in the DR registry: it checks, creates (same name as the source) and copies into any repository of the account in the DR region; no other region.',
       [arns.recoveryPoints]:
         'Recovery point keys are generated per run (inverted timestamp and id); access is limited to this prefix of the catalog bucket.',
       [arns.staging]:
@@ -151,6 +159,7 @@ export class CaptureFunction extends Construct {
     };
     for (const [finding, reason] of Object.entries(reasons)) {
       Validations.of(this.role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${finding}]`, reason });
+      Validations.of(imagePolicy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${finding}]`, reason });
     }
   }
 }
@@ -160,6 +169,7 @@ interface CaptureArns {
   readonly ecsClusters: string;
   readonly ecsServices: string;
   readonly ecrRepositories: string;
+  readonly ecrDrRepositories: string;
   readonly bucket: string;
   readonly recoveryPoints: string;
   readonly staging: string;
@@ -178,6 +188,7 @@ function captureArns(inputs: {
     ecsClusters: `arn:${partition}:ecs:${primaryRegion}:${account}:cluster/*`,
     ecsServices: `arn:${partition}:ecs:${primaryRegion}:${account}:service/*`,
     ecrRepositories: `arn:${partition}:ecr:${primaryRegion}:${account}:repository/*`,
+    ecrDrRepositories: `arn:${partitionOf(catalog.region)}:ecr:${catalog.region}:${account}:repository/*`,
     bucket,
     recoveryPoints: `${bucket}/${RECOVERY_POINT_PREFIX}*`,
     staging: `${bucket}/${STAGING_PREFIX}*`,
@@ -244,6 +255,42 @@ function captureStatements(
         'ForAnyValue:StringEquals': { 'kms:ResourceAliases': catalog.keyAlias },
         StringEquals: { 'kms:ViaService': `s3.${catalog.region}.${domainSuffixOf(catalog.region)}` },
       },
+    }),
+  ];
+}
+
+/**
+ * Copying images: read in the primary registry; check, create and write in the DR registry.
+ * (ecr:DescribeRegistry and ecr:StartReplicationBackfill are not granted: without them the
+ * backup notes that it could not read the replication rules and copies instead.)
+ */
+function imageStatements(arns: CaptureArns, primaryRegion: string): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'StartEcrReplicationBackfill',
+      actions: ['ecr:DescribeRegistry', 'ecr:StartReplicationBackfill'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:RequestedRegion': primaryRegion } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadEcrImagesToCopy',
+      actions: ['ecr:GetDownloadUrlForLayer', 'ecr:DescribeRepositories'],
+      resources: [arns.ecrRepositories],
+    }),
+    new iam.PolicyStatement({
+      sid: 'VerifyAndCopyImagesInDrRegistry',
+      actions: [
+        'ecr:BatchGetImage',
+        'ecr:DescribeImages',
+        'ecr:CreateRepository',
+        'ecr:TagResource',
+        'ecr:BatchCheckLayerAvailability',
+        'ecr:InitiateLayerUpload',
+        'ecr:UploadLayerPart',
+        'ecr:CompleteLayerUpload',
+        'ecr:PutImage',
+      ],
+      resources: [arns.ecrDrRepositories],
     }),
   ];
 }

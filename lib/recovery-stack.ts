@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
@@ -47,6 +48,19 @@ export class RecoveryStack extends Stack {
       masterKey: this.catalog.key,
       enforceSSL: true,
     });
+
+    if (config.images.replication.manage) {
+      // Repositories that ECR replication creates here do not inherit the source's settings;
+      // this template gives them encryption at rest and scan-free, mutable tags like a plain
+      // repository (tags must stay movable so a tag re-pointed in the source replicates).
+      new ecr.CfnRepositoryCreationTemplate(this, 'ReplicatedRepositories', {
+        prefix: 'ROOT',
+        appliedFor: ['REPLICATION'],
+        description: 'Lifeboat: settings of repositories created by replication into the DR region',
+        imageTagMutability: 'MUTABLE',
+        encryptionConfiguration: { encryptionType: 'AES256' },
+      });
+    }
 
     this.restore = new RestoreWorkflow(this, 'Restore', {
       config,

@@ -3,6 +3,7 @@ import { CatalogStore } from '../aws/catalog-store';
 import type { AwsClients, CallCounter } from '../aws/clients';
 import { chunk, mapConcurrent } from '../aws/concurrency';
 import { type DigestResolution, imageRefKey, resolveRepositoryDigests } from '../aws/ecr-digests';
+import { ensureImagesInDr, type ImagePresenceStats } from '../aws/ecr-replication';
 import {
   DESCRIBE_CLUSTERS_MAX,
   DESCRIBE_SERVICES_MAX,
@@ -20,6 +21,7 @@ import { newRecoveryPointId } from '../core/catalog-keys';
 import { sealManifest } from '../core/checksum';
 import { type LifeboatConfig, parseConfig } from '../core/config';
 import { ConfigError } from '../core/errors';
+import { applyImageOutcomes } from '../core/image-plan';
 import {
   ecrImageUri,
   type ImageReference,
@@ -546,6 +548,13 @@ export interface RunCaptureDeps extends CaptureDeps {
   readonly kmsKeyId?: string;
   /** The counter wired to `clients` (`AwsTarget.onCall`), to report the calls made. @default - none */
   readonly counter?: CallCounter;
+  /**
+   * Make every ECR digest present in the DR registry before committing (verify, backfill,
+   * copy; `images[].presence` and `verifiedAt` record how), so a missing image makes the
+   * recovery point partial. Without it images stay `unverified`.
+   * @default false
+   */
+  readonly verifyImages?: boolean;
 }
 
 export interface RunCaptureResult {
@@ -554,13 +563,31 @@ export interface RunCaptureResult {
   readonly key: string;
   readonly warnings: CaptureWarning[];
   readonly counts: CaptureCounts;
+  /** What the image verification found, when `verifyImages` was set. */
+  readonly images?: ImagePresenceStats;
   /** API calls by operation, when a counter was given. */
   readonly calls?: Record<string, number>;
 }
 
-/** Captures the fleet, seals the manifest and commits it to the DR catalog. */
+/**
+ * Captures the fleet, makes its images present in the DR registry (with `verifyImages`),
+ * seals the manifest and commits it to the DR catalog.
+ */
 export async function runCapture(deps: RunCaptureDeps): Promise<RunCaptureResult> {
-  const { body, warnings, counts } = await captureFleet(deps);
+  const captured = await captureFleet(deps);
+  const { counts } = captured;
+  let { body, warnings } = captured;
+  let images: ImagePresenceStats | undefined;
+  if (deps.verifyImages) {
+    const now = deps.now ?? (() => new Date());
+    const verified = await ensureImagesInDr(
+      { clients: deps.clients, config: deps.config, now, ...(deps.log ? { log: deps.log } : {}) },
+      body.images,
+    );
+    body = applyImageOutcomes(body, verified.outcomes, now().toISOString());
+    warnings = [...warnings, ...verified.notes.map((note) => ({ resourceType: 'image' as const, ...note }))];
+    images = verified.stats;
+  }
   const manifest = sealManifest(body);
   const store = new CatalogStore(
     deps.clients.s3(deps.config.drRegion),
@@ -576,7 +603,14 @@ export async function runCapture(deps: RunCaptureDeps): Promise<RunCaptureResult
     images: manifest.images.length,
     errors: manifest.errors.length,
   });
-  return { manifest, key, warnings, counts, ...(deps.counter ? { calls: deps.counter.toJSON() } : {}) };
+  return {
+    manifest,
+    key,
+    warnings,
+    counts,
+    ...(images ? { images } : {}),
+    ...(deps.counter ? { calls: deps.counter.toJSON() } : {}),
+  };
 }
 
 /** What the capture Lambda reads from its environment (set by the BackupStack). */

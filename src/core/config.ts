@@ -107,6 +107,52 @@ export const configSchema = z
       })
       .strict()
       .default({ objectLockMode: 'GOVERNANCE' }),
+    /** How the images the services run are made present in the DR region's ECR. */
+    images: z
+      .object({
+        /**
+         * ECR registry replication to the DR region. A registry has one replication
+         * configuration: `manage: true` makes the BackupStack own it (it replaces any existing
+         * one); `manage: false` leaves it to you, and the backup still copies what is missing.
+         */
+        replication: z
+          .object({
+            manage: z.boolean().default(false),
+            /** Repository name prefixes to replicate (ECR PREFIX_MATCH filters); empty replicates every repository. */
+            repositoryPrefixes: z
+              .array(
+                z
+                  .string()
+                  .min(2)
+                  .max(256)
+                  .regex(
+                    /^(?:[a-z0-9]+(?:[._-][a-z0-9]*)*\/)*[a-z0-9]*(?:[._-][a-z0-9]*)*\/?$/,
+                    'must be an ECR repository name prefix: lowercase letters, digits, ".", "_", "-" and "/"',
+                  ),
+              )
+              .max(100, 'ECR accepts at most 100 repository filters in a replication rule')
+              .default([]),
+          })
+          .strict()
+          .default({ manage: false, repositoryPrefixes: [] }),
+        /**
+         * An image missing in the DR region that replication should have carried and that was
+         * pushed at least this long ago starts an ECR replication backfill (newer ones are
+         * assumed to be in flight).
+         */
+        backfillMinAgeMinutes: z.number().int().min(0).max(10080).default(30),
+        /** How long a backup waits for a backfill it started before copying what is still missing. */
+        backfillWaitSeconds: z.number().int().min(0).max(600).default(0),
+        /** Copy an image that neither replication nor backfill made present (manifests, config and layers). */
+        copyMissing: z.boolean().default(true),
+      })
+      .strict()
+      .default({
+        replication: { manage: false, repositoryPrefixes: [] },
+        backfillMinAgeMinutes: 30,
+        backfillWaitSeconds: 0,
+        copyMissing: true,
+      }),
     /** Retention of Lifeboat's logs (Lambda log groups, catalog access logs), in days. */
     logRetentionDays: z
       .number()

@@ -124,6 +124,8 @@ describe('buildApp', () => {
       'ecs:DescribeTaskDefinition',
       'ec2:DescribeSubnets',
       'ec2:DescribeSecurityGroups',
+      'ecr:DescribeRegistry',
+      'ecr:StartReplicationBackfill',
     ]);
     for (const { statement } of iamStatements(synth.backup.toJSON())) {
       if (!asArray(statement.Resource).includes('*')) continue;

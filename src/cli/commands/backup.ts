@@ -1,4 +1,4 @@
-import { type CaptureLogger, runCapture } from '../../backup/capture';
+import { type CaptureLogger, type RunCaptureResult, runCapture } from '../../backup/capture';
 import { ExitCode } from '../errors';
 import { plural } from '../format';
 import type { Session } from '../session';
@@ -20,11 +20,13 @@ function stderrLogger(session: Session): CaptureLogger {
 }
 
 /**
- * `lifeboat backup`: captures the selected services of the primary region in this process
- * (against `--endpoint`, or AWS with the caller's credentials) and commits a recovery point
- * to the DR catalog. Exit 1 when the recovery point is partial.
+ * Captures the selected services of the primary region in this process and commits a
+ * recovery point to the DR catalog; progress on stderr (capture log lines with `verbose`).
  */
-export async function runBackupCommand(session: Session): Promise<number> {
+export async function takeBackup(
+  session: Session,
+  opts: { readonly verbose: boolean } = { verbose: true },
+): Promise<RunCaptureResult & { readonly bucket: string }> {
   const { config } = session;
   const clients = await session.clients();
   const { bucket, kmsKeyId } = await session.catalogLocation();
@@ -37,10 +39,20 @@ export async function runBackupCommand(session: Session): Promise<number> {
         bucket,
         kmsKeyId,
         counter: session.calls,
-        log: stderrLogger(session),
+        ...(opts.verbose ? { log: stderrLogger(session) } : {}),
       }),
   );
-  const { manifest, key, warnings, counts } = result;
+  return { ...result, bucket };
+}
+
+/**
+ * `lifeboat backup`: captures the selected services of the primary region in this process
+ * (against `--endpoint`, or AWS with the caller's credentials) and commits a recovery point
+ * to the DR catalog. Exit 1 when the recovery point is partial.
+ */
+export async function runBackupCommand(session: Session): Promise<number> {
+  const { config } = session;
+  const { manifest, key, warnings, counts, bucket } = await takeBackup(session);
   session.out.result(
     {
       recoveryPoint: recoveryPointHeader(manifest),
