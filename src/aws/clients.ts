@@ -1,17 +1,18 @@
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { EBSClient } from '@aws-sdk/client-ebs';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ECRClient } from '@aws-sdk/client-ecr';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { EFSClient } from '@aws-sdk/client-efs';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { STSClient } from '@aws-sdk/client-sts';
+import { createRequire } from 'node:module';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { EBSClient } from '@aws-sdk/client-ebs';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { EFSClient } from '@aws-sdk/client-efs';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
@@ -29,33 +30,104 @@ export interface AwsTarget {
   readonly onCall?: (operation: string, region: string) => void;
 }
 
-type ClientCtor<C> = new (config: Record<string, unknown>) => C;
+/** The SDK client class behind each `AwsClients` accessor. */
+export interface ClientClasses {
+  readonly cfn: typeof CloudFormationClient;
+  readonly ebs: typeof EBSClient;
+  readonly ec2: typeof EC2Client;
+  readonly ecr: typeof ECRClient;
+  readonly ecs: typeof ECSClient;
+  readonly efs: typeof EFSClient;
+  readonly kms: typeof KMSClient;
+  readonly logs: typeof CloudWatchLogsClient;
+  readonly s3: typeof S3Client;
+  readonly secrets: typeof SecretsManagerClient;
+  readonly sfn: typeof SFNClient;
+  readonly sns: typeof SNSClient;
+  readonly ssm: typeof SSMClient;
+  readonly sts: typeof STSClient;
+}
 
-const SERVICES = {
-  cfn: CloudFormationClient,
-  ebs: EBSClient,
-  ec2: EC2Client,
-  ecr: ECRClient,
-  ecs: ECSClient,
-  efs: EFSClient,
-  kms: KMSClient,
-  logs: CloudWatchLogsClient,
-  s3: S3Client,
-  secrets: SecretsManagerClient,
-  sfn: SFNClient,
-  sns: SNSClient,
-  ssm: SSMClient,
-  sts: STSClient,
-} as const;
+export type ServiceName = keyof ClientClasses;
+type ClientOf<S extends ServiceName> = InstanceType<ClientClasses[S]>;
 
-type ServiceName = keyof typeof SERVICES;
-type ClientOf<S extends ServiceName> = InstanceType<(typeof SERVICES)[S]>;
+/** The package and export each client class comes from, when it was not registered. */
+const CLIENT_SOURCES: { readonly [S in ServiceName]: readonly [packageName: string, exportName: string] } = {
+  cfn: ['@aws-sdk/client-cloudformation', 'CloudFormationClient'],
+  ebs: ['@aws-sdk/client-ebs', 'EBSClient'],
+  ec2: ['@aws-sdk/client-ec2', 'EC2Client'],
+  ecr: ['@aws-sdk/client-ecr', 'ECRClient'],
+  ecs: ['@aws-sdk/client-ecs', 'ECSClient'],
+  efs: ['@aws-sdk/client-efs', 'EFSClient'],
+  kms: ['@aws-sdk/client-kms', 'KMSClient'],
+  logs: ['@aws-sdk/client-cloudwatch-logs', 'CloudWatchLogsClient'],
+  s3: ['@aws-sdk/client-s3', 'S3Client'],
+  secrets: ['@aws-sdk/client-secrets-manager', 'SecretsManagerClient'],
+  sfn: ['@aws-sdk/client-sfn', 'SFNClient'],
+  sns: ['@aws-sdk/client-sns', 'SNSClient'],
+  ssm: ['@aws-sdk/client-ssm', 'SSMClient'],
+  sts: ['@aws-sdk/client-sts', 'STSClient'],
+};
+
+const registered: { [S in ServiceName]?: ClientClasses[S] } = {};
+
+/**
+ * Makes these client classes the ones `AwsClients` builds. A bundled entry point (a Lambda
+ * handler) registers the classes it uses, e.g. `registerClientClasses({ ecs: ECSClient, s3:
+ * S3Client })`: this module names no client class itself, so a bundle carries only the SDK
+ * clients its code imports. A class that was not registered is loaded from its package on
+ * first use, which suits tests, the CLI and scripts (they run from `node_modules`).
+ */
+export function registerClientClasses(classes: Partial<ClientClasses>): void {
+  Object.assign(registered, classes);
+}
+
+export class UnknownClientClassError extends Error {
+  constructor(
+    message: string,
+    public readonly service: ServiceName,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'UnknownClientClassError';
+  }
+}
+
+/** `require` relative to this file; the package name is computed, so bundlers leave it alone. */
+const loadPackage = createRequire(__filename);
+
+function clientClass<S extends ServiceName>(service: S): ClientClasses[S] {
+  const known = registered[service];
+  if (known) return known;
+  const [packageName, exportName] = CLIENT_SOURCES[service];
+  let loaded: unknown;
+  try {
+    loaded = (loadPackage(packageName) as Record<string, unknown>)[exportName];
+  } catch (cause) {
+    throw new UnknownClientClassError(
+      `The ${exportName} class is not registered and ${packageName} cannot be loaded; a bundled entry point must call registerClientClasses({ ${service}: ${exportName} }).`,
+      service,
+      { cause },
+    );
+  }
+  if (typeof loaded !== 'function') {
+    throw new UnknownClientClassError(
+      `${packageName} exports no ${exportName} class; reinstall the dependencies (npm ci).`,
+      service,
+    );
+  }
+  const ctor = loaded as ClientClasses[S];
+  registered[service] = ctor;
+  return ctor;
+}
 
 const EMULATOR_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
 /**
  * One place that builds SDK clients: cached per service and region, with the endpoint
- * override, credentials, retry policy and call accounting applied uniformly.
+ * override, credentials, retry policy and call accounting applied uniformly. Client classes
+ * are resolved on first use (see `registerClientClasses`), so importing this module costs
+ * no SDK client.
  */
 export class AwsClients {
   private readonly cache = new Map<string, unknown>();
@@ -125,7 +197,7 @@ export class AwsClients {
     const cached = this.cache.get(cacheKey);
     if (cached) return cached as ClientOf<S>;
     const { endpoint, profile, credentials, maxAttempts = 8, onCall } = this.target;
-    const Ctor = SERVICES[service] as unknown as ClientCtor<ClientOf<S>>;
+    const Ctor = clientClass(service) as unknown as new (config: Record<string, unknown>) => ClientOf<S>;
     const config: Record<string, unknown> = {
       region,
       maxAttempts,
