@@ -1,7 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import { AwsClients } from '../src/aws/clients';
+import { AwsClients, registerClientClasses } from '../src/aws/clients';
 import { type CaptureSettings, captureSettingsFromEnv, runCapture } from '../src/backup/capture';
 
 /**
@@ -71,6 +75,9 @@ export function createHandler(deps: CaptureHandlerDeps): CaptureHandler {
     }
   };
 }
+
+// The bundle carries these SDK clients; register them so none is loaded a second time.
+registerClientClasses({ ec2: EC2Client, ecr: ECRClient, ecs: ECSClient, s3: S3Client });
 
 export function defaultDeps(): CaptureHandlerDeps {
   return {

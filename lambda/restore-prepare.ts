@@ -1,5 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { AwsClients } from '../src/aws/clients';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EFSClient } from '@aws-sdk/client-efs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { AwsClients, registerClientClasses } from '../src/aws/clients';
 import { lazyRestoreContext, type RestoreHandlerDeps } from '../src/restore/handler-support';
 import { type PrepareEvent, type PrepareResult, prepareRestore } from '../src/restore/prepare';
 
@@ -10,6 +17,17 @@ export function createHandler(deps: RestoreHandlerDeps): Handler {
   const context = lazyRestoreContext(deps);
   return (event) => prepareRestore(context(), event);
 }
+
+// The bundle carries these SDK clients; register them so none is loaded a second time.
+registerClientClasses({
+  ec2: EC2Client,
+  ecs: ECSClient,
+  efs: EFSClient,
+  logs: CloudWatchLogsClient,
+  s3: S3Client,
+  secrets: SecretsManagerClient,
+  ssm: SSMClient,
+});
 
 export function defaultDeps(): RestoreHandlerDeps {
   return { clients: new AwsClients(), env: process.env, log: new Logger() };

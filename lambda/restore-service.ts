@@ -1,5 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { AwsClients } from '../src/aws/clients';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { AwsClients, registerClientClasses } from '../src/aws/clients';
 import { lazyRestoreContext, type RestoreHandlerDeps } from '../src/restore/handler-support';
 import { type RestoreServiceEvent, restoreService, type ServiceResult } from '../src/restore/service';
 
@@ -10,6 +12,9 @@ export function createHandler(deps: RestoreHandlerDeps): Handler {
   const context = lazyRestoreContext(deps);
   return (event) => restoreService(context(), event);
 }
+
+// The bundle carries these SDK clients; register them so none is loaded a second time.
+registerClientClasses({ ecs: ECSClient, s3: S3Client });
 
 export function defaultDeps(): RestoreHandlerDeps {
   return { clients: new AwsClients(), env: process.env, log: new Logger() };

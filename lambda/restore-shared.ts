@@ -1,5 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { AwsClients } from '../src/aws/clients';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EFSClient } from '@aws-sdk/client-efs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { AwsClients, registerClientClasses } from '../src/aws/clients';
 import { lazyRestoreContext, type RestoreHandlerDeps } from '../src/restore/handler-support';
 import { type PrepareSharedEvent, type PrepareSharedResult, prepareShared } from '../src/restore/shared';
 
@@ -10,6 +14,9 @@ export function createHandler(deps: RestoreHandlerDeps): Handler {
   const context = lazyRestoreContext(deps);
   return (event) => prepareShared(context(), event);
 }
+
+// The bundle carries these SDK clients; register them so none is loaded a second time.
+registerClientClasses({ ecs: ECSClient, efs: EFSClient, logs: CloudWatchLogsClient, s3: S3Client });
 
 export function defaultDeps(): RestoreHandlerDeps {
   return { clients: new AwsClients(), env: process.env, log: new Logger() };

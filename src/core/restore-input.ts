@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { recoveryPointIdSchema } from './manifest';
 import { InvalidRestoreInputError } from './restore-errors';
 import { matchesAny } from './selection';

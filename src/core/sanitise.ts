@@ -1,4 +1,5 @@
-import { ZodError, type z } from 'zod';
+import type * as z from 'zod';
+import { ZodError } from 'zod';
 import { LifeboatError } from './errors';
 import {
   type ClusterRecord,
