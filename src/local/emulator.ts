@@ -8,6 +8,10 @@ const run = promisify(execFile);
 
 /** The emulator version every test, demo and CI run uses. */
 export const MOTO_VERSION = '5.2.1';
+/** The CloudFormation linter the infra tests run on the synthesised templates (moto[server] needs it too). */
+export const CFN_LINT_VERSION = '1.58.0';
+/** What the virtualenv holds; a different value reinstalls it. */
+const TOOLS = `moto ${MOTO_VERSION}, cfn-lint ${CFN_LINT_VERSION}`;
 const MOTO_EXTRAS =
   'server,ec2,ecr,ecs,s3,sns,ssm,secretsmanager,stepfunctions,kms,iam,efs,logs,ebs,events,scheduler,sts';
 
@@ -78,6 +82,7 @@ export async function ensureEmulatorInstalled(log: (m: string) => void = () => {
           '--quiet',
           '--disable-pip-version-check',
           `moto[${MOTO_EXTRAS}]==${MOTO_VERSION}`,
+          `cfn-lint==${CFN_LINT_VERSION}`,
         ],
         { maxBuffer: 16 * 1024 * 1024 },
       );
@@ -88,7 +93,7 @@ export async function ensureEmulatorInstalled(log: (m: string) => void = () => {
         { cause },
       );
     }
-    writeFileSync(join(staging, 'lifeboat-moto-version'), MOTO_VERSION);
+    writeFileSync(join(staging, 'lifeboat-moto-version'), TOOLS);
     rmSync(VENV, { recursive: true, force: true });
     renameSync(staging, VENV);
     // A venv's scripts embed its path; call moto through `python -m`, which does not.
@@ -99,9 +104,7 @@ export async function ensureEmulatorInstalled(log: (m: string) => void = () => {
 }
 
 function installed(): boolean {
-  return (
-    existsSync(MARKER) && readFileSync(MARKER, 'utf8').trim() === MOTO_VERSION && existsSync(venvPython())
-  );
+  return existsSync(MARKER) && readFileSync(MARKER, 'utf8').trim() === TOOLS && existsSync(venvPython());
 }
 
 export async function freePort(): Promise<number> {
