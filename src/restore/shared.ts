@@ -3,11 +3,11 @@ import { CreateClusterCommand, type CreateClusterCommandInput } from '@aws-sdk/c
 import {
   CreateAccessPointCommand,
   type CreateAccessPointCommandInput,
-  DeleteReplicationConfigurationCommand,
   DescribeAccessPointsCommand,
-  DescribeReplicationConfigurationsCommand,
+  type EFSClient,
 } from '@aws-sdk/client-efs';
 import { mapConcurrent } from '../aws/concurrency';
+import { failOverReplica } from '../aws/efs-replication';
 import { awsErrorCode, awsErrorMessage } from '../aws/errors';
 import { SOURCE_ID_TAG } from '../core/dr-inventory';
 import type { AccessPointPlan, EfsFailoverPlan } from '../core/plan';
@@ -27,32 +27,48 @@ export interface PrepareSharedResult {
   readonly failures: string[];
 }
 
+/**
+ * Makes the DR replica writable (deletes its replication configuration; idempotent). True when
+ * this run failed it over. On the emulator, which has no replication APIs, there is nothing to
+ * delete (the capture's `emulatorFallback` stand-in is writable already).
+ */
 async function failOverFileSystem(ctx: RestoreContext, fs: EfsFailoverPlan): Promise<boolean> {
-  const efs = ctx.clients.efs(ctx.region);
-  let replicating: boolean;
-  try {
-    const res = await efs.send(
-      new DescribeReplicationConfigurationsCommand({ FileSystemId: fs.drFileSystemId }),
-    );
-    replicating = (res.Replications ?? []).length > 0;
-  } catch (error) {
-    if (awsErrorCode(error) === 'ReplicationNotFound') return false;
-    throw error;
+  const outcome = await failOverReplica(ctx.clients.efs(ctx.region), fs.drFileSystemId, {
+    emulated: ctx.clients.target.endpoint !== undefined,
+  });
+  if (outcome === 'deleted-locally') {
+    ctx.log?.warn('Replication deleted on the DR side only (the primary region did not answer)', {
+      fileSystemId: fs.drFileSystemId,
+      sourceFileSystemId: fs.sourceFileSystemId,
+    });
+  } else if (outcome === 'emulator-no-replication') {
+    ctx.log?.warn('The emulator has no EFS replication; the DR file system is used as it is', {
+      fileSystemId: fs.drFileSystemId,
+    });
   }
-  if (!replicating) return false;
-  // Deleting the replication configuration from the destination makes the replica writable;
-  // it works while the source region is down.
-  await efs.send(new DeleteReplicationConfigurationCommand({ SourceFileSystemId: fs.drFileSystemId }));
-  return true;
+  return outcome === 'deleted' || outcome === 'deleted-locally';
+}
+
+/** The DR access point made for `sourceAccessPointId` (tagged lifeboat:source-id), if any. */
+async function findAccessPoint(efs: EFSClient, ap: AccessPointPlan): Promise<string | undefined> {
+  let NextToken: string | undefined;
+  do {
+    const page = await efs.send(
+      new DescribeAccessPointsCommand({ FileSystemId: ap.drFileSystemId, NextToken }),
+    );
+    const found = (page.AccessPoints ?? []).find((p) =>
+      p.Tags?.some((t) => t.Key === SOURCE_ID_TAG && t.Value === ap.sourceAccessPointId),
+    );
+    if (found?.AccessPointId) return found.AccessPointId;
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return undefined;
 }
 
 async function ensureAccessPoint(ctx: RestoreContext, ap: AccessPointPlan): Promise<string> {
   const efs = ctx.clients.efs(ctx.region);
-  const existing = await efs.send(new DescribeAccessPointsCommand({ FileSystemId: ap.drFileSystemId }));
-  const found = (existing.AccessPoints ?? []).find((p) =>
-    p.Tags?.some((t) => t.Key === SOURCE_ID_TAG && t.Value === ap.sourceAccessPointId),
-  );
-  if (found?.AccessPointId) return found.AccessPointId;
+  const existing = await findAccessPoint(efs, ap);
+  if (existing) return existing;
   const res = await efs.send(
     new CreateAccessPointCommand({
       ClientToken: `lifeboat-${ap.sourceAccessPointId}`.slice(0, 64),
