@@ -15,6 +15,7 @@ import {
   listServiceArns,
   nameFromArn,
 } from '../aws/ecs-capture';
+import { captureEfs } from '../aws/efs-capture';
 import { awsErrorCode, awsErrorMessage } from '../aws/errors';
 import { describeNetwork } from '../aws/network-capture';
 import { newRecoveryPointId } from '../core/catalog-keys';
@@ -67,6 +68,12 @@ export interface CaptureDeps {
   readonly log?: CaptureLogger;
   /** Describe calls in flight at once. @default 8 */
   readonly concurrency?: number;
+  /**
+   * LOCAL RUNS ONLY: the emulator has no EFS replication, so a DR file system it creates stands
+   * in for each replica (see `captureEfs`). No effect against AWS.
+   * @default false
+   */
+  readonly efsEmulatorFallback?: boolean;
 }
 
 /** Something captured as well as it can be that the restore may need to know (not an error). */
@@ -169,6 +176,18 @@ export async function captureFleet(deps: CaptureDeps): Promise<CaptureResult> {
     captured.map((td) => td.described),
   );
   const network = await captureNetwork(step, services);
+  const efs = await captureEfs(clients, {
+    primaryRegion: config.primaryRegion,
+    drRegion: config.drRegion,
+    account: config.account,
+    taskDefinitions: captured.map((td) => td.record),
+    allowCreateReplication: config.volumes.efs.createReplication,
+    mappings: config.mappings.efsFileSystems,
+    emulatorFallback: deps.efsEmulatorFallback ?? false,
+    now,
+  });
+  for (const e of efs.errors) step.failures.add(e.resourceType, e.resourceId, e.code, e.message);
+  warnings.push(...efs.warnings);
   const clusterList = clusterRecords(step, clusters, new Set(services.map((s) => s.clusterName)));
 
   for (const w of warnings)
@@ -186,7 +205,7 @@ export async function captureFleet(deps: CaptureDeps): Promise<CaptureResult> {
     services,
     taskDefinitions: captured.map((td) => td.record).sort((a, b) => compare(a.sourceArn, b.sourceArn)),
     images,
-    volumes: { ebs: [], efs: [] },
+    volumes: { ebs: [], efs: efs.records },
     network,
     errors,
   };

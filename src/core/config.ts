@@ -153,6 +153,23 @@ export const configSchema = z
         backfillWaitSeconds: 0,
         copyMissing: true,
       }),
+    /** Persistent data the services mount. */
+    volumes: z
+      .object({
+        efs: z
+          .object({
+            /**
+             * Create the EFS replication configuration to the DR region for a mounted file system
+             * that has none (EFS creates the replica and starts its initial sync). Without it,
+             * such a file system is a backup error and its services cannot be restored.
+             */
+            createReplication: z.boolean().default(false),
+          })
+          .strict()
+          .default({ createReplication: false }),
+      })
+      .strict()
+      .default({ efs: { createReplication: false } }),
     /** Retention of Lifeboat's logs (Lambda log groups, catalog access logs), in days. */
     logRetentionDays: z
       .number()

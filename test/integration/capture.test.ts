@@ -34,6 +34,14 @@ const CONFIG_INPUT: LifeboatConfigInput = { account: ACCOUNT, primaryRegion: PRI
 const ctx = useEmulator();
 let fleet: DemoFleet;
 
+/** The configuration an operator whose EFS replica is known writes: the file system mapped to its DR copy. */
+function withEfsMapped(): LifeboatConfigInput {
+  return {
+    ...CONFIG_INPUT,
+    mappings: { efsFileSystems: { [fleet.efs.fileSystemId]: 'fs-0123456789abcdef0' } },
+  };
+}
+
 beforeAll(async () => {
   fleet = await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
   await ensureCatalogBucket(ctx.clients.s3(DR), BUCKET, DR);
@@ -65,7 +73,7 @@ describe('runCapture on the demo fleet', () => {
 
       const { calls } = await runCapture({
         clients,
-        config: parseConfig(CONFIG_INPUT),
+        config: parseConfig(withEfsMapped()),
         bucket: BUCKET,
         counter,
       });
@@ -79,10 +87,12 @@ describe('runCapture on the demo fleet', () => {
         'ECR.BatchGetImage': repositories.size,
         'EC2.DescribeSubnets': 1,
         'EC2.DescribeSecurityGroups': 1,
+        'EFS.DescribeAccessPoints': 1,
         'S3.PutObject': 1,
       });
-      // The demo fleet as the numbers above assume it: 2 clusters, 7 services, 6 selected.
-      expect(counter.total()).toBe(22);
+      // The demo fleet as the numbers above assume it: 2 clusters, 7 services, 6 selected,
+      // one EFS access point (its file system mapped, so no replication lookup).
+      expect(counter.total()).toBe(23);
     } finally {
       clients.destroy();
     }
@@ -93,6 +103,7 @@ describe('runCapture on the demo fleet', () => {
       clients: ctx.clients,
       config: parseConfig(CONFIG_INPUT),
       bucket: BUCKET,
+      efsEmulatorFallback: true,
     });
 
     const stored = await store().get(manifest.id);
@@ -116,6 +127,7 @@ describe('runCapture on the demo fleet', () => {
       clients: ctx.clients,
       config: parseConfig(CONFIG_INPUT),
       bucket: BUCKET,
+      efsEmulatorFallback: true,
     });
 
     for (const demo of fleet.services.filter((s) => s.protected)) {
@@ -147,6 +159,7 @@ describe('runCapture on the demo fleet', () => {
       clients: ctx.clients,
       config: parseConfig(CONFIG_INPUT),
       bucket: BUCKET,
+      efsEmulatorFallback: true,
     });
     const used = new Set(fleet.services.filter((s) => s.protected).flatMap((s) => s.images));
 
@@ -187,6 +200,7 @@ describe('runCapture on the demo fleet', () => {
       clients: ctx.clients,
       config: parseConfig(CONFIG_INPUT),
       bucket: BUCKET,
+      efsEmulatorFallback: true,
     });
     const awsvpc = manifest.services.flatMap((s) => {
       const cfg = (
@@ -223,7 +237,7 @@ describe('runCapture on the demo fleet', () => {
       const [excludedKey, ...kept] = fleet.selectedServiceKeys;
       const config = parseConfig({ ...CONFIG_INPUT, selection: { exclude: [excludedKey as string] } });
 
-      const { manifest } = await runCapture({ clients, config, bucket: BUCKET });
+      const { manifest } = await runCapture({ clients, config, bucket: BUCKET, efsEmulatorFallback: true });
 
       const keys = manifest.services.map((s) => `${s.clusterName}/${s.serviceName}`);
       expect(keys).toEqual(kept);
@@ -231,7 +245,12 @@ describe('runCapture on the demo fleet', () => {
 
       counter.counts.clear();
       const onlyPayments = parseConfig({ ...CONFIG_INPUT, selection: { include: ['payments/*'] } });
-      const payments = await runCapture({ clients, config: onlyPayments, bucket: BUCKET });
+      const payments = await runCapture({
+        clients,
+        config: onlyPayments,
+        bucket: BUCKET,
+        efsEmulatorFallback: true,
+      });
       expect(payments.manifest.services.every((s) => s.clusterName === 'payments')).toBe(true);
       expect(payments.manifest.clusters.map((c) => c.clusterName)).toEqual(['payments']);
       expect(counter.counts.get('ECS.DescribeServices')).toBe(1);
@@ -250,8 +269,8 @@ describe('runCapture on the demo fleet', () => {
       return new Date(clock);
     };
 
-    const first = await runCapture({ clients: ctx.clients, config, bucket, now });
-    const second = await runCapture({ clients: ctx.clients, config, bucket, now });
+    const first = await runCapture({ clients: ctx.clients, config, bucket, now, efsEmulatorFallback: true });
+    const second = await runCapture({ clients: ctx.clients, config, bucket, now, efsEmulatorFallback: true });
 
     expect(second.manifest.id).not.toBe(first.manifest.id);
     expect((await store(bucket).get('latest')).id).toBe(second.manifest.id);
@@ -263,6 +282,7 @@ describe('runCapture on the demo fleet', () => {
       clients: ctx.clients,
       config: parseConfig(CONFIG_INPUT),
       bucket: BUCKET,
+      efsEmulatorFallback: true,
     });
     const [first, ...rest] = manifest.services;
     const tampered = {
@@ -348,7 +368,12 @@ describe('runCapture with resources that cannot be captured', () => {
   });
 
   it('commits a partial recovery point listing each failure, with everything else captured', async () => {
-    const { manifest, key } = await runCapture({ clients: ctx.clients, config, bucket: BUCKET });
+    const { manifest, key } = await runCapture({
+      clients: ctx.clients,
+      config,
+      bucket: BUCKET,
+      efsEmulatorFallback: true,
+    });
 
     expect(manifest.status).toBe('partial');
     expect(key).toMatch(/\.partial\.json$/);
@@ -394,7 +419,12 @@ describe('runCapture with resources that cannot be captured', () => {
   });
 
   it('reads the partial recovery point back only with allowPartial', async () => {
-    const { manifest } = await runCapture({ clients: ctx.clients, config, bucket: BUCKET });
+    const { manifest } = await runCapture({
+      clients: ctx.clients,
+      config,
+      bucket: BUCKET,
+      efsEmulatorFallback: true,
+    });
 
     await expect(store().get(manifest.id)).rejects.toBeInstanceOf(PartialRecoveryPointError);
     expect(await store().get(manifest.id, { allowPartial: true })).toEqual(manifest);
@@ -430,7 +460,7 @@ describe('runCapture with resources that cannot be captured', () => {
     await service('multi-tag', await taskDefinition('fragile-multi-tag', [multiTagImage]));
     const { clients, counter } = countedClients();
     try {
-      const { manifest } = await runCapture({ clients, config, bucket: BUCKET });
+      const { manifest } = await runCapture({ clients, config, bucket: BUCKET, efsEmulatorFallback: true });
 
       expect(manifest.images.find((i) => i.sourceUri === multiTagImage)).toMatchObject({
         presence: 'unverified',
@@ -519,7 +549,12 @@ describe('runCapture when AWS throttles or fails', () => {
   });
 
   it('retries a throttled describe and records a describe that keeps failing, capturing the rest', async () => {
-    const { manifest } = await runCapture({ clients, config: parseConfig(CONFIG_INPUT), bucket: BUCKET });
+    const { manifest } = await runCapture({
+      clients,
+      config: parseConfig(CONFIG_INPUT),
+      bucket: BUCKET,
+      efsEmulatorFallback: true,
+    });
 
     expect(throttled).toBe(true);
     // One extra attempt for the throttled call, two for the call that fails on every attempt.
@@ -563,7 +598,7 @@ describe('capture Lambda handler', () => {
 
   it('captures, commits and returns the recovery point id, status and counts', async () => {
     const d = deps({
-      LIFEBOAT_CONFIG: JSON.stringify(CONFIG_INPUT),
+      LIFEBOAT_CONFIG: JSON.stringify(withEfsMapped()),
       CATALOG_BUCKET: BUCKET,
       CATALOG_KMS_KEY_ID: 'alias/lifeboat-catalog',
     });
@@ -592,7 +627,7 @@ describe('capture Lambda handler', () => {
       return true;
     });
     const env = {
-      LIFEBOAT_CONFIG: JSON.stringify(CONFIG_INPUT),
+      LIFEBOAT_CONFIG: JSON.stringify(withEfsMapped()),
       CATALOG_BUCKET: BUCKET,
       CATALOG_KMS_KEY_ID: 'alias/lifeboat-catalog-secret-name',
     };
@@ -616,7 +651,7 @@ describe('capture Lambda handler', () => {
   });
 
   it('fails with a ConfigError naming CATALOG_BUCKET when it is not set, and counts the failure', async () => {
-    const d = deps({ LIFEBOAT_CONFIG: JSON.stringify(CONFIG_INPUT) });
+    const d = deps({ LIFEBOAT_CONFIG: JSON.stringify(withEfsMapped()) });
     const addMetric = vi.spyOn(d.metrics, 'addMetric');
 
     const run = createHandler(d)({});

@@ -69,9 +69,9 @@ describe('overlapping backups', () => {
     try {
       const before = await store().list();
 
-      const first = runCapture({ clients, config, bucket: BUCKET });
+      const first = runCapture({ clients, config, bucket: BUCKET, efsEmulatorFallback: true });
       await until(() => proxy.stats().totalCalls >= 3);
-      const second = runCapture({ clients, config, bucket: BUCKET });
+      const second = runCapture({ clients, config, bucket: BUCKET, efsEmulatorFallback: true });
       const [a, b] = await Promise.all([first, second]);
 
       expect(Date.parse(b.manifest.startedAt)).toBeLessThan(Date.parse(a.manifest.completedAt));
@@ -98,8 +98,8 @@ describe('overlapping backups', () => {
     const now = () => startedAt;
 
     const [a, b] = await Promise.all([
-      runCapture({ clients: ctx.clients, config, bucket: BUCKET, now }),
-      runCapture({ clients: ctx.clients, config, bucket: BUCKET, now }),
+      runCapture({ clients: ctx.clients, config, bucket: BUCKET, now, efsEmulatorFallback: true }),
+      runCapture({ clients: ctx.clients, config, bucket: BUCKET, now, efsEmulatorFallback: true }),
     ]);
 
     // Same creation time in the id and key; the random suffix keeps them apart.

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/capture';
-import { parseConfig } from '../../src/core/config';
+import { type LifeboatConfig, parseConfig } from '../../src/core/config';
 import type { Manifest } from '../../src/core/manifest';
 import { seedDemoFleet } from '../../src/local/seed';
 import { useEmulator } from '../support/emulator';
@@ -12,7 +12,8 @@ const PRIMARY = 'us-east-1';
 const DR = 'us-west-2';
 const ACCOUNT = '123456789012';
 const BUCKET = `lifeboat-catalog-${ACCOUNT}-${DR}`;
-const config = parseConfig({ account: ACCOUNT, primaryRegion: PRIMARY, drRegion: DR });
+/** The fleet's EFS file system is mapped to a DR copy, as an operator with a known replica configures it. */
+let config: LifeboatConfig;
 
 /** The rates the reliability issue asks a backup to survive, on every call. */
 const ISSUE_RATES: FaultRule = { match: '*', throttle: 0.1, serverError: 0.02, drop: 0.01 };
@@ -24,7 +25,13 @@ let baseline: Manifest;
 let baselineCalls: number;
 
 beforeAll(async () => {
-  await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
+  const fleet = await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
+  config = parseConfig({
+    account: ACCOUNT,
+    primaryRegion: PRIMARY,
+    drRegion: DR,
+    mappings: { efsFileSystems: { [fleet.efs.fileSystemId]: 'fs-0123456789abcdef0' } },
+  });
   await ensureCatalogBucket(ctx.clients.s3(DR), BUCKET, DR);
   const counter = new CallCounter();
   const clients = new AwsClients({ endpoint: ctx.endpoint, onCall: counter.record });
@@ -149,7 +156,11 @@ describe('runCapture through a fault-injecting proxy', () => {
         [{ match: CAPTURE_READS, drop: 1, dropPhases: [phase], maxFaultsPerRequest: 1 }],
         1,
         async ({ proxy, clients, counter }) => {
-          const { manifest } = await runCapture({ clients, config, bucket: BUCKET });
+          const { manifest } = await runCapture({
+            clients,
+            config,
+            bucket: BUCKET,
+          });
 
           expect(content(manifest)).toEqual(content(baseline));
           const reads = [...counter.counts]
@@ -167,7 +178,11 @@ describe('runCapture through a fault-injecting proxy', () => {
       [{ match: 'S3.PutObject', throttle: 0.5, serverError: 0.5, maxFaultsPerRequest: 2 }],
       3,
       async ({ proxy, clients }) => {
-        const { manifest, key } = await runCapture({ clients, config, bucket: BUCKET });
+        const { manifest, key } = await runCapture({
+          clients,
+          config,
+          bucket: BUCKET,
+        });
 
         expect(proxy.stats().calls['S3.PutObject']).toBe(3);
         expect(await committedKeys(manifest.id)).toEqual([key]);
@@ -185,7 +200,11 @@ describe('runCapture through a fault-injecting proxy', () => {
         [{ match: 'S3.PutObject', drop: 1, dropPhases: [phase], maxFaults: 1 }],
         1,
         async ({ proxy, clients }) => {
-          const { manifest, key } = await runCapture({ clients, config, bucket: BUCKET });
+          const { manifest, key } = await runCapture({
+            clients,
+            config,
+            bucket: BUCKET,
+          });
 
           expect(proxy.stats().calls['S3.PutObject']).toBe(2);
           expect(await committedKeys(manifest.id)).toEqual([key]);
