@@ -6,6 +6,11 @@ import {
   ManifestError,
   RecoveryPointNotFoundError,
 } from '../core/errors';
+import {
+  InvalidRestoreInputError,
+  NoServicesSelectedError,
+  RecoveryPointUnusableError,
+} from '../core/restore-errors';
 
 /** Exit codes of the `lifeboat` command (documented in `lifeboat --help`). */
 export const ExitCode = {
@@ -62,17 +67,6 @@ export class AwsAccessError extends CliError {
   ) {
     super(message, options);
     this.name = 'AwsAccessError';
-  }
-}
-
-/** The command exists but the workflow behind it is not part of this build yet. */
-export class NotAvailableError extends CliError {
-  constructor(
-    public readonly command: string,
-    detail: string,
-  ) {
-    super(`\`lifeboat ${command}\` is not available yet: ${detail}`);
-    this.name = 'NotAvailableError';
   }
 }
 
@@ -163,6 +157,13 @@ export function describeError(error: unknown): ErrorOutcome {
   if (error instanceof RecoveryPointNotFoundError) {
     return { exitCode: ExitCode.NotFound, name, message, expected: true };
   }
+  if (
+    error instanceof InvalidRestoreInputError ||
+    error instanceof NoServicesSelectedError ||
+    error instanceof RecoveryPointUnusableError
+  ) {
+    return { exitCode: ExitCode.Usage, name, message, expected: true };
+  }
   if (error instanceof PartialRecoveryPointError)
     return { exitCode: ExitCode.Usage, name, message, expected: true };
   if (error instanceof ChecksumMismatchError || error instanceof ManifestError) {
@@ -185,7 +186,6 @@ export function describeError(error: unknown): ErrorOutcome {
   if (error instanceof EndpointUnreachableError || error instanceof AwsAccessError) {
     return { exitCode: ExitCode.Unreachable, name, message, expected: true };
   }
-  if (error instanceof NotAvailableError) return { exitCode: ExitCode.Failed, name, message, expected: true };
   if (error instanceof CliError) return { exitCode: ExitCode.Failed, name, message, expected: true };
   const access = unreachable(error);
   if (access !== undefined) {

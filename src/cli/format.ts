@@ -139,3 +139,9 @@ export function shortDigest(digest: string | undefined): string {
 export function plural(count: number, noun: string, pluralNoun = `${noun}s`): string {
   return `${count} ${count === 1 ? noun : pluralNoun}`;
 }
+
+/** A measured time for people: "0.9 s", "42.0 s" below a minute, `formatDuration` above. */
+export function formatSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '-';
+  return seconds < 60 ? `${seconds.toFixed(1)} s` : formatDuration(seconds * 1000);
+}

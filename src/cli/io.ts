@@ -53,6 +53,14 @@ export class Output {
     else this.io.stdout.write(human());
   }
 
+  /**
+   * Human-readable output written as a command goes (the demo's steps), before its result.
+   * Nothing with `--json`, where stdout carries only the result.
+   */
+  print(text: string): void {
+    if (!this.json) this.io.stdout.write(text);
+  }
+
   /** True once a result was written (the error path then leaves stdout alone). */
   get hasResult(): boolean {
     return this.written;

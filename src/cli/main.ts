@@ -183,10 +183,19 @@ export function buildProgram(io: CliIo, state: RunState): Command {
     .description('plan a failover from a recovery point without changing anything (dry run)')
     .addOption(recoveryPointOption())
     .addOption(servicesOption())
+    .addOption(excludeOption())
+    .addHelpText(
+      'after',
+      '\nReads the recovery point (checksum verified) and the DR region, and shows what a failover would do:\n' +
+        'waves, per service the action (create / update / unchanged) or what blocks it, desired counts, task\n' +
+        'definition families and the images it would pull in the DR region (by digest), then every readiness\n' +
+        "finding with its fix. The same plan as the restore workflow's dry run; nothing is changed.\n" +
+        'Exit 0 when every selected service can be restored, 1 when error findings block some.',
+    )
     .action(
       action(async (cmd) => {
         const { runPlanCommand } = await lazy('./commands/restore', () => import('./commands/restore'));
-        const opts = cmd.opts<{ recoveryPoint: string; services?: string[] }>();
+        const opts = cmd.opts<{ recoveryPoint: string; services?: string[]; exclude?: string[] }>();
         return (session) => runPlanCommand(session, opts);
       }),
     );
@@ -196,6 +205,7 @@ export function buildProgram(io: CliIo, state: RunState): Command {
     .description('relaunch the services in the DR region from a recovery point')
     .addOption(recoveryPointOption())
     .addOption(servicesOption())
+    .addOption(excludeOption())
     .addOption(
       new Option(
         '--desired-count-percent <n>',
@@ -205,12 +215,24 @@ export function buildProgram(io: CliIo, state: RunState): Command {
         .default(100),
     )
     .option('--yes', 'do not ask for confirmation')
+    .addHelpText(
+      'after',
+      '\nShows the plan (see `lifeboat plan`), asks for confirmation, then runs the restore workflow from that\n' +
+        'recovery point: with --endpoint on this machine (the state machine the RecoveryStack deploys, run\n' +
+        'locally against the endpoint); otherwise it starts the workflow deployed in the DR region (found by the\n' +
+        'RecoveryStack output RestoreStateMachineArn) and waits for it. Progress goes to stderr; the report\n' +
+        '(per service: result, task definition revision, images by digest; RTO) to stdout.\n' +
+        'Without a terminal, or with --json, pass --yes (otherwise exit 2, nothing changed).\n' +
+        'Services the plan blocks are not touched. Re-running is safe: restored services are left unchanged.\n' +
+        'Exit 0 only when every selected service was restored and is steady, 1 otherwise.',
+    )
     .action(
       action(async (cmd) => {
         const { runFailoverCommand } = await lazy('./commands/restore', () => import('./commands/restore'));
         const opts = cmd.opts<{
           recoveryPoint: string;
           services?: string[];
+          exclude?: string[];
           desiredCountPercent: number;
           yes?: boolean;
         }>();
@@ -231,6 +253,17 @@ export function buildProgram(io: CliIo, state: RunState): Command {
   program
     .command('demo')
     .description('run the whole product on this machine against a local emulator')
+    .addHelpText(
+      'after',
+      '\nStarts a fresh AWS emulator (moto) on a free loopback port, seeds a demo ECS fleet in the primary region,\n' +
+        'takes a backup, checks the RPO, plans the failover, deletes every service in the primary region (the\n' +
+        'simulated outage) and fails over to the DR region with the restore workflow, then prints what runs there\n' +
+        '(task definition revisions, images by digest) with the measured RPO and RTO. The emulator is stopped at\n' +
+        'the end, also on errors and Ctrl-C; nothing outside this machine is touched and no configuration is read\n' +
+        '(--primary-region and --dr-region choose the regions; default us-east-1 and us-west-2).\n' +
+        'The failover covers every service the plan can restore; services the plan blocks are listed as not\n' +
+        'restored, with the finding and its fix. Exit 0 when every service the plan did not block was restored.',
+    )
     .action(
       action(async () => {
         const { runDemoCommand } = await lazy('./commands/demo', () => import('./commands/demo'));
@@ -245,6 +278,13 @@ function recoveryPointOption(): Option {
   return new Option('--recovery-point <id|latest>', 'recovery point to restore from')
     .argParser(parseRecoveryPointRef)
     .default('latest');
+}
+
+function excludeOption(): Option {
+  return new Option(
+    '--exclude <pattern...>',
+    '"cluster/service" globs to leave out (wins over --services)',
+  ).argParser(parseServicePattern);
 }
 
 function servicesOption(): Option {

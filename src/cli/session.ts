@@ -39,11 +39,16 @@ export class Session {
   /** AWS API calls made through `clients()`, by operation. */
   readonly calls = new CallCounter();
 
+  /**
+   * @param preset.config the configuration to use instead of reading one (the demo builds its own)
+   */
   constructor(
     readonly options: GlobalOptions,
     readonly io: CliIo,
+    preset: { readonly config?: LoadedConfig } = {},
   ) {
     this.out = new Output(io, options.json === true);
+    this.loaded = preset.config;
   }
 
   /** True with `--endpoint`: AWS calls go to an emulator and workflows run on this machine. */

@@ -31,7 +31,7 @@ export async function takeBackup(
   const clients = await session.clients();
   const { bucket, kmsKeyId } = await session.catalogLocation();
   const result = await session.out.step(
-    `Capturing ECS services in ${config.primaryRegion} into s3://${bucket} (${config.drRegion})`,
+    `Capturing ECS services in ${config.primaryRegion} and making their images present in ${config.drRegion}`,
     () =>
       runCapture({
         clients,
@@ -39,6 +39,9 @@ export async function takeBackup(
         bucket,
         kmsKeyId,
         counter: session.calls,
+        // The emulator has no EFS replication: on it, a DR file system stands in for each replica.
+        efsEmulatorFallback: session.local,
+        verifyImages: true,
         ...(opts.verbose ? { log: stderrLogger(session) } : {}),
       }),
   );

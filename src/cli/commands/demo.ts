@@ -1,11 +1,250 @@
-import { NotAvailableError } from '../errors';
-import type { Session } from '../session';
+import { AwsClients } from '../../aws/clients';
+import { parseConfig } from '../../core/config';
+import type { RestorePlan } from '../../core/plan';
+import { type Emulator, MOTO_VERSION, startEmulator } from '../../local/emulator';
+import { simulatePrimaryRegionLoss } from '../../local/primary-loss';
+import { seedDemoFleet } from '../../local/seed';
+import { ExitCode, UsageError } from '../errors';
+import { formatSeconds, formatTimestamp, paint, plural, renderFields } from '../format';
+import {
+  type FailoverServiceView,
+  isRestored,
+  renderNotRestored,
+  renderPlanCompact,
+  renderRestoredServices,
+} from '../restore-views';
+import { Session } from '../session';
+import { manifestCounts, recoveryPointHeader } from '../views';
+import { takeBackup } from './backup';
+import { failOverLocally, failoverDocument, planFailover } from './restore';
+import { describePoint, readRpoStatus, rpoVerdict } from './status';
 
-/** `lifeboat demo`: backup, plan and failover on a local emulator. Waits for the restore workflow. */
-export async function runDemoCommand(_session: Session): Promise<number> {
-  throw new NotAvailableError(
-    'demo',
-    'it ends with a failover and the restore workflow is not part of this build. ' +
-      'Meanwhile, start the emulator and run `lifeboat backup --endpoint <url>` and `lifeboat recovery-points list --endpoint <url>`.',
+const DEFAULT_PRIMARY_REGION = 'us-east-1';
+const DEFAULT_DR_REGION = 'us-west-2';
+const STEPS = 8;
+
+/** Indents every line of a block (the output of a step under its heading). */
+function indent(text: string, by = 3): string {
+  const pad = ' '.repeat(by);
+  return text
+    .split('\n')
+    .map((line) => (line === '' ? line : `${pad}${line}`))
+    .join('\n');
+}
+
+/** The services the plan blocks, as the summary lists them: not restored, with the findings and fixes. */
+function blockedViews(plan: RestorePlan): FailoverServiceView[] {
+  return plan.services
+    .filter((s) => s.blocked)
+    .map((s) => ({
+      service: s.key,
+      wave: s.wave,
+      status: 'blocked' as const,
+      images: s.images,
+      findings: plan.findings.filter((f) => f.severity === 'error' && f.service === s.key),
+    }));
+}
+
+/**
+ * `lifeboat demo`: the whole product on this machine. Starts a fresh emulator, seeds a demo
+ * fleet, backs it up, checks the RPO, plans, deletes the primary region's services and fails
+ * over with the restore workflow; stops the emulator at the end, on errors and on Ctrl-C.
+ * Exit 0 when every service the plan did not block was restored.
+ */
+export async function runDemoCommand(session: Session): Promise<number> {
+  if (session.options.endpoint !== undefined) {
+    throw new UsageError(
+      '`lifeboat demo` starts its own emulator; drop --endpoint. To use an emulator you started, run `lifeboat backup`, `plan` and `failover` with --endpoint.',
+    );
+  }
+  const primaryRegion = session.options.primaryRegion ?? DEFAULT_PRIMARY_REGION;
+  const drRegion = session.options.drRegion ?? DEFAULT_DR_REGION;
+  if (primaryRegion === drRegion) {
+    throw new UsageError(`--dr-region must differ from --primary-region (both are ${drRegion}).`);
+  }
+  const { out } = session;
+  const { color } = out;
+  const heading = (n: number, title: string, detail = '') =>
+    out.print(`\n${paint(`${n}. ${title}`, 'bold', color)}${detail ? `  ${detail}` : ''}\n`);
+  const stepLabel = (n: number, title: string) => `${n}/${STEPS} ${title}`;
+
+  out.print(
+    `${paint('Lifeboat demo', 'bold', color)}: back up an ECS fleet and fail it over to another region, on this machine.\n` +
+      `AWS emulator moto ${MOTO_VERSION}; ${primaryRegion} is the primary region, ${drRegion} the DR region. Nothing leaves this machine.\n`,
   );
+
+  const startedAt = Date.now();
+  let emulator: Emulator | undefined;
+  let seedClients: AwsClients | undefined;
+  let local: Session | undefined;
+  const onInterrupt = () => {
+    out.error('Interrupted: stopping the emulator.');
+    const reraise = () => process.kill(process.pid, 'SIGINT');
+    void (emulator?.stop() ?? Promise.resolve()).then(reraise, reraise);
+  };
+  process.once('SIGINT', onInterrupt);
+  try {
+    emulator = await out.step(stepLabel(1, 'Starting the AWS emulator'), () =>
+      startEmulator({ env: { MOTO_ECS_SERVICE_RUNNING: '10' }, log: (m) => out.info(m) }),
+    );
+    const { endpoint } = emulator;
+    heading(1, 'Start the AWS emulator', endpoint);
+
+    seedClients = new AwsClients({ endpoint });
+    const clients = seedClients;
+    const fleet = await out.step(stepLabel(2, `Seeding the demo fleet in ${primaryRegion}`), () =>
+      seedDemoFleet(clients, { primaryRegion, drRegion }),
+    );
+    heading(2, `Seed a demo fleet in ${primaryRegion}`);
+    out.print(
+      indent(
+        `${plural(fleet.clusters.length, 'cluster')} (${fleet.clusters.map((c) => c.clusterName).join(', ')}), ` +
+          `${plural(fleet.services.length, 'service')}: ${fleet.selectedServiceKeys.length} tagged lifeboat:backup=true, ` +
+          `${fleet.unselectedServiceKeys.join(', ')} not.\n` +
+          `${plural(fleet.images.length, 'image manifest')} in ${plural(fleet.repositories.length, 'ECR repository', 'ECR repositories')}, ` +
+          `secrets, parameters, an EFS file system, log groups; the DR landing zone (VPC, subnets, security groups) in ${drRegion}.\n`,
+      ),
+    );
+
+    const config = parseConfig({ account: fleet.account, primaryRegion, drRegion });
+    local = new Session({ ...session.options, endpoint, primaryRegion, drRegion }, session.io, {
+      config: { config, source: 'the demo (built in)' },
+    });
+    const demo = local;
+
+    const backup = await takeBackup(demo, { verbose: false });
+    const { manifest } = backup;
+    const counts = manifestCounts(manifest);
+    heading(3, 'Back up', '(lifeboat backup)');
+    out.print(
+      indent(
+        `Recovery point ${paint(manifest.id, 'bold', color)}: ${manifest.status}, ${plural(counts.services, 'service')}, ` +
+          `${plural(counts.taskDefinitions, 'task definition')}, ${plural(counts.images.total, 'image')} pinned by digest, ` +
+          `${plural(counts.errors, 'error')}.\nStored in s3://${backup.bucket} (${drRegion}), checksum SHA-256 ${manifest.checksum.value.slice(0, 16)}…\n`,
+      ),
+    );
+
+    const status = await readRpoStatus(demo);
+    heading(4, 'Check the RPO', '(lifeboat status)');
+    out.print(
+      indent(
+        `${rpoVerdict(status, color)} (${formatSeconds(status.rpoTargetMinutes * 60)} target): latest complete ${describePoint(status.latestComplete)}\n`,
+      ),
+    );
+
+    const plan = await out.step(stepLabel(5, `Planning the failover to ${drRegion}`), () =>
+      planFailover(demo, { recoveryPoint: manifest.id }),
+    );
+    heading(5, 'Plan the failover', '(lifeboat plan)');
+    out.print(indent(renderPlanCompact(plan, color)));
+
+    const loss = await out.step(stepLabel(6, `Simulating the loss of ${primaryRegion}`), () =>
+      simulatePrimaryRegionLoss(clients, { primaryRegion }),
+    );
+    const lostAt = new Date();
+    heading(6, `Lose the primary region ${primaryRegion}`);
+    out.print(
+      indent(
+        `${formatTimestamp(lostAt)}: ${plural(loss.deletedServices.length, 'service')} scaled to 0 and deleted. ` +
+          'From here on only the DR catalog can bring the fleet back.\n',
+      ),
+    );
+
+    const blocked = blockedViews(plan);
+    if (plan.totals.restorable === 0) {
+      out.error('The plan blocks every service; there is nothing to fail over (see the findings above).');
+      return ExitCode.Failed;
+    }
+    const failover = await failOverLocally(
+      demo,
+      {
+        recoveryPoint: manifest.id,
+        exclude: blocked.map((b) => b.service),
+        desiredCountPercent: 100,
+        yes: true,
+      },
+      plan,
+    );
+    const { report } = failover;
+    heading(7, `Fail over to ${drRegion}`, '(lifeboat failover --yes)');
+    out.print(indent(renderRestoredServices(failover.services, color)));
+
+    await out.step(stepLabel(8, 'Stopping the emulator'), () => emulator?.stop() ?? Promise.resolve());
+    heading(8, 'Stop the emulator');
+
+    const rpoSeconds = (lostAt.getTime() - Date.parse(manifest.completedAt)) / 1000;
+    const views = [...failover.services, ...blocked];
+    const restored = views.filter(isRestored);
+    const notRestored = views.filter((v) => !isRestored(v));
+    const ok = failover.allRestored;
+    const fields: [string, string][] = [
+      [
+        'Restored',
+        paint(
+          `${restored.length} of ${plural(views.length, 'protected service')} running in ${drRegion}`,
+          notRestored.length === 0 ? 'green' : 'yellow',
+          color,
+        ),
+      ],
+      [
+        'RPO (measured)',
+        `${formatSeconds(rpoSeconds)}: the recovery point completed ${formatSeconds(rpoSeconds)} before the primary region was lost`,
+      ],
+      [
+        'RTO (measured)',
+        `${formatSeconds(report.rtoSeconds)}: from the start of the failover until every restored service was steady`,
+      ],
+      ['Recovery point', manifest.id],
+      ['Restore report', failover.reportLocation ?? '-'],
+      ['Demo took', formatSeconds((Date.now() - startedAt) / 1000)],
+    ];
+    out.result(
+      {
+        emulator: { endpoint, motoVersion: MOTO_VERSION },
+        account: fleet.account,
+        primaryRegion,
+        drRegion,
+        fleet: { selected: fleet.selectedServiceKeys, unselected: fleet.unselectedServiceKeys },
+        recoveryPoint: recoveryPointHeader(manifest),
+        counts,
+        status,
+        plan: {
+          totals: plan.totals,
+          blocked: blocked.map((b) => ({ service: b.service, findings: b.findings })),
+        },
+        primaryLoss: { at: lostAt.toISOString(), deletedServices: loss.deletedServices },
+        failover: failoverDocument(failover),
+        summary: {
+          restored: restored.map((v) => v.service),
+          notRestored: notRestored.map((v) => ({
+            service: v.service,
+            status: v.status,
+            ...(v.error ? { error: v.error } : {}),
+            ...(v.findings ? { findings: v.findings } : {}),
+          })),
+          rpoSeconds,
+          rtoSeconds: report.rtoSeconds,
+          allRestorableRestored: ok,
+        },
+      },
+      () => {
+        const why =
+          notRestored.length > 0
+            ? `\n${paint('Not restored', 'bold', color)}\n${indent(renderNotRestored(notRestored, color), 2)}`
+            : '';
+        return `\n${paint('Summary', 'bold', color)}\n${renderFields(fields, { color, indent: 2 })}${why}`;
+      },
+    );
+    if (!ok) {
+      out.error(
+        'Some services the plan did not block were not restored (see "Not restored"); the demo exits 1.',
+      );
+    }
+    return ok ? ExitCode.Ok : ExitCode.Failed;
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+    local?.dispose();
+    seedClients?.destroy();
+    await emulator?.stop();
+  }
 }

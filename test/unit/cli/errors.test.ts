@@ -5,7 +5,6 @@ import {
   describeError,
   EndpointUnreachableError,
   ExitCode,
-  NotAvailableError,
   UsageError,
 } from '../../../src/cli/errors';
 import {
@@ -38,7 +37,6 @@ describe('describeError', () => {
     ['a catalog failure', new CatalogError('denied', 'lifeboat-catalog-x'), ExitCode.Failed],
     ['an unreachable endpoint', new EndpointUnreachableError('http://127.0.0.1:1'), ExitCode.Unreachable],
     ['refused credentials', new AwsAccessError('wrong account', 'us-west-2'), ExitCode.Unreachable],
-    ['a command not available yet', new NotAvailableError('failover', 'later'), ExitCode.Failed],
   ])('maps %s to its exit code without a stack trace', (_label, error, exitCode) => {
     const outcome = describeError(error);
     expect(outcome.exitCode).toBe(exitCode);

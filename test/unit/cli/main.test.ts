@@ -143,14 +143,25 @@ describe('lifeboat (argument handling, no AWS)', () => {
     expect(debug.stderr).toMatch(/UsageError: Cannot read[\s\S]*\n\s+at /);
   });
 
-  it.each([['plan'], ['failover', '--yes'], ['demo']])(
-    '`%s` says it is not available yet, exits 1 and changes nothing',
-    async (...argv) => {
-      const { code, stdout, stderr } = await run([...argv, '--config', 'config.json', '--json']);
-      expect(code).toBe(1);
-      expect(stderr).toContain('is not available yet');
-      expect(stderr).not.toMatch(/\n\s+at /);
-      expect(JSON.parse(stdout).error).toMatchObject({ name: 'NotAvailableError', exitCode: 1 });
-    },
-  );
+  it('refuses failover without --yes when stdin is not a terminal, or with --json, before reading any configuration', async () => {
+    for (const argv of [['failover'], ['failover', '--json']]) {
+      const { code, stderr } = await run([...argv, '--config', 'missing.json']);
+      expect(code).toBe(2);
+      expect(stderr).toContain('pass --yes');
+    }
+  });
+
+  it('refuses demo with --endpoint (it starts its own emulator)', async () => {
+    const { code, stderr } = await run(['demo', '--endpoint', 'http://127.0.0.1:9']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('drop --endpoint');
+  });
+
+  it('documents the exit codes of plan and failover and what demo does', async () => {
+    expect((await run(['plan', '--help'])).stdout).toContain('1 when error findings block some');
+    expect((await run(['failover', '--help'])).stdout).toContain('--exclude <pattern...>');
+    expect((await run(['demo', '--help'])).stdout).toContain(
+      'Exit 0 when every service the plan did not block',
+    );
+  });
 });

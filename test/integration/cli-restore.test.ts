@@ -1,0 +1,192 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ListClustersCommand,
+} from '@aws-sdk/client-ecs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findRestoreStateMachine, RecoveryStackNotFoundError } from '../../src/cli/deployed-restore';
+import { main } from '../../src/cli/main';
+import type { RestorePlan } from '../../src/core/plan';
+import { simulatePrimaryRegionLoss } from '../../src/local/primary-loss';
+import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';
+import { useEmulator } from '../support/emulator';
+
+const BIN = resolve(__dirname, '../../bin/lifeboat.js');
+const PRIMARY = 'us-east-1';
+const DR = 'us-west-2';
+const ACCOUNT = '123456789012';
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const ctx = useEmulator({ MOTO_ECS_SERVICE_RUNNING: '10' });
+let dir: string;
+let fleet: DemoFleet;
+let recoveryPointId: string;
+let plan: RestorePlan;
+
+/** Runs bin/lifeboat.js as a child process (stdin is a pipe, not a terminal). */
+function lifeboat(args: readonly string[]): Promise<Run> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, timeout: 90_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+async function lifeboatInProcess(args: readonly string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { NO_COLOR: '1' },
+    cwd: dir,
+  });
+  return { code, stdout, stderr };
+}
+
+const onEmulator = (...args: string[]) => [...args, '--endpoint', ctx.endpoint, '--config', 'lifeboat.json'];
+
+async function drServices(): Promise<string[]> {
+  const ecs = ctx.clients.ecs(DR);
+  const clusters = (await ecs.send(new ListClustersCommand({}))).clusterArns ?? [];
+  const keys: string[] = [];
+  for (const cluster of clusters) {
+    const names = fleet.services
+      .filter((s) => cluster.endsWith(`/${s.clusterName}`))
+      .map((s) => s.serviceName);
+    const res = await ecs.send(new DescribeServicesCommand({ cluster, services: names }));
+    for (const s of res.services ?? []) {
+      if (s.status === 'ACTIVE') keys.push(`${cluster.split('/').pop()}/${s.serviceName}`);
+    }
+  }
+  return keys.sort();
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'lifeboat-cli-restore-'));
+  writeFileSync(
+    join(dir, 'lifeboat.json'),
+    JSON.stringify({ account: ACCOUNT, primaryRegion: PRIMARY, drRegion: DR, rpoTargetMinutes: 60 }),
+  );
+  fleet = await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
+  const backup = await lifeboatInProcess(onEmulator('backup', '--json'));
+  expect(backup.code, backup.stderr).toBe(0);
+  recoveryPointId = JSON.parse(backup.stdout).recoveryPoint.id;
+}, 120_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('lifeboat plan / failover against the emulator', () => {
+  it('plan --json gives the dry-run plan of every selected service and exits 1 exactly when some are blocked', async () => {
+    const { code, stdout, stderr } = await lifeboat(onEmulator('plan', '--json'));
+    plan = JSON.parse(stdout) as RestorePlan;
+    expect(plan.recoveryPoint.id).toBe(recoveryPointId);
+    expect(plan.target).toEqual({ region: DR, account: ACCOUNT });
+    expect(plan.services.map((s) => s.key).sort()).toEqual([...fleet.selectedServiceKeys]);
+    expect(code, stderr).toBe(plan.totals.blocked > 0 ? 1 : 0);
+    for (const s of plan.services.filter((x) => x.blocked)) {
+      const errors = plan.findings.filter((f) => f.service === s.key && f.severity === 'error');
+      expect(errors.map((f) => f.code).sort()).toEqual(s.blockedBy);
+      for (const f of errors) expect(f.fix.length).toBeGreaterThan(10);
+    }
+    for (const s of plan.services.filter((x) => !x.blocked)) {
+      expect(s.action).toBe('create');
+      for (const image of s.images.filter((i) => i.includes('.dkr.ecr.'))) {
+        expect(image).toMatch(new RegExp(`\\.dkr\\.ecr\\.${DR}\\.amazonaws\\.com/.+@sha256:[a-f0-9]{64}$`));
+      }
+    }
+  });
+
+  it('plan prints waves, services and findings with their fixes for people', async () => {
+    const { stdout } = await lifeboatInProcess(onEmulator('plan', '--services', 'shop/*'));
+    expect(stdout).toMatch(/WAVE\s+SERVICE\s+ACTION\s+DESIRED\s+TASK DEFINITION\s+IMAGE \(DR REGION\)/);
+    expect(stdout).toMatch(/3\s+shop\/web\s+create\s+3 → 3\s+shop-web\s+/);
+    expect(stdout).not.toContain('payments/');
+    expect(stdout).toContain('fix: ');
+  });
+
+  it('failover without --yes and without a terminal exits 2 and changes nothing', async () => {
+    const { code, stdout, stderr } = await lifeboat(onEmulator('failover'));
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('pass --yes');
+    expect(await drServices()).toEqual([]);
+  });
+
+  it('failover --yes --json after the primary region is lost restores the services the plan allows in DR', async () => {
+    await simulatePrimaryRegionLoss(ctx.clients, { primaryRegion: PRIMARY });
+    const blocked = plan.services.filter((s) => s.blocked).map((s) => s.key);
+    const restorable = plan.services.filter((s) => !s.blocked).map((s) => s.key);
+    const exclude = blocked.flatMap((key) => ['--exclude', key]);
+    const { code, stdout, stderr } = await lifeboat(onEmulator('failover', '--yes', '--json', ...exclude));
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/wave 1: /);
+    const doc = JSON.parse(stdout);
+    expect(doc).toMatchObject({ mode: 'local', allRestored: true, outcome: 'RESTORED' });
+    expect(doc.recoveryPoint.id).toBe(recoveryPointId);
+    expect(doc.rtoSeconds).toBeGreaterThan(0);
+    expect(doc.services.map((s: { service: string }) => s.service).sort()).toEqual(restorable.sort());
+    expect(await drServices()).toEqual(restorable.sort());
+
+    const ecs = ctx.clients.ecs(DR);
+    for (const s of doc.services as { service: string; taskDefinitionArn: string; images: string[] }[]) {
+      const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: s.taskDefinitionArn })))
+        .taskDefinition;
+      expect(td?.containerDefinitions?.map((c) => c.image).sort()).toEqual([...s.images].sort());
+    }
+  });
+
+  it('failover of every selected service exits 1 naming the services not restored, and leaves the restored ones unchanged', async () => {
+    const { code, stdout, stderr } = await lifeboatInProcess(onEmulator('failover', '--yes', '--json'));
+    const doc = JSON.parse(stdout);
+    const statuses = Object.fromEntries(
+      (doc.services as { service: string; status: string }[]).map((s) => [s.service, s.status]),
+    );
+    for (const s of plan.services) expect(statuses[s.key]).toBe(s.blocked ? 'blocked' : 'unchanged');
+    if (plan.totals.blocked > 0) {
+      expect(code).toBe(1);
+      expect(stderr).toContain('not restored');
+      expect(doc.allRestored).toBe(false);
+    } else {
+      expect(code).toBe(0);
+    }
+  });
+});
+
+describe('deployed failover: finding the restore workflow', () => {
+  it('fails with RecoveryStackNotFoundError (a usage error naming cdk deploy) when the RecoveryStack is missing', async () => {
+    const error = await findRestoreStateMachine(ctx.clients, DR).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RecoveryStackNotFoundError);
+    expect((error as Error).message).toContain('npx cdk deploy LifeboatRecovery');
+  });
+
+  it('reads RestoreStateMachineArn from the LifeboatRecovery stack outputs in the DR region', async () => {
+    const arn = `arn:aws:states:${DR}:${ACCOUNT}:stateMachine:Restore`;
+    await ctx.clients.cfn(DR).send(
+      new CreateStackCommand({
+        StackName: 'LifeboatRecovery',
+        TemplateBody: JSON.stringify({
+          Resources: { Topic: { Type: 'AWS::SNS::Topic' } },
+          Outputs: { RestoreStateMachineArn: { Value: arn } },
+        }),
+      }),
+    );
+    expect(await findRestoreStateMachine(ctx.clients, DR)).toBe(arn);
+  });
+});
