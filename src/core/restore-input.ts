@@ -165,7 +165,9 @@ export function parseRestoreInput(raw: unknown): RestoreInput {
   const first = result.error.issues[0];
   const firstField =
     first?.code === 'unrecognized_keys'
-      ? (first.keys[0] ?? '(root)')
+      ? first.keys[0] === ''
+        ? '""'
+        : (first.keys[0] ?? '(root)')
       : displayPath(first?.path ?? []) || '(root)';
   throw new InvalidRestoreInputError(
     `Invalid restore input (nothing was changed):\n  ${problems.join('\n  ')}`,

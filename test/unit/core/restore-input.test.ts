@@ -72,6 +72,12 @@ describe('parseRestoreInput', () => {
     for (const field of RESTORE_INPUT_FIELDS) expect(error.message).toContain(field);
   });
 
+  it('names an empty field name visibly as "" rather than leaving the field blank', () => {
+    const error = rejection({ '': [] });
+    expect(error.field).toBe('""');
+    expect(error.message).toContain('unknown field ""');
+  });
+
   it('suggests recoveryPoint for recoveryPointId and desiredCountPercent for desired_count_percent', () => {
     expect(rejection({ recoveryPointId: 'latest' }).message).toContain('did you mean "recoveryPoint"?');
     expect(rejection({ desired_count_percent: 50 }).message).toContain('did you mean "desiredCountPercent"?');
