@@ -72,6 +72,7 @@ describe('runCapture with verifyImages on a fleet whose images are only in the p
         clients,
         config,
         bucket: BUCKET,
+        efsEmulatorFallback: true,
         counter,
         verifyImages: true,
       });
@@ -131,6 +132,7 @@ describe('runCapture with verifyImages on a fleet whose images are only in the p
         clients,
         config: parseConfig(CONFIG_INPUT),
         bucket: BUCKET,
+        efsEmulatorFallback: true,
         counter,
         verifyImages: true,
       });
@@ -159,6 +161,7 @@ describe('runCapture with verifyImages on a fleet whose images are only in the p
       clients: ctx.clients,
       config,
       bucket: BUCKET,
+      efsEmulatorFallback: true,
       verifyImages: true,
     });
 
@@ -256,6 +259,7 @@ describe('runCapture with verifyImages on images the DR registry has never seen'
         clients,
         config,
         bucket: BUCKET,
+        efsEmulatorFallback: true,
         counter,
         verifyImages: true,
       });
@@ -289,6 +293,7 @@ describe('runCapture with verifyImages on images the DR registry has never seen'
       clients: ctx.clients,
       config,
       bucket: BUCKET,
+      efsEmulatorFallback: true,
       verifyImages: true,
     });
     await ctx.clients.ecr(PRIMARY).send(
@@ -307,7 +312,13 @@ describe('runCapture with verifyImages on images the DR registry has never seen'
     expect(moving?.drUri).toBe(`${ACCOUNT}.dkr.ecr.${DR}.amazonaws.com/k/moving@${first.digest}`);
     expect(await drManifest('k/moving', first.digest)).toBe(first.manifest);
 
-    const next = await runCapture({ clients: ctx.clients, config, bucket: BUCKET, verifyImages: true });
+    const next = await runCapture({
+      clients: ctx.clients,
+      config,
+      bucket: BUCKET,
+      verifyImages: true,
+      efsEmulatorFallback: true,
+    });
     expect(next.manifest.images.find((i) => i.repositoryName === 'k/moving')).toMatchObject({
       digest: second.digest,
       presence: 'copied',

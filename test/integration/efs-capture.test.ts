@@ -1,10 +1,9 @@
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { DescribeAccessPointsCommand, DescribeFileSystemsCommand } from '@aws-sdk/client-efs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
+import { ensureCatalogBucket } from '../../src/aws/catalog-store';
 import { type CaptureEfsOptions, captureEfs, EMULATOR_REPLICA_TOKEN_SUFFIX } from '../../src/aws/efs-capture';
-import { captureFleet } from '../../src/backup/capture';
-import { sealManifest } from '../../src/core/checksum';
+import { captureFleet, runCapture } from '../../src/backup/capture';
 import { type LifeboatConfig, parseConfig } from '../../src/core/config';
 import { SOURCE_ID_TAG } from '../../src/core/dr-inventory';
 import type { Manifest, TaskDefinitionRecord } from '../../src/core/manifest';
@@ -37,24 +36,14 @@ function efsOptions(overrides: Partial<CaptureEfsOptions> = {}): CaptureEfsOptio
   };
 }
 
-/**
- * The backup with the EFS step (what `runCapture` does once capture calls `captureEfs`):
- * capture, record EFS, seal and commit.
- */
+/** A local backup: capture records EFS, with the emulator's stand-in replica. */
 async function backupWithEfs(): Promise<Manifest> {
-  const { body } = await captureFleet({ clients: ctx.clients, config });
-  const efs = await captureEfs(
-    ctx.clients,
-    efsOptions({ taskDefinitions: body.taskDefinitions, emulatorFallback: true }),
-  );
-  const errors = [...body.errors, ...efs.errors];
-  const manifest = sealManifest({
-    ...body,
-    status: errors.length > 0 ? 'partial' : 'complete',
-    volumes: { ...body.volumes, efs: efs.records },
-    errors,
+  const { manifest } = await runCapture({
+    clients: ctx.clients,
+    config,
+    bucket: BUCKET,
+    efsEmulatorFallback: true,
   });
-  await new CatalogStore(ctx.clients.s3(DR), BUCKET).commit(manifest);
   return manifest;
 }
 
@@ -62,7 +51,8 @@ beforeAll(async () => {
   fleet = await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
   await ensureCatalogBucket(ctx.clients.s3(DR), BUCKET, DR);
   config = parseConfig({ account: ACCOUNT, primaryRegion: PRIMARY, drRegion: DR });
-  taskDefinitions = (await captureFleet({ clients: ctx.clients, config })).body.taskDefinitions;
+  taskDefinitions = (await captureFleet({ clients: ctx.clients, config, efsEmulatorFallback: true })).body
+    .taskDefinitions;
 }, 300_000);
 
 describe('captureEfs on the emulator', () => {

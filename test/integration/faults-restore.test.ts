@@ -131,7 +131,12 @@ async function prepare(ctx: EmulatorContext): Promise<{ fleet: DemoFleet; topicA
   const seeded = await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
   await ensureCatalogBucket(ctx.clients.s3(DR), BUCKET, DR);
   const topicArn = await ensureLocalReportTopic(ctx.clients, DR);
-  const { manifest } = await runCapture({ clients: ctx.clients, config, bucket: BUCKET });
+  const { manifest } = await runCapture({
+    clients: ctx.clients,
+    config,
+    bucket: BUCKET,
+    efsEmulatorFallback: true,
+  });
   expect(manifest.status).toBe('complete');
   return { fleet: seeded, topicArn };
 }

@@ -107,7 +107,8 @@ describe('interrupted backups', () => {
     const counted = new AwsClients({ endpoint: ctx.endpoint, onCall: counter.record });
     let baseline: Manifest;
     try {
-      baseline = (await runCapture({ clients: counted, config, bucket: BUCKET })).manifest;
+      baseline = (await runCapture({ clients: counted, config, bucket: BUCKET, efsEmulatorFallback: true }))
+        .manifest;
     } finally {
       counted.destroy();
     }
@@ -115,7 +116,9 @@ describe('interrupted backups', () => {
     let committed = 1;
 
     for (const point of interruptionPoints(baselineCaptureCalls, SEED)) {
-      const outcome = await killedAfter(point, (clients) => runCapture({ clients, config, bucket: BUCKET }));
+      const outcome = await killedAfter(point, (clients) =>
+        runCapture({ clients, config, bucket: BUCKET, efsEmulatorFallback: true }),
+      );
       figures.interruptedBackups += 1;
       // Killed before its commit it fails; killed as the commit's answer was cut, the commit
       // itself may have taken effect (then the recovery point is whole and verifies).
@@ -127,7 +130,12 @@ describe('interrupted backups', () => {
       committed = complete.length;
       for (const manifest of complete) expect(content(manifest)).toEqual(content(baseline));
 
-      const rerun = await runCapture({ clients: ctx.clients, config, bucket: BUCKET });
+      const rerun = await runCapture({
+        clients: ctx.clients,
+        config,
+        bucket: BUCKET,
+        efsEmulatorFallback: true,
+      });
       figures.reruns += 1;
       committed += 1;
       expect(content(rerun.manifest)).toEqual(content(baseline));
