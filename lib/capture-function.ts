@@ -1,7 +1,5 @@
-import * as path from 'node:path';
 import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -10,9 +8,8 @@ import { Construct } from 'constructs';
 import { RECOVERY_POINT_PREFIX, STAGING_PREFIX } from '../src/core/catalog-keys';
 import type { LifeboatConfig } from '../src/core/config';
 import { InfrastructureError } from './errors';
+import { lambdaEntry } from './lambda-defaults';
 import { domainSuffixOf, partitionOf } from './names';
-
-const PROJECT_ROOT = path.join(__dirname, '..');
 
 /** Lambda limits the environment of a function to 4 KB in total (keys and values). */
 const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
@@ -113,12 +110,7 @@ export class CaptureFunction extends Construct {
 
     this.function = new lambdaNodejs.NodejsFunction(this, 'Function', {
       description: 'Lifeboat capture: ECS fleet configuration to a recovery point',
-      entry: path.join(PROJECT_ROOT, 'lambda', 'capture.ts'),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
+      ...lambdaEntry('capture'),
       memorySize: 512,
       timeout: Duration.minutes(15),
       role: this.role,
@@ -126,17 +118,6 @@ export class CaptureFunction extends Construct {
       environment,
       retryAttempts: 0,
       onFailure: props.failureQueue ? new SqsDestination(props.failureQueue) : undefined,
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        externalModules: [],
-        forceDockerBundling: false,
-        // ES-module builds of the SDK are about half the size of the CommonJS ones, and the
-        // source map need not carry the sources: smaller bundles load faster on a cold start.
-        mainFields: ['module', 'main'],
-        sourcesContent: false,
-      },
     });
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',

@@ -1,7 +1,6 @@
-import * as path from 'node:path';
 import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -13,9 +12,8 @@ import type { LifeboatConfig } from '../src/core/config';
 import { RESTORE_RUN_PREFIX } from '../src/restore/run-store';
 import { restoreConfigOf } from '../src/restore/settings';
 import { InfrastructureError } from './errors';
+import { lambdaEntry } from './lambda-defaults';
 import { domainSuffixOf, partitionOf } from './names';
-
-const PROJECT_ROOT = path.join(__dirname, '..');
 
 /** The restore Lambdas: `LIFEBOAT_FUNCTION` value (the handler module `lambda/<name>.ts`) by role. */
 export const RESTORE_FUNCTIONS = {
@@ -151,28 +149,12 @@ export class RestoreWorkflow extends Construct {
       for (const statement of statements[role]) fnRole.addToPrincipalPolicy(statement);
       const fn = new lambdaNodejs.NodejsFunction(this, `${pascal(role)}Function`, {
         description: `Lifeboat restore: ${moduleName}`,
-        entry: path.join(PROJECT_ROOT, 'lambda', `${moduleName}.ts`),
-        handler: 'handler',
-        projectRoot: PROJECT_ROOT,
-        depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-        runtime: lambda.Runtime.NODEJS_22_X,
-        architecture: lambda.Architecture.ARM_64,
+        ...lambdaEntry(moduleName),
         memorySize: 512,
         timeout: timeouts[role],
         role: fnRole,
         logGroup,
         environment: { ...environment, LIFEBOAT_FUNCTION: moduleName },
-        bundling: {
-          minify: true,
-          sourceMap: true,
-          target: 'node22',
-          externalModules: [],
-          forceDockerBundling: false,
-          // ES-module builds of the SDK are about half the size of the CommonJS ones, and the
-          // source map need not carry the sources: smaller bundles load faster on a cold start.
-          mainFields: ['module', 'main'],
-          sourcesContent: false,
-        },
       });
       Validations.of(fn).acknowledge({
         id: 'AwsSolutions-L1',

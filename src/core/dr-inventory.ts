@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { tagSchema } from './manifest';
+import { securityGroupRecordSchema, subnetRecordSchema, tagSchema } from './manifest';
 
 /**
  * What exists in the DR region when a restore is planned, as the planner reads it. The
@@ -29,30 +29,8 @@ export const drInventorySchema = z
           .strict(),
       )
       .default({}),
-    subnets: z
-      .array(
-        z
-          .object({
-            subnetId: z.string(),
-            vpcId: z.string().optional(),
-            availabilityZone: z.string().optional(),
-            tags: z.array(tagSchema).default([]),
-          })
-          .strict(),
-      )
-      .default([]),
-    securityGroups: z
-      .array(
-        z
-          .object({
-            groupId: z.string(),
-            groupName: z.string().optional(),
-            vpcId: z.string().optional(),
-            tags: z.array(tagSchema).default([]),
-          })
-          .strict(),
-      )
-      .default([]),
+    subnets: z.array(subnetRecordSchema).default([]),
+    securityGroups: z.array(securityGroupRecordSchema).default([]),
     targetGroups: z
       .array(
         z

@@ -158,6 +158,27 @@ export const efsFileSystemRecordSchema = z
   .strict();
 export type EfsFileSystemRecord = z.infer<typeof efsFileSystemRecordSchema>;
 
+/** A subnet with what mapping it to another region needs (VPC, zone, tags). */
+export const subnetRecordSchema = z
+  .object({
+    subnetId: z.string(),
+    vpcId: z.string().optional(),
+    availabilityZone: z.string().optional(),
+    cidrBlock: z.string().optional(),
+    tags: z.array(tagSchema).default([]),
+  })
+  .strict();
+
+/** A security group with what mapping it to another region needs (name, VPC, tags). */
+export const securityGroupRecordSchema = z
+  .object({
+    groupId: z.string(),
+    groupName: z.string().optional(),
+    vpcId: z.string().optional(),
+    tags: z.array(tagSchema).default([]),
+  })
+  .strict();
+
 /**
  * The primary-region network objects the captured services reference, with their tags and
  * names, so the restore can map them to DR equivalents by tag even when the primary
@@ -165,31 +186,8 @@ export type EfsFileSystemRecord = z.infer<typeof efsFileSystemRecordSchema>;
  */
 export const networkRecordSchema = z
   .object({
-    subnets: z
-      .array(
-        z
-          .object({
-            subnetId: z.string(),
-            vpcId: z.string().optional(),
-            availabilityZone: z.string().optional(),
-            cidrBlock: z.string().optional(),
-            tags: z.array(tagSchema).default([]),
-          })
-          .strict(),
-      )
-      .default([]),
-    securityGroups: z
-      .array(
-        z
-          .object({
-            groupId: z.string(),
-            groupName: z.string().optional(),
-            vpcId: z.string().optional(),
-            tags: z.array(tagSchema).default([]),
-          })
-          .strict(),
-      )
-      .default([]),
+    subnets: z.array(subnetRecordSchema).default([]),
+    securityGroups: z.array(securityGroupRecordSchema).default([]),
   })
   .strict();
 export type NetworkRecord = z.infer<typeof networkRecordSchema>;
