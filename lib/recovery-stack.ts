@@ -67,6 +67,7 @@ export class RecoveryStack extends Stack {
       catalogBucketName: catalogBucketName(config.account, config.drRegion),
       catalogKeyAlias: CATALOG_KEY_ALIAS,
       reportTopic: this.reportTopic,
+      ...(config.restore.passRoleArns.length > 0 ? { passRoleArns: config.restore.passRoleArns } : {}),
       logRetention: config.logRetentionDays as logs.RetentionDays,
     });
 

@@ -153,6 +153,27 @@ export const configSchema = z
         backfillWaitSeconds: 0,
         copyMissing: true,
       }),
+    /** Restore workflow settings (infrastructure; used by the RecoveryStack). */
+    restore: z
+      .object({
+        /**
+         * IAM roles the restore may pass to ECS (task and execution roles of the services), as
+         * ARNs or ARN patterns. Empty: every role of the account, still limited to ECS by
+         * `iam:PassedToService`, and the restore refuses roles the recovery point does not name.
+         */
+        passRoleArns: z
+          .array(
+            z
+              .string()
+              .regex(
+                /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@*/-]+$/,
+                'must be an IAM role ARN or pattern such as "arn:aws:iam::123456789012:role/ecs-*"',
+              ),
+          )
+          .default([]),
+      })
+      .strict()
+      .default({ passRoleArns: [] }),
     /** Persistent data the services mount. */
     volumes: z
       .object({

@@ -1,5 +1,5 @@
 import type { CfnElement } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderDefinition, validateDefinition } from '../../src/local/step-functions';
 import { removeTestApps, type SynthesisedLifeboat, sampleConfig, synthLifeboat } from './support/synth';
@@ -120,6 +120,21 @@ describe('RestoreWorkflow', () => {
       'restore-service',
       'restore-shared',
     ]);
+  });
+
+  it('limits iam:PassRole to lifeboat.restore.passRoleArns when they are configured', () => {
+    const roles = [
+      'arn:aws:iam::123456789012:role/ecs-task-*',
+      'arn:aws:iam::123456789012:role/ecsTaskExecutionRole',
+    ];
+    const scoped = synthLifeboat(sampleConfig({ restore: { passRoleArns: roles } }));
+    scoped.recovery.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Sid: 'PassTaskAndServiceRoles', Action: 'iam:PassRole', Resource: roles }),
+        ]),
+      },
+    });
   });
 
   it('lets only the service restore pass roles, to ECS only', () => {

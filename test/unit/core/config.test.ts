@@ -49,6 +49,13 @@ describe('parseConfig', () => {
     );
   });
 
+  it('fails when a restore.passRoleArns entry is not an IAM role ARN, naming the entry and the fix', () => {
+    const error = configError({ ...minimal, restore: { passRoleArns: ['ecsTaskRole'] } });
+
+    expect(error.key).toBe('lifeboat.restore.passRoleArns.0');
+    expect(error.message).toContain('must be an IAM role ARN or pattern such as');
+  });
+
   it('fails when a setting is unknown, naming the full key and the fix', () => {
     const error = configError({ ...minimal, drRegon: 'us-west-2' });
 
