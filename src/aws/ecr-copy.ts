@@ -20,7 +20,7 @@ import {
   parseManifest,
 } from '../core/image-plan';
 import { chunk } from './concurrency';
-import { awsErrorCode, awsErrorMessage, httpStatusOf } from './errors';
+import { awsErrorCode, awsErrorMessage, isEmulatorMissingApi } from './errors';
 
 /** BatchGetImage and BatchCheckLayerAvailability take at most 100 ids per call. */
 export const ECR_BATCH_MAX = 100;
@@ -38,18 +38,6 @@ export class ImageCopyError extends LifeboatError {
     super(message, options);
     this.name = 'ImageCopyError';
   }
-}
-
-/**
- * True only for the local emulator's answer to an API it does not implement: moto raises
- * NotImplementedError, which its server turns into an HTTP 500 HTML page (ECR itself always
- * answers in JSON). Requires an endpoint override, so on AWS this never hides a failure.
- */
-export function isEmulatorNotImplemented(error: unknown, emulated: boolean): boolean {
-  if (!emulated || httpStatusOf(error) !== 500) return false;
-  const headers = (error as { $response?: { headers?: Record<string, string | undefined> } }).$response
-    ?.headers;
-  return (headers?.['content-type'] ?? '').startsWith('text/html');
 }
 
 /** Source and destination of a copy: the same repository name in two registries of one account. */
@@ -219,7 +207,7 @@ async function copyBlobs(
         }),
       );
     } catch (error) {
-      if (isEmulatorNotImplemented(error, at.emulated)) {
+      if (isEmulatorMissingApi(error, at.emulated)) {
         session.layerApisUnavailable = 'BatchCheckLayerAvailability';
         return;
       }

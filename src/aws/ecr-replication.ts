@@ -21,14 +21,8 @@ import {
 import type { ImageRecord } from '../core/manifest';
 import type { AwsClients } from './clients';
 import { chunk, mapConcurrent } from './concurrency';
-import {
-  copyImage,
-  ECR_BATCH_MAX,
-  isEmulatorNotImplemented,
-  newCopySession,
-  presentDigests,
-} from './ecr-copy';
-import { awsErrorCode, awsErrorMessage } from './errors';
+import { copyImage, ECR_BATCH_MAX, newCopySession, presentDigests } from './ecr-copy';
+import { awsErrorCode, awsErrorMessage, isEmulatorMissingApi } from './errors';
 
 /** Repositories worked on at once. */
 export const DEFAULT_IMAGE_CONCURRENCY = 4;
@@ -318,7 +312,7 @@ async function backfill(
       const code = awsErrorCode(error);
       if (code === 'ReplicationBackfillInProgressException') {
         started.add(region);
-      } else if (isEmulatorNotImplemented(error, ctx.emulated)) {
+      } else if (isEmulatorMissingApi(error, ctx.emulated)) {
         notes.push({
           resourceId: `ecr:${region}`,
           code: 'EmulatorBackfillNotImplemented',

@@ -11,13 +11,8 @@ import type { EfsFileSystemRecord, ResourceError, Tag, TaskDefinitionRecord } fr
 import { isRecord } from '../core/retarget-refs';
 import type { AwsClients } from './clients';
 import { mapConcurrent } from './concurrency';
-import {
-  createReplication,
-  describeReplication,
-  isEmulatorMissingApi,
-  type ReplicaState,
-} from './efs-replication';
-import { awsErrorCode, awsErrorMessage } from './errors';
+import { createReplication, describeReplication, type ReplicaState } from './efs-replication';
+import { awsErrorCode, awsErrorMessage, isEmulatorMissingApi } from './errors';
 
 /** File systems looked at in parallel (each takes 1 + access points + 1–2 calls). */
 const EFS_CONCURRENCY = 4;

@@ -8,25 +8,10 @@ import {
   type ReplicationStatus,
 } from '@aws-sdk/client-efs';
 import { LifeboatError } from '../core/errors';
-import { awsErrorCode, awsErrorMessage, httpStatusOf } from './errors';
+import { awsErrorCode, awsErrorMessage, isEmulatorMissingApi } from './errors';
 
 /** EFS's answer when a file system is in no replication configuration. */
 const REPLICATION_NOT_FOUND = 'ReplicationNotFound';
-
-/**
- * True only for the local emulator's answer to an EFS API it lacks: moto serves the
- * replication APIs with an HTML page (HTTP 500 for DescribeReplicationConfigurations, 404 for
- * Create/DeleteReplicationConfiguration, whose paths it does not route). EFS itself always
- * answers in JSON, and `emulated` requires an endpoint override, so on AWS this never hides a
- * failure.
- */
-export function isEmulatorMissingApi(error: unknown, emulated: boolean): boolean {
-  const status = httpStatusOf(error);
-  if (!emulated || (status !== 404 && status !== 500)) return false;
-  const headers = (error as { $response?: { headers?: Record<string, string | undefined> } }).$response
-    ?.headers;
-  return (headers?.['content-type'] ?? '').startsWith('text/html');
-}
 
 /** The replica of a file system in one region, as its replication configuration describes it. */
 export interface ReplicaState {

@@ -109,3 +109,16 @@ export function attemptsOf(error: unknown): number {
   }
   return 1;
 }
+
+/**
+ * True when the local emulator (an endpoint override is set: `emulated`) answered with its
+ * HTML "not found"/"server error" page, which is how moto says it does not implement an API.
+ * Against AWS this is never true, so a real error is never mistaken for a missing API.
+ */
+export function isEmulatorMissingApi(error: unknown, emulated: boolean): boolean {
+  const status = httpStatusOf(error);
+  if (!emulated || (status !== 404 && status !== 500)) return false;
+  const headers = (error as { $response?: { headers?: Record<string, string | undefined> } }).$response
+    ?.headers;
+  return (headers?.['content-type'] ?? '').startsWith('text/html');
+}

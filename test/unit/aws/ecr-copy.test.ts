@@ -12,13 +12,8 @@ import {
 } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type CopyEndpoints,
-  copyImage,
-  ImageCopyError,
-  isEmulatorNotImplemented,
-  newCopySession,
-} from '../../../src/aws/ecr-copy';
+import { type CopyEndpoints, copyImage, ImageCopyError, newCopySession } from '../../../src/aws/ecr-copy';
+import { isEmulatorMissingApi } from '../../../src/aws/errors';
 import { MANIFEST_MEDIA_TYPES, manifestDigest } from '../../../src/core/image-plan';
 
 const ACCOUNT = '123456789012';
@@ -250,7 +245,7 @@ describe('copyImage (layer APIs mocked with aws-sdk-client-mock: the emulator do
   });
 });
 
-describe('isEmulatorNotImplemented', () => {
+describe('isEmulatorMissingApi', () => {
   const htmlServerError = Object.assign(new SyntaxError('Unexpected token <'), {
     $metadata: { httpStatusCode: 500 },
     $response: { statusCode: 500, headers: { 'content-type': 'text/html; charset=utf-8' } },
@@ -262,11 +257,11 @@ describe('isEmulatorNotImplemented', () => {
   });
 
   it('recognises the HTML 500 page the emulator answers for an API it does not implement', () => {
-    expect(isEmulatorNotImplemented(htmlServerError, true)).toBe(true);
+    expect(isEmulatorMissingApi(htmlServerError, true)).toBe(true);
   });
 
   it('never applies on AWS (no endpoint override), nor to a JSON server error', () => {
-    expect(isEmulatorNotImplemented(htmlServerError, false)).toBe(false);
-    expect(isEmulatorNotImplemented(jsonServerError, true)).toBe(false);
+    expect(isEmulatorMissingApi(htmlServerError, false)).toBe(false);
+    expect(isEmulatorMissingApi(jsonServerError, true)).toBe(false);
   });
 });

@@ -10,12 +10,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../../src/aws/clients';
 import { captureEfs } from '../../../src/aws/efs-capture';
-import {
-  describeReplication,
-  EfsReplicationError,
-  failOverReplica,
-  isEmulatorMissingApi,
-} from '../../../src/aws/efs-replication';
+import { describeReplication, EfsReplicationError, failOverReplica } from '../../../src/aws/efs-replication';
+import { isEmulatorMissingApi } from '../../../src/aws/errors';
 import type { TaskDefinitionRecord } from '../../../src/core/manifest';
 
 const PRIMARY = 'us-east-1';
