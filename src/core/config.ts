@@ -90,9 +90,21 @@ export const configSchema = z
         /** Secrets Manager / SSM ARNs whose DR replica has a different ARN than the region rewrite gives. */
         secrets: idMapping.default({}),
         efsFileSystems: idMapping.default({}),
+        /**
+         * Primary → DR availability zone names for standalone EBS volumes (e.g. "us-east-1a" →
+         * "us-west-2b"); a zone not listed maps to the DR zone with the same letter.
+         */
+        availabilityZones: idMapping.default({}),
       })
       .strict()
-      .default({ subnets: {}, securityGroups: {}, targetGroups: {}, secrets: {}, efsFileSystems: {} }),
+      .default({
+        subnets: {},
+        securityGroups: {},
+        targetGroups: {},
+        secrets: {},
+        efsFileSystems: {},
+        availabilityZones: {},
+      }),
     /** Catalog bucket settings (infrastructure; used by the CDK stacks). */
     catalog: z
       .object({
@@ -177,6 +189,25 @@ export const configSchema = z
     /** Persistent data the services mount. */
     volumes: z
       .object({
+        ebs: z
+          .object({
+            /**
+             * How a volume's snapshot reaches the DR region. `native-copy`: EC2 CopySnapshot,
+             * encrypted with the DR volume key (incremental after the first copy). `block`: the
+             * EBS direct APIs, block by block with a SHA-256 per block (works across accounts,
+             * verifies every byte, measurable progress).
+             */
+            engine: z.enum(['native-copy', 'block']).default('native-copy'),
+            /**
+             * Snapshot copies in flight to the DR region at once. EC2 allows 20 concurrent copies
+             * per destination region (for the whole account); more wait in a queue.
+             */
+            maxConcurrentCopies: z.number().int().min(1).max(20).default(20),
+            /** Seconds the backup workflow waits between checks of the copies in flight. */
+            pollSeconds: z.number().int().min(5).max(3600).default(60),
+          })
+          .strict()
+          .default({ engine: 'native-copy', maxConcurrentCopies: 20, pollSeconds: 60 }),
         efs: z
           .object({
             /**
@@ -190,7 +221,10 @@ export const configSchema = z
           .default({ createReplication: false }),
       })
       .strict()
-      .default({ efs: { createReplication: false } }),
+      .default({
+        ebs: { engine: 'native-copy', maxConcurrentCopies: 20, pollSeconds: 60 },
+        efs: { createReplication: false },
+      }),
     /** Retention of Lifeboat's logs (Lambda log groups, catalog access logs), in days. */
     logRetentionDays: z
       .number()

@@ -129,9 +129,19 @@ export const ebsVolumeRecordSchema = z
     sourceSnapshotId: z.string().optional(),
     drSnapshotId: z.string().optional(),
     engine: z.enum(['native-copy', 'block']).optional(),
+    /** KMS key (ARN) the DR snapshot is encrypted with. */
+    drKmsKeyId: z.string().optional(),
     sizeGiB: z.number().int().positive(),
+    /** What a volume created from the snapshot needs besides its size (gp3, io2, …). */
+    volumeType: z.string().optional(),
+    iops: z.number().int().positive().optional(),
+    throughput: z.number().int().positive().optional(),
+    encrypted: z.boolean().optional(),
     availabilityZone: z.string().optional(),
+    /** When the source snapshot was started (the data's point in time). */
     snapshotAt: iso.optional(),
+    /** When the DR copy completed. */
+    copiedAt: iso.optional(),
     tags: z.array(tagSchema).default([]),
   })
   .strict();

@@ -45,7 +45,14 @@ export function shopFleetInventory(edit?: (inventory: DrInventory) => void): DrI
 }
 
 export function emptyMappings(): LifeboatConfig['mappings'] {
-  return { subnets: {}, securityGroups: {}, targetGroups: {}, secrets: {}, efsFileSystems: {} };
+  return {
+    subnets: {},
+    securityGroups: {},
+    targetGroups: {},
+    secrets: {},
+    efsFileSystems: {},
+    availabilityZones: {},
+  };
 }
 
 export function ecrUri(region: string, repository: string, ref: string): string {
