@@ -3,15 +3,19 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { EFSClient } from '@aws-sdk/client-efs';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
+import { CatalogStore } from '../src/aws/catalog-store';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
-import { type CaptureSettings, captureSettingsFromEnv, runCapture } from '../src/backup/capture';
+import { catalogStaging, stageBackup } from '../src/backup/capture';
+import { type BackupSettings, backupSettingsFromEnv } from '../src/backup/settings';
 
 /**
- * Capture Lambda (BackupStack, primary region): captures the selected ECS services and
- * commits a recovery point to the DR catalog. Invoked by the backup schedule; the event is
- * not read.
+ * Backup workflow, first step (BackupStack, primary region): captures the selected ECS
+ * services, starts the snapshots of their EBS volumes and stages the recovery point in the DR
+ * catalog (`staging/<id>/`). The event is not read. `done` tells the workflow whether there
+ * are volume copies to wait for before the Commit step.
  */
 
 export interface CaptureHandlerDeps {
@@ -26,45 +30,57 @@ export interface CaptureHandlerDeps {
 
 export interface CaptureHandlerResult {
   readonly recoveryPointId: string;
+  /** Status so far (copies that fail later can still make it partial). */
   readonly status: 'complete' | 'partial';
   readonly services: number;
   readonly taskDefinitions: number;
   readonly images: number;
+  /** EBS volumes snapshotted. */
+  readonly volumes: number;
   readonly errors: number;
+  /** No volume copy to wait for: go to Commit. */
+  readonly done: boolean;
 }
 
 export type CaptureHandler = (event: unknown, context?: Context) => Promise<CaptureHandlerResult>;
 
 export function createHandler(deps: CaptureHandlerDeps): CaptureHandler {
   const { clients, logger, metrics } = deps;
-  let settings: CaptureSettings | undefined;
+  let settings: BackupSettings | undefined;
   return async (_event: unknown, context?: Context): Promise<CaptureHandlerResult> => {
     if (context) logger.addContext(context);
     try {
-      settings ??= captureSettingsFromEnv(deps.env);
-      const { manifest, counts, warnings } = await runCapture({
+      settings ??= backupSettingsFromEnv(deps.env);
+      const store = new CatalogStore(
+        clients.s3(settings.config.drRegion),
+        settings.bucket,
+        settings.kmsKeyId ? { kmsKeyId: settings.kmsKeyId } : {},
+      );
+      const { body, copies, done, counts, warnings } = await stageBackup({
         clients,
         config: settings.config,
-        bucket: settings.bucket,
-        ...(settings.kmsKeyId ? { kmsKeyId: settings.kmsKeyId } : {}),
+        staging: catalogStaging(store),
         log: logger,
         verifyImages: true,
+        // Run against the emulator (an endpoint override), a DR file system stands in for each EFS replica.
+        efsEmulatorFallback: clients.target.endpoint !== undefined,
         ...(deps.now ? { now: deps.now } : {}),
       });
       const result: CaptureHandlerResult = {
-        recoveryPointId: manifest.id,
-        status: manifest.status,
-        services: manifest.services.length,
-        taskDefinitions: manifest.taskDefinitions.length,
-        images: manifest.images.length,
-        errors: manifest.errors.length,
+        recoveryPointId: body.id,
+        status: body.status,
+        services: body.services.length,
+        taskDefinitions: body.taskDefinitions.length,
+        images: body.images.length,
+        volumes: copies.volumes.length,
+        errors: body.errors.length,
+        done,
       };
       metrics.addMetric('ServicesCaptured', MetricUnit.Count, result.services);
       metrics.addMetric('TaskDefinitionsCaptured', MetricUnit.Count, result.taskDefinitions);
       metrics.addMetric('ImagesCaptured', MetricUnit.Count, result.images);
-      metrics.addMetric('ResourceErrors', MetricUnit.Count, result.errors);
-      metrics.addMetric('PartialRecoveryPoints', MetricUnit.Count, result.status === 'partial' ? 1 : 0);
-      logger.info('Capture finished', { ...result, ...counts, warnings: warnings.length });
+      metrics.addMetric('VolumesSnapshotted', MetricUnit.Count, result.volumes);
+      logger.info('Capture staged', { ...result, ...counts, warnings: warnings.length });
       return result;
     } catch (error) {
       metrics.addMetric('CaptureFailures', MetricUnit.Count, 1);
@@ -77,7 +93,7 @@ export function createHandler(deps: CaptureHandlerDeps): CaptureHandler {
 }
 
 // The bundle carries these SDK clients; register them so none is loaded a second time.
-registerClientClasses({ ec2: EC2Client, ecr: ECRClient, ecs: ECSClient, s3: S3Client });
+registerClientClasses({ ec2: EC2Client, ecr: ECRClient, ecs: ECSClient, efs: EFSClient, s3: S3Client });
 
 export function defaultDeps(): CaptureHandlerDeps {
   return {

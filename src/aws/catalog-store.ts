@@ -1,6 +1,7 @@
 import {
   type BucketLocationConstraint,
   CreateBucketCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
   HeadBucketCommand,
@@ -170,6 +171,25 @@ export class CatalogStore {
     const partial = await this.readText(partialKey);
     if (partial === undefined) throw new RecoveryPointNotFoundError(id);
     return this.verify(partial, id, 'partial');
+  }
+
+  /**
+   * Deletes a committed recovery point (retention): one DeleteObject on its manifest key, as
+   * `list` returned it. Under Object Lock this adds a delete marker: readers no longer see the
+   * recovery point, and the locked version stays until its retention ends.
+   */
+  async delete(recoveryPoint: Pick<RecoveryPointSummary, 'id' | 'key'>): Promise<void> {
+    if (parseRecoveryPointKey(recoveryPoint.key)?.id !== recoveryPoint.id) {
+      throw new CatalogError(
+        `"${recoveryPoint.key}" is not the manifest key of recovery point ${recoveryPoint.id}; pass a summary from list().`,
+        this.bucket,
+      );
+    }
+    try {
+      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: recoveryPoint.key }));
+    } catch (error) {
+      throw this.translate(error, `delete recovery point ${recoveryPoint.id}`);
+    }
   }
 
   /** Writes one part of a running backup's work (overwrites: a retried step rewrites its part). */

@@ -2,6 +2,7 @@ import type { Cluster, ECSClient, Service, TaskDefinition } from '@aws-sdk/clien
 import { CatalogStore } from '../aws/catalog-store';
 import type { AwsClients, CallCounter } from '../aws/clients';
 import { chunk, mapConcurrent } from '../aws/concurrency';
+import { discoverVolumes } from '../aws/ebs-discovery';
 import { type DigestResolution, imageRefKey, resolveRepositoryDigests } from '../aws/ecr-digests';
 import { ensureImagesInDr, type ImagePresenceStats } from '../aws/ecr-replication';
 import {
@@ -16,12 +17,21 @@ import {
   nameFromArn,
 } from '../aws/ecs-capture';
 import { captureEfs } from '../aws/efs-capture';
-import { awsErrorCode, awsErrorMessage } from '../aws/errors';
+import { awsErrorCode, awsErrorMessage, RecoveryPointExistsError } from '../aws/errors';
 import { describeNetwork } from '../aws/network-capture';
 import { newRecoveryPointId } from '../core/catalog-keys';
+import { VOLUME_KEY_ALIAS } from '../core/catalog-names';
 import { sealManifest } from '../core/checksum';
-import { type LifeboatConfig, parseConfig } from '../core/config';
-import { ConfigError } from '../core/errors';
+import type { LifeboatConfig } from '../core/config';
+import {
+  applyVolumeCopies,
+  isCopyDone,
+  type PhaseCounts,
+  phaseCounts,
+  type VolumeCopyState,
+  volumeCopyStateSchema,
+} from '../core/ebs-volumes';
+import { LifeboatError } from '../core/errors';
 import { applyImageOutcomes } from '../core/image-plan';
 import {
   ecrImageUri,
@@ -29,16 +39,17 @@ import {
   InvalidImageReferenceError,
   parseImageReference,
 } from '../core/images';
-import type {
-  ClusterRecord,
-  ImageRecord,
-  Manifest,
-  ManifestBody,
-  NetworkRecord,
-  ResourceError,
-  ResourceType,
-  ServiceRecord,
-  TaskDefinitionRecord,
+import {
+  type ClusterRecord,
+  type ImageRecord,
+  type Manifest,
+  type ManifestBody,
+  manifestBodySchema,
+  type NetworkRecord,
+  type ResourceError,
+  type ResourceType,
+  type ServiceRecord,
+  type TaskDefinitionRecord,
 } from '../core/manifest';
 import {
   clusterRecordFromDescribe,
@@ -49,6 +60,7 @@ import {
   sanitiseTaskDefinition,
 } from '../core/sanitise';
 import { isSelected, matchesAny } from '../core/selection';
+import { advanceCopies, type CopyTickResult, discoveryServices, snapshotVolumes } from './volumes';
 
 /** Describe calls in flight at once, per capture. */
 export const DEFAULT_CAPTURE_CONCURRENCY = 8;
@@ -74,6 +86,12 @@ export interface CaptureDeps {
    * @default false
    */
   readonly efsEmulatorFallback?: boolean;
+  /**
+   * The recovery point's id. Taking it again (a retried step) finds the snapshots already
+   * taken for it instead of taking new ones.
+   * @default - a new id from the start time
+   */
+  readonly recoveryPointId?: string;
 }
 
 /** Something captured as well as it can be that the restore may need to know (not an error). */
@@ -91,8 +109,13 @@ export interface CaptureCounts {
 }
 
 export interface CaptureResult {
-  /** The recovery point content, not sealed yet. */
+  /**
+   * The recovery point content, not sealed yet. Its EBS volume records name the snapshots
+   * started in the primary region; their DR copies are added at commit (`applyVolumeCopies`).
+   */
   readonly body: ManifestBody;
+  /** Where each volume's copy to the DR region starts from. */
+  readonly copies: VolumeCopyState;
   readonly warnings: CaptureWarning[];
   readonly counts: CaptureCounts;
 }
@@ -140,9 +163,11 @@ class FailureLog {
 
 /**
  * Captures the selected ECS services of the primary region (clusters, services, task
- * definitions, image digests, referenced subnets and security groups) into a recovery point
- * body. A resource that cannot be captured is recorded in `errors` (the recovery point is
- * then `partial`) and never stops the others; only failing to list the clusters throws.
+ * definitions, image digests, referenced subnets and security groups, EFS replicas) into a
+ * recovery point body, and starts a snapshot of each EBS volume they use (see
+ * `discoverVolumes`: one DescribeVolumes when no service has a managed EBS volume
+ * configuration). A resource that cannot be captured is recorded in `errors` (the recovery
+ * point is then `partial`) and never stops the others; only failing to list the clusters throws.
  *
  * Invariant: every `services[].taskDefinitionArn` has its `taskDefinitions[]` record and every
  * container image of those has an `images[]` record.
@@ -151,7 +176,7 @@ export async function captureFleet(deps: CaptureDeps): Promise<CaptureResult> {
   const { clients, config, log } = deps;
   const now = deps.now ?? (() => new Date());
   const startedAt = now();
-  const id = newRecoveryPointId(startedAt);
+  const id = deps.recoveryPointId ?? newRecoveryPointId(startedAt);
   const step: Step = {
     clients,
     config,
@@ -188,6 +213,14 @@ export async function captureFleet(deps: CaptureDeps): Promise<CaptureResult> {
   });
   for (const e of efs.errors) step.failures.add(e.resourceType, e.resourceId, e.code, e.message);
   warnings.push(...efs.warnings);
+  const ebs = await captureEbs(
+    step,
+    id,
+    services,
+    captured.map((td) => td.record),
+    now,
+  );
+  warnings.push(...ebs.warnings);
   const clusterList = clusterRecords(step, clusters, new Set(services.map((s) => s.clusterName)));
 
   for (const w of warnings)
@@ -205,15 +238,44 @@ export async function captureFleet(deps: CaptureDeps): Promise<CaptureResult> {
     services,
     taskDefinitions: captured.map((td) => td.record).sort((a, b) => compare(a.sourceArn, b.sourceArn)),
     images,
-    volumes: { ebs: [], efs: efs.records },
+    volumes: { ebs: ebs.records, efs: efs.records },
     network,
     errors,
   };
   return {
     body,
+    copies: ebs.copies,
     warnings,
     counts: { clustersListed: clusterArns.length, servicesListed, servicesSelected: selected.length },
   };
+}
+
+/** Finds the services' EBS volumes and starts their snapshots; failures are `volume` errors. */
+async function captureEbs(
+  step: Step,
+  recoveryPointId: string,
+  services: readonly ServiceRecord[],
+  taskDefinitions: readonly TaskDefinitionRecord[],
+  now: () => Date,
+): Promise<{ records: ManifestBody['volumes']['ebs']; copies: VolumeCopyState; warnings: CaptureWarning[] }> {
+  const { clients, config } = step;
+  const discovered = await discoverVolumes(
+    clients.ec2(config.primaryRegion),
+    step.ecs,
+    discoveryServices(services, taskDefinitions),
+    step.concurrency,
+  );
+  for (const f of discovered.failures) step.failures.add('volume', f.resourceId, f.code, f.message);
+  const snapshots = await snapshotVolumes({
+    clients,
+    config,
+    recoveryPointId,
+    volumes: discovered.chosen,
+    concurrency: step.concurrency,
+    now,
+  });
+  for (const e of snapshots.errors) step.failures.add(e.resourceType, e.resourceId, e.code, e.message);
+  return { records: snapshots.records, copies: snapshots.copies, warnings: discovered.warnings };
 }
 
 /** DescribeClusters (tags, settings, configuration) 100 at a time; skips deleted clusters. */
@@ -560,13 +622,96 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export interface RunCaptureDeps extends CaptureDeps {
-  /** Catalog bucket in the DR region. */
-  readonly bucket: string;
-  /** KMS key for the manifest object. @default - the bucket's default encryption */
-  readonly kmsKeyId?: string;
-  /** The counter wired to `clients` (`AwsTarget.onCall`), to report the calls made. @default - none */
-  readonly counter?: CallCounter;
+// ---------------------------------------------------------------------------------------
+// The backup in steps: stage → advance the volume copies (ticks) → commit
+
+/** Where a running backup keeps its work between steps: the catalog's `staging/<id>/`, or memory. */
+export interface BackupStaging {
+  putBody(body: ManifestBody): Promise<void>;
+  getBody(recoveryPointId: string): Promise<ManifestBody>;
+  putCopies(state: VolumeCopyState): Promise<void>;
+  getCopies(recoveryPointId: string): Promise<VolumeCopyState>;
+}
+
+/** A staged part of a running backup is missing or not valid. */
+export class StagingError extends LifeboatError {
+  constructor(
+    message: string,
+    public readonly recoveryPointId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StagingError';
+  }
+}
+
+const BODY_PART = 'body';
+const COPIES_PART = 'volumes';
+
+interface Schema<T> {
+  safeParse(
+    value: unknown,
+  ):
+    | { success: true; data: T }
+    | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+}
+
+function parseStaged<T>(schema: Schema<T>, value: unknown, id: string, where: string): T {
+  if (value === undefined) {
+    throw new StagingError(
+      `${where} does not exist: the Capture step of the same backup writes it. Start a new backup (or pass the recoveryPointId the Capture step returned).`,
+      id,
+    );
+  }
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new StagingError(
+    `${where} is not valid at ${issue?.path.map(String).join('.') || '(root)'}: ${issue?.message ?? 'unknown problem'}. Start a new backup.`,
+    id,
+  );
+}
+
+/** Staging in the catalog bucket: `staging/<id>/body.json` and `staging/<id>/volumes.json`. */
+export function catalogStaging(store: CatalogStore): BackupStaging {
+  const where = (id: string, part: string) => `s3://${store.bucket}/staging/${id}/${part}.json`;
+  return {
+    putBody: async (body) => {
+      await store.putStaging(body.id, BODY_PART, body);
+    },
+    getBody: async (id) =>
+      parseStaged(manifestBodySchema, await store.getStaging(id, BODY_PART), id, where(id, BODY_PART)),
+    putCopies: async (state) => {
+      await store.putStaging(state.recoveryPointId, COPIES_PART, state);
+    },
+    getCopies: async (id) =>
+      parseStaged(volumeCopyStateSchema, await store.getStaging(id, COPIES_PART), id, where(id, COPIES_PART)),
+  };
+}
+
+/** Staging in this process (the all-in-one `runCapture`): parts are kept as JSON, as the catalog would. */
+export function memoryStaging(): BackupStaging {
+  const parts = new Map<string, string>();
+  const get = (id: string, part: string): unknown => {
+    const text = parts.get(`${id}/${part}`);
+    return text === undefined ? undefined : (JSON.parse(text) as unknown);
+  };
+  return {
+    putBody: async (body) => {
+      parts.set(`${body.id}/${BODY_PART}`, JSON.stringify(body));
+    },
+    getBody: async (id) =>
+      parseStaged(manifestBodySchema, get(id, BODY_PART), id, `staged ${BODY_PART} of ${id}`),
+    putCopies: async (state) => {
+      parts.set(`${state.recoveryPointId}/${COPIES_PART}`, JSON.stringify(state));
+    },
+    getCopies: async (id) =>
+      parseStaged(volumeCopyStateSchema, get(id, COPIES_PART), id, `staged ${COPIES_PART} of ${id}`),
+  };
+}
+
+export interface StageDeps extends CaptureDeps {
+  readonly staging: BackupStaging;
   /**
    * Make every ECR digest present in the DR registry before committing (verify, backfill,
    * copy; `images[].presence` and `verifiedAt` record how), so a missing image makes the
@@ -576,25 +721,27 @@ export interface RunCaptureDeps extends CaptureDeps {
   readonly verifyImages?: boolean;
 }
 
-export interface RunCaptureResult {
-  readonly manifest: Manifest;
-  /** Catalog key of the committed manifest. */
-  readonly key: string;
+export interface StageResult {
+  readonly recoveryPointId: string;
+  /** The staged body (EBS records without their DR copies yet). */
+  readonly body: ManifestBody;
+  readonly copies: VolumeCopyState;
+  /** No volume copy to wait for: the backup can be committed at once. */
+  readonly done: boolean;
   readonly warnings: CaptureWarning[];
   readonly counts: CaptureCounts;
   /** What the image verification found, when `verifyImages` was set. */
   readonly images?: ImagePresenceStats;
-  /** API calls by operation, when a counter was given. */
-  readonly calls?: Record<string, number>;
 }
 
 /**
- * Captures the fleet, makes its images present in the DR registry (with `verifyImages`),
- * seals the manifest and commits it to the DR catalog.
+ * First step of a backup: captures the fleet and starts the volume snapshots (`captureFleet`),
+ * makes the images present in the DR registry (with `verifyImages`), and stages the body and
+ * the copy state for the next steps.
  */
-export async function runCapture(deps: RunCaptureDeps): Promise<RunCaptureResult> {
+export async function stageBackup(deps: StageDeps): Promise<StageResult> {
   const captured = await captureFleet(deps);
-  const { counts } = captured;
+  const { counts, copies } = captured;
   let { body, warnings } = captured;
   let images: ImagePresenceStats | undefined;
   if (deps.verifyImages) {
@@ -607,67 +754,191 @@ export async function runCapture(deps: RunCaptureDeps): Promise<RunCaptureResult
     warnings = [...warnings, ...verified.notes.map((note) => ({ resourceType: 'image' as const, ...note }))];
     images = verified.stats;
   }
-  const manifest = sealManifest(body);
+  await deps.staging.putBody(body);
+  await deps.staging.putCopies(copies);
+  const done = isCopyDone(copies);
+  deps.log?.info('Staged backup', {
+    recoveryPointId: body.id,
+    services: body.services.length,
+    volumes: copies.volumes.length,
+    ...phaseCounts(copies),
+  });
+  return { recoveryPointId: body.id, body, copies, done, warnings, counts, ...(images ? { images } : {}) };
+}
+
+export interface AdvanceDeps {
+  readonly clients: AwsClients;
+  readonly config: LifeboatConfig;
+  readonly staging: BackupStaging;
+  /** DR-region KMS key (alias or ARN) the DR copies are encrypted with (`VOLUME_KMS_KEY_ID`). */
+  readonly volumeKmsKeyId: string;
+  /** @default - the system clock */
+  readonly now?: () => Date;
+  /** @default - no logging */
+  readonly log?: CaptureLogger;
+  /** Block engine: stop at this signal, checkpointing (the next tick resumes). @default - none */
+  readonly signal?: AbortSignal;
+}
+
+export interface AdvanceResult extends CopyTickResult {
+  readonly recoveryPointId: string;
+}
+
+/** One tick of a backup's volume copies (`advanceCopies`), from and back to the staged copy state. */
+export async function advanceVolumeCopies(
+  deps: AdvanceDeps,
+  recoveryPointId: string,
+): Promise<AdvanceResult> {
+  const state = await deps.staging.getCopies(recoveryPointId);
+  if (isCopyDone(state)) {
+    return { recoveryPointId, state, done: true, counts: phaseCounts(state), bytesSent: 0 };
+  }
+  const result = await advanceCopies(
+    {
+      clients: deps.clients,
+      config: deps.config,
+      volumeKmsKeyId: deps.volumeKmsKeyId,
+      now: deps.now ?? (() => new Date()),
+      ...(deps.log ? { log: deps.log } : {}),
+      ...(deps.signal ? { signal: deps.signal } : {}),
+      save: (next) => deps.staging.putCopies(next),
+    },
+    state,
+  );
+  return { recoveryPointId, ...result };
+}
+
+export interface CommitDeps {
+  readonly clients: AwsClients;
+  readonly config: LifeboatConfig;
+  readonly staging: BackupStaging;
+  /** Catalog bucket in the DR region. */
+  readonly bucket: string;
+  /** KMS key for the manifest object. @default - the bucket's default encryption */
+  readonly kmsKeyId?: string;
+  /** @default - the system clock */
+  readonly now?: () => Date;
+  /** @default - no logging */
+  readonly log?: CaptureLogger;
+}
+
+export interface CommitResult {
+  readonly manifest: Manifest;
+  /** Catalog key of the committed manifest. */
+  readonly key: string;
+}
+
+/**
+ * Last step of a backup: adds the DR copies to the staged body (`applyVolumeCopies`: a failed
+ * copy is a `volume` error and makes the recovery point partial), seals it and commits it to
+ * the catalog. Safe to retry: a recovery point already committed is read back and returned.
+ */
+export async function commitBackup(deps: CommitDeps, recoveryPointId: string): Promise<CommitResult> {
+  const now = deps.now ?? (() => new Date());
+  const body = await deps.staging.getBody(recoveryPointId);
+  const copies = await deps.staging.getCopies(recoveryPointId);
+  const manifest = sealManifest(applyVolumeCopies(body, copies, now().toISOString()));
   const store = new CatalogStore(
     deps.clients.s3(deps.config.drRegion),
     deps.bucket,
     deps.kmsKeyId ? { kmsKeyId: deps.kmsKeyId } : {},
   );
-  const key = await store.commit(manifest);
+  let key: string;
+  try {
+    key = await store.commit(manifest);
+  } catch (error) {
+    if (!(error instanceof RecoveryPointExistsError)) throw error;
+    const committed = await store.get(recoveryPointId, { allowPartial: true });
+    deps.log?.info('Recovery point was already committed', { recoveryPointId, status: committed.status });
+    return { manifest: committed, key: error.key };
+  }
   deps.log?.info('Committed recovery point', {
     recoveryPointId: manifest.id,
     status: manifest.status,
     services: manifest.services.length,
     taskDefinitions: manifest.taskDefinitions.length,
     images: manifest.images.length,
+    volumes: manifest.volumes.ebs.length,
     errors: manifest.errors.length,
   });
-  return {
-    manifest,
-    key,
-    warnings,
-    counts,
-    ...(images ? { images } : {}),
-    ...(deps.counter ? { calls: deps.counter.toJSON() } : {}),
-  };
+  return { manifest, key };
 }
 
-/** What the capture Lambda reads from its environment (set by the BackupStack). */
-export interface CaptureSettings {
-  readonly config: LifeboatConfig;
+export interface RunCaptureDeps extends CaptureDeps {
+  /** Catalog bucket in the DR region. */
   readonly bucket: string;
+  /** KMS key for the manifest object. @default - the bucket's default encryption */
   readonly kmsKeyId?: string;
+  /** The counter wired to `clients` (`AwsTarget.onCall`), to report the calls made. @default - none */
+  readonly counter?: CallCounter;
+  /** See `StageDeps.verifyImages`. @default false */
+  readonly verifyImages?: boolean;
+  /** DR-region KMS key (alias or ARN) the DR copies of the volume snapshots are encrypted with. @default 'alias/lifeboat-volumes' */
+  readonly volumeKmsKeyId?: string;
+  /** Wait between two ticks of the volume copies, in milliseconds. @default - `volumes.ebs.pollSeconds` × 1000 */
+  readonly pollMs?: number;
+  /** How to wait between ticks. @default - a timer */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface RunCaptureResult extends CommitResult {
+  readonly warnings: CaptureWarning[];
+  readonly counts: CaptureCounts;
+  /** What the image verification found, when `verifyImages` was set. */
+  readonly images?: ImagePresenceStats;
+  /** Ticks it took to copy the volumes to the DR region (0 when there was nothing to copy), and where they ended. */
+  readonly volumes: { readonly ticks: number; readonly counts: PhaseCounts };
+  /** API calls by operation, when a counter was given. */
+  readonly calls?: Record<string, number>;
 }
 
 /**
- * Reads `LIFEBOAT_CONFIG` (JSON of the configuration), `CATALOG_BUCKET` and the optional
- * `CATALOG_KMS_KEY_ID`. Throws ConfigError naming the variable; messages never echo values.
+ * The whole backup in this process (tests, the benchmark, scripts): stages it, advances the
+ * volume copies tick by tick (waiting `pollMs` between ticks; none when there are no volumes)
+ * until every copy completed or failed, and commits. State stays in memory: no staging
+ * objects are written. Retention is not applied (the backup workflow's Commit step does it).
  */
-export function captureSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): CaptureSettings {
-  const rawConfig = env.LIFEBOAT_CONFIG;
-  if (!rawConfig) {
-    throw new ConfigError(
-      'LIFEBOAT_CONFIG is not set; it must hold the Lifeboat configuration as JSON (the BackupStack sets it).',
-      'LIFEBOAT_CONFIG',
-    );
+export async function runCapture(deps: RunCaptureDeps): Promise<RunCaptureResult> {
+  const staging = memoryStaging();
+  const staged = await stageBackup({ ...deps, staging });
+  const id = staged.recoveryPointId;
+  const advance: AdvanceDeps = {
+    clients: deps.clients,
+    config: deps.config,
+    staging,
+    volumeKmsKeyId: deps.volumeKmsKeyId ?? VOLUME_KEY_ALIAS,
+    ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.log ? { log: deps.log } : {}),
+  };
+  const pollMs = deps.pollMs ?? deps.config.volumes.ebs.pollSeconds * 1000;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  let ticks = 0;
+  let counts = phaseCounts(staged.copies);
+  for (let done = staged.done; !done; ) {
+    if (ticks > 0) await sleep(pollMs);
+    const tick = await advanceVolumeCopies(advance, id);
+    ticks += 1;
+    done = tick.done;
+    counts = tick.counts;
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(rawConfig);
-  } catch {
-    throw new ConfigError(
-      'LIFEBOAT_CONFIG is not valid JSON; redeploy the BackupStack to reset it.',
-      'LIFEBOAT_CONFIG',
-    );
-  }
-  const config = parseConfig(raw);
-  const bucket = env.CATALOG_BUCKET;
-  if (!bucket) {
-    throw new ConfigError(
-      'CATALOG_BUCKET is not set; it must name the catalog bucket in the DR region (lifeboat-catalog-<account>-<drRegion>).',
-      'CATALOG_BUCKET',
-    );
-  }
-  const kmsKeyId = env.CATALOG_KMS_KEY_ID;
-  return { config, bucket, ...(kmsKeyId ? { kmsKeyId } : {}) };
+  const committed = await commitBackup(
+    {
+      clients: deps.clients,
+      config: deps.config,
+      staging,
+      bucket: deps.bucket,
+      ...(deps.kmsKeyId ? { kmsKeyId: deps.kmsKeyId } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+      ...(deps.log ? { log: deps.log } : {}),
+    },
+    id,
+  );
+  return {
+    ...committed,
+    warnings: staged.warnings,
+    counts: staged.counts,
+    ...(staged.images ? { images: staged.images } : {}),
+    volumes: { ticks, counts },
+    ...(deps.counter ? { calls: deps.counter.toJSON() } : {}),
+  };
 }

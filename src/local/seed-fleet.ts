@@ -69,6 +69,29 @@ export const ARCHIVE_VOLUME: VolumeSpec = {
   ],
 };
 
+export const LEDGER_SERVICE_KEY = 'payments/ledger';
+
+/** The ledger's managed EBS volume, as its service's `volumeConfigurations` and task definition name it. */
+export const LEDGER_VOLUME_NAME = 'ledger-data';
+
+/**
+ * Stand-in for the volume ECS creates for the ledger's task from its managed EBS volume
+ * configuration: the emulator runs no tasks, so the seed creates it with the tags ECS would
+ * give it (`AmazonECSManaged`, and the service's tag specification: `lifeboat:backup`,
+ * `lifeboat:service`).
+ */
+export const LEDGER_DATA_VOLUME: VolumeSpec = {
+  name: 'lifeboat-demo-ledger-data',
+  sizeGiB: 50,
+  zoneIndex: 0,
+  tags: [
+    { key: 'AmazonECSManaged', value: 'true' },
+    { key: 'team', value: 'payments' },
+    { key: 'lifeboat:backup', value: 'true' },
+    { key: 'lifeboat:service', value: LEDGER_SERVICE_KEY },
+  ],
+};
+
 const DEMO_ONLY = 'demo-only-not-a-real-secret';
 
 export const SECRETS: readonly SecretSpec[] = [
@@ -557,7 +580,7 @@ export function demoServices(ids: FleetIds): ServiceSpec[] {
         memory: '2048',
         executionRoleArn: role(ids, 'lifeboat-demo-ecs-task-execution'),
         taskRoleArn: role(ids, 'lifeboat-demo-payments-ledger'),
-        volumes: [{ name: 'ledger-data', configuredAtLaunch: true }],
+        volumes: [{ name: LEDGER_VOLUME_NAME, configuredAtLaunch: true }],
         containerDefinitions: [
           {
             name: 'ledger',
@@ -570,7 +593,9 @@ export function demoServices(ids: FleetIds): ServiceSpec[] {
               { name: 'LEDGER_DB_USER', valueFrom: secretRef(ids, 'payments/ledger-db', 'username') },
               { name: 'LEDGER_DB_PASSWORD', valueFrom: secretRef(ids, 'payments/ledger-db', 'password') },
             ],
-            mountPoints: [{ sourceVolume: 'ledger-data', containerPath: '/var/lib/ledger', readOnly: false }],
+            mountPoints: [
+              { sourceVolume: LEDGER_VOLUME_NAME, containerPath: '/var/lib/ledger', readOnly: false },
+            ],
             dependsOn: [{ containerName: 'otel-collector', condition: 'START' }],
             healthCheck: {
               command: ['CMD', '/bin/grpc_health_probe', '-addr=:5000'],
@@ -604,7 +629,7 @@ export function demoServices(ids: FleetIds): ServiceSpec[] {
         deploymentConfiguration: { maximumPercent: 100, minimumHealthyPercent: 0 },
         volumeConfigurations: [
           {
-            name: 'ledger-data',
+            name: LEDGER_VOLUME_NAME,
             managedEBSVolume: {
               roleArn: role(ids, 'lifeboat-demo-ecs-infrastructure'),
               encrypted: true,
@@ -618,7 +643,7 @@ export function demoServices(ids: FleetIds): ServiceSpec[] {
                   resourceType: 'volume',
                   tags: [
                     { key: 'lifeboat:backup', value: 'true' },
-                    { key: 'lifeboat:service', value: 'payments/ledger' },
+                    { key: 'lifeboat:service', value: LEDGER_SERVICE_KEY },
                   ],
                   propagateTags: 'SERVICE',
                 },

@@ -9,6 +9,9 @@ import {
   DR_NETWORK,
   demoServices,
   type FleetIds,
+  LEDGER_DATA_VOLUME,
+  LEDGER_SERVICE_KEY,
+  LEDGER_VOLUME_NAME,
   LOG_GROUP_PREFIX,
   logGroupsFor,
   PARAMETERS,
@@ -157,6 +160,12 @@ export interface DemoFleet {
   readonly efs: SeededFileSystem;
   /** A standalone volume tagged `lifeboat:backup=true` and `lifeboat:service=<serviceKey>`. */
   readonly ebsVolume: SeededVolume & { readonly serviceKey: string };
+  /**
+   * Stand-in for the volume ECS creates for `serviceKey`'s task from its managed EBS volume
+   * configuration `volumeName` (tagged `AmazonECSManaged=true`, `lifeboat:backup=true`,
+   * `lifeboat:service=<serviceKey>`): the emulator runs no tasks.
+   */
+  readonly managedEbsVolume: SeededVolume & { readonly serviceKey: string; readonly volumeName: string };
   readonly logGroups: readonly string[];
   /** What this call created, `kind:region:id`; empty when everything already existed. */
   readonly created: readonly string[];
@@ -187,13 +196,14 @@ function mapping(primary: SeededNetwork, dr: SeededNetwork): DemoNetworkMapping 
  * Seeds a realistic ECS fleet in `primaryRegion` and the DR landing zone in `drRegion`,
  * creating only what is missing (every resource is found by name or tag first), so a
  * second run creates nothing and returns the same fleet. Meant for the emulator: it
- * creates real resources (VPCs, an EFS file system, an EBS volume) wherever it points.
+ * creates real resources (VPCs, an EFS file system, EBS volumes) wherever it points.
  *
  * Primary: ECR repositories with images (Docker v2 and OCI manifests, a re-pointed tag,
  * an OCI index and a Docker manifest list), Secrets Manager secrets (replicated to DR),
  * SSM SecureString parameters, a VPC with two private subnets in two zones and five
  * security groups, an EFS file system with mount targets and an access point, a tagged
- * EBS volume, log groups, the `shop` and `payments` clusters and seven services.
+ * standalone EBS volume and the stand-in for the ledger's ECS-managed one, log groups, the
+ * `shop` and `payments` clusters and seven services.
  * DR: the corresponding VPC, subnets and groups (same `Name` tags, tagged
  * `lifeboat:source-id=<primary id>`), the parameters under the same names, and the
  * repositories without images.
@@ -243,9 +253,10 @@ export async function seedDemoFleet(clients: AwsClients, opts: DemoFleetOptions)
     ensureParameters(clients.ssm(drRegion), drRegion, account, PARAMETERS, ledger),
   ]);
 
-  const [efs, volume] = await Promise.all([
+  const [efs, volume, ledgerVolume] = await Promise.all([
     ensureFileSystem(clients.efs(primaryRegion), primaryRegion, SHARED_FILE_SYSTEM, network.primary, ledger),
     ensureVolume(clients.ec2(primaryRegion), primaryRegion, ARCHIVE_VOLUME, ledger),
+    ensureVolume(clients.ec2(primaryRegion), primaryRegion, LEDGER_DATA_VOLUME, ledger),
   ]);
 
   const tagsByImage = finalTags(plan);
@@ -381,6 +392,7 @@ export async function seedDemoFleet(clients: AwsClients, opts: DemoFleetOptions)
     parameters,
     efs,
     ebsVolume: { ...volume, serviceKey: RECONCILER_SERVICE_KEY },
+    managedEbsVolume: { ...ledgerVolume, serviceKey: LEDGER_SERVICE_KEY, volumeName: LEDGER_VOLUME_NAME },
     logGroups: logGroups.map((g) => g.name),
     created: ledger.list(),
   };

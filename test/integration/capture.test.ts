@@ -21,6 +21,7 @@ import { runCapture } from '../../src/backup/capture';
 import { canonicalJson } from '../../src/core/checksum';
 import { type LifeboatConfigInput, parseConfig } from '../../src/core/config';
 import { ChecksumMismatchError, ConfigError } from '../../src/core/errors';
+import type { ManifestBody } from '../../src/core/manifest';
 import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';
 import { useEmulator } from '../support/emulator';
 
@@ -62,7 +63,7 @@ function repositoryOf(uri: string): string | undefined {
 }
 
 describe('runCapture on the demo fleet', () => {
-  it('makes one call per page, batch, cluster, distinct task definition and repository, and nothing else', async () => {
+  it('makes one call per page, batch, cluster, distinct task definition, repository and volume, and nothing else', async () => {
     const { clients, counter } = countedClients();
     try {
       const selected = fleet.services.filter((s) => s.protected);
@@ -70,8 +71,9 @@ describe('runCapture on the demo fleet', () => {
         (c) => fleet.services.filter((s) => s.clusterName === c.clusterName).length,
       );
       const repositories = new Set(selected.flatMap((s) => s.images.flatMap((i) => repositoryOf(i) ?? [])));
+      const volumes = [fleet.managedEbsVolume, fleet.ebsVolume].length;
 
-      const { calls } = await runCapture({
+      const { calls, volumes: copies } = await runCapture({
         clients,
         config: parseConfig(withEfsMapped()),
         bucket: BUCKET,
@@ -88,11 +90,55 @@ describe('runCapture on the demo fleet', () => {
         'EC2.DescribeSubnets': 1,
         'EC2.DescribeSecurityGroups': 1,
         'EFS.DescribeAccessPoints': 1,
+        // The volumes tagged lifeboat:backup (the emulator drops the ledger's volumeConfigurations,
+        // so no service has a managed EBS configuration to look up tasks for).
+        'EC2.DescribeVolumes': 1,
+        'EC2.CreateSnapshot': volumes,
+        // Snapshots of this recovery point already taken (primary), DR copies already made, and
+        // the copies just started (the emulator completes them at once: one tick, no wait).
+        'EC2.DescribeSnapshots': 3,
+        'EC2.CopySnapshot': volumes,
         'S3.PutObject': 1,
       });
+      expect(copies).toEqual({
+        ticks: 1,
+        counts: { snapshotting: 0, queued: 0, copying: 0, completed: volumes, failed: 0 },
+      });
       // The demo fleet as the numbers above assume it: 2 clusters, 7 services, 6 selected,
-      // one EFS access point (its file system mapped, so no replication lookup).
-      expect(counter.total()).toBe(23);
+      // one EFS access point (its file system mapped, so no replication lookup), 2 volumes.
+      expect(counter.total()).toBe(31);
+    } finally {
+      clients.destroy();
+    }
+  });
+
+  it('makes exactly one call more than the configuration capture needs when the selected services have no volume', async () => {
+    const { clients, counter } = countedClients();
+    try {
+      const selected = fleet.services.filter((s) => s.protected && s.clusterName === 'shop');
+      const repositories = new Set(selected.flatMap((s) => s.images.flatMap((i) => repositoryOf(i) ?? [])));
+
+      const { calls, volumes } = await runCapture({
+        clients,
+        config: parseConfig({ ...withEfsMapped(), selection: { include: ['shop/*'] } }),
+        bucket: BUCKET,
+        counter,
+      });
+
+      expect(calls).toEqual({
+        'ECS.ListClusters': 1,
+        'ECS.DescribeClusters': 1,
+        'ECS.ListServices': fleet.clusters.length,
+        'ECS.DescribeServices': 1,
+        'ECS.DescribeTaskDefinition': new Set(selected.map((s) => s.taskDefinitionArn)).size,
+        'ECR.BatchGetImage': repositories.size,
+        'EC2.DescribeSubnets': 1,
+        'EC2.DescribeSecurityGroups': 1,
+        'EFS.DescribeAccessPoints': 1,
+        'EC2.DescribeVolumes': 1,
+        'S3.PutObject': 1,
+      });
+      expect(volumes.ticks).toBe(0);
     } finally {
       clients.destroy();
     }
@@ -596,7 +642,7 @@ describe('capture Lambda handler', () => {
     return { clients: ctx.clients, env, logger: new Logger({ logLevel: 'SILENT' }), metrics };
   }
 
-  it('captures, commits and returns the recovery point id, status and counts', async () => {
+  it('stages the recovery point and returns its id, counts and whether volume copies are pending', async () => {
     const d = deps({
       LIFEBOAT_CONFIG: JSON.stringify(withEfsMapped()),
       CATALOG_BUCKET: BUCKET,
@@ -607,17 +653,20 @@ describe('capture Lambda handler', () => {
 
     const result = await handler({});
 
-    const stored = await store().get(result.recoveryPointId);
+    const staged = (await store().getStaging(result.recoveryPointId, 'body')) as ManifestBody;
     expect(result).toEqual({
-      recoveryPointId: stored.id,
+      recoveryPointId: staged.id,
       status: 'complete',
       services: fleet.selectedServiceKeys.length,
-      taskDefinitions: stored.taskDefinitions.length,
-      images: stored.images.length,
+      taskDefinitions: staged.taskDefinitions.length,
+      images: staged.images.length,
+      volumes: 2,
       errors: 0,
+      done: false,
     });
+    await expect(store().get(result.recoveryPointId)).rejects.toThrow(/does not exist/);
     expect(addMetric).toHaveBeenCalledWith('ServicesCaptured', 'Count', fleet.selectedServiceKeys.length);
-    expect(addMetric).toHaveBeenCalledWith('PartialRecoveryPoints', 'Count', 0);
+    expect(addMetric).toHaveBeenCalledWith('VolumesSnapshotted', 'Count', 2);
   });
 
   it('logs ids and counts but never the environment values', async () => {

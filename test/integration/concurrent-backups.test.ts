@@ -5,10 +5,10 @@ import { AwsClients } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/capture';
 import { RECOVERY_POINT_PREFIX, STAGING_PREFIX } from '../../src/core/catalog-keys';
 import { parseConfig } from '../../src/core/config';
-import type { Manifest } from '../../src/core/manifest';
 import { seedDemoFleet } from '../../src/local/seed';
 import { useEmulator } from '../support/emulator';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy';
+import { manifestContent } from '../support/manifest-content';
 
 const PRIMARY = 'us-east-1';
 const DR = 'us-west-2';
@@ -44,11 +44,6 @@ async function expectCatalogConsistent(): Promise<void> {
   expect(await keysUnder(STAGING_PREFIX)).toEqual([]);
 }
 
-function content(manifest: Manifest): unknown {
-  const { id: _id, startedAt: _started, completedAt: _completed, checksum: _checksum, ...rest } = manifest;
-  return rest;
-}
-
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -79,7 +74,7 @@ describe('overlapping backups', () => {
       expect(a.key).not.toBe(b.key);
       expect(await store().get(a.manifest.id)).toEqual(a.manifest);
       expect(await store().get(b.manifest.id)).toEqual(b.manifest);
-      expect(content(b.manifest)).toEqual(content(a.manifest));
+      expect(manifestContent(b.manifest)).toEqual(manifestContent(a.manifest));
       const after = await store().list();
       expect(after.map((rp) => rp.id).sort()).toEqual(
         [...before.map((rp) => rp.id), a.manifest.id, b.manifest.id].sort(),

@@ -7,6 +7,7 @@ import type { Manifest } from '../../src/core/manifest';
 import { seedDemoFleet } from '../../src/local/seed';
 import { useEmulator } from '../support/emulator';
 import { DROP_PHASES, type FaultProxy, type FaultRule, startFaultProxy } from '../support/fault-proxy';
+import { manifestContent } from '../support/manifest-content';
 
 const PRIMARY = 'us-east-1';
 const DR = 'us-west-2';
@@ -50,18 +51,6 @@ function store(): CatalogStore {
 }
 
 /** The recovery point without what differs between any two captures: id, times and checksum. */
-function content(manifest: Manifest): unknown {
-  const {
-    id: _id,
-    startedAt: _started,
-    completedAt: _completed,
-    checksum: _checksum,
-    errors,
-    ...rest
-  } = manifest;
-  return { ...rest, errors: errors.map(({ at: _at, ...error }) => error) };
-}
-
 function resourceKeys(manifest: Manifest): string[] {
   return [
     ...manifest.clusters.map((c) => `cluster ${c.clusterName}`),
@@ -124,7 +113,7 @@ describe('runCapture through a fault-injecting proxy', () => {
       );
 
       for (const { manifest, key } of results) {
-        expect(content(manifest)).toEqual(content(baseline));
+        expect(manifestContent(manifest)).toEqual(manifestContent(baseline));
         expect(lostAndDuplicated(manifest)).toEqual({ lost: 0, duplicated: 0 });
         expect(await committedKeys(manifest.id)).toEqual([key]);
       }
@@ -162,7 +151,7 @@ describe('runCapture through a fault-injecting proxy', () => {
             bucket: BUCKET,
           });
 
-          expect(content(manifest)).toEqual(content(baseline));
+          expect(manifestContent(manifest)).toEqual(manifestContent(baseline));
           const reads = [...counter.counts]
             .filter(([op]) => CAPTURE_READS.test(op))
             .reduce((n, [, c]) => n + c, 0);

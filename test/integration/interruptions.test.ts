@@ -16,6 +16,7 @@ import { ensureLocalReportTopic, runLocalRestore } from '../../src/local/restore
 import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';
 import { useEmulator } from '../support/emulator';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy';
+import { manifestContent } from '../support/manifest-content';
 
 const PRIMARY = 'us-east-1';
 const DR = 'us-west-2';
@@ -90,11 +91,6 @@ async function verifiedCompleteRecoveryPoints(): Promise<Manifest[]> {
 }
 
 /** The recovery point without what differs between any two captures: id, times and checksum. */
-function content(manifest: Manifest): unknown {
-  const { id: _id, startedAt: _s, completedAt: _c, checksum: _checksum, errors, ...rest } = manifest;
-  return { ...rest, errors: errors.map(({ at: _at, ...error }) => error) };
-}
-
 beforeAll(async () => {
   fleet = await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
   await ensureCatalogBucket(ctx.clients.s3(DR), BUCKET, DR);
@@ -128,7 +124,7 @@ describe('interrupted backups', () => {
       );
       if (!(outcome instanceof Error)) expect(complete.map((m) => m.id)).toContain(outcome.manifest.id);
       committed = complete.length;
-      for (const manifest of complete) expect(content(manifest)).toEqual(content(baseline));
+      for (const manifest of complete) expect(manifestContent(manifest)).toEqual(manifestContent(baseline));
 
       const rerun = await runCapture({
         clients: ctx.clients,
@@ -138,7 +134,7 @@ describe('interrupted backups', () => {
       });
       figures.reruns += 1;
       committed += 1;
-      expect(content(rerun.manifest)).toEqual(content(baseline));
+      expect(manifestContent(rerun.manifest)).toEqual(manifestContent(baseline));
       expect((await verifiedCompleteRecoveryPoints()).length).toBe(committed);
     }
   });

@@ -272,6 +272,24 @@ describe('seedDemoFleet', () => {
       expect(fleet.services.map((s) => s.key)).toContain(fleet.ebsVolume.serviceKey);
     });
 
+    it('stands in for the volume ECS creates for the ledger’s task, tagged as ECS and its tag specification would', async () => {
+      const res = await ctx.clients
+        .ec2(PRIMARY)
+        .send(new DescribeVolumesCommand({ VolumeIds: [fleet.managedEbsVolume.volumeId] }));
+      const volume = res.Volumes?.[0];
+      const ledger = fleet.services.find((s) => s.key === fleet.managedEbsVolume.serviceKey);
+      const configured = ledger?.createInput.volumeConfigurations?.[0];
+      expect(configured?.name).toBe(fleet.managedEbsVolume.volumeName);
+      expect(volume).toMatchObject({
+        Size: configured?.managedEBSVolume?.sizeInGiB,
+        VolumeType: configured?.managedEBSVolume?.volumeType,
+        Encrypted: true,
+      });
+      expect(tag(volume?.Tags, 'AmazonECSManaged')).toBe('true');
+      expect(tag(volume?.Tags, 'lifeboat:backup')).toBe('true');
+      expect(tag(volume?.Tags, 'lifeboat:service')).toBe('payments/ledger');
+    });
+
     it('creates one log group per service', async () => {
       const res = await ctx.clients
         .logs(PRIMARY)
@@ -475,7 +493,9 @@ describe('seedDemoFleet', () => {
       const volumes = await ctx.clients
         .ec2(PRIMARY)
         .send(new DescribeVolumesCommand({ Filters: [{ Name: 'tag:lifeboat:backup', Values: ['true'] }] }));
-      expect(volumes.Volumes).toHaveLength(1);
+      expect(volumes.Volumes?.map((v) => v.VolumeId).sort()).toEqual(
+        [fleet.ebsVolume.volumeId, fleet.managedEbsVolume.volumeId].sort(),
+      );
     });
   });
 });

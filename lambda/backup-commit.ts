@@ -1,0 +1,109 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import { CatalogStore } from '../src/aws/catalog-store';
+import { AwsClients, registerClientClasses } from '../src/aws/clients';
+import { catalogStaging, commitBackup } from '../src/backup/capture';
+import { applyRetention, type RetentionResult } from '../src/backup/retention';
+import { type BackupSettings, backupSettingsFromEnv, recoveryPointIdOf } from '../src/backup/settings';
+
+/**
+ * Backup workflow, last step (BackupStack, primary region): adds the DR copies of the volume
+ * snapshots to the staged recovery point, commits it to the DR catalog, then applies
+ * retention (old recovery points and their snapshots in both regions).
+ */
+
+export interface BackupCommitHandlerDeps {
+  readonly clients: AwsClients;
+  /** `LIFEBOAT_CONFIG`, `CATALOG_BUCKET`, `CATALOG_KMS_KEY_ID` (read on the first invocation). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** @default - the system clock */
+  readonly now?: () => Date;
+}
+
+export interface CommitBackupResult {
+  readonly recoveryPointId: string;
+  /** Catalog key of the committed manifest. */
+  readonly key: string;
+  readonly status: 'complete' | 'partial';
+  readonly services: number;
+  /** EBS volumes recorded. */
+  readonly volumes: number;
+  readonly errors: number;
+  readonly retention: RetentionResult;
+}
+
+export type BackupCommitHandler = (event: unknown, context?: Context) => Promise<CommitBackupResult>;
+
+export function createHandler(deps: BackupCommitHandlerDeps): BackupCommitHandler {
+  const { clients, logger, metrics } = deps;
+  let settings: BackupSettings | undefined;
+  return async (event: unknown, context?: Context): Promise<CommitBackupResult> => {
+    if (context) logger.addContext(context);
+    try {
+      const recoveryPointId = recoveryPointIdOf(event);
+      settings ??= backupSettingsFromEnv(deps.env);
+      const store = new CatalogStore(
+        clients.s3(settings.config.drRegion),
+        settings.bucket,
+        settings.kmsKeyId ? { kmsKeyId: settings.kmsKeyId } : {},
+      );
+      const now = deps.now ? { now: deps.now } : {};
+      const { manifest, key } = await commitBackup(
+        {
+          clients,
+          config: settings.config,
+          staging: catalogStaging(store),
+          bucket: settings.bucket,
+          ...(settings.kmsKeyId ? { kmsKeyId: settings.kmsKeyId } : {}),
+          log: logger,
+          ...now,
+        },
+        recoveryPointId,
+      );
+      const retention = await applyRetention(
+        { clients, config: settings.config, store, log: logger, ...now },
+        recoveryPointId,
+      );
+      const result: CommitBackupResult = {
+        recoveryPointId,
+        key,
+        status: manifest.status,
+        services: manifest.services.length,
+        volumes: manifest.volumes.ebs.length,
+        errors: manifest.errors.length,
+        retention,
+      };
+      metrics.addMetric('ResourceErrors', MetricUnit.Count, result.errors);
+      metrics.addMetric('PartialRecoveryPoints', MetricUnit.Count, result.status === 'partial' ? 1 : 0);
+      metrics.addMetric('RecoveryPointsExpired', MetricUnit.Count, retention.recoveryPointsDeleted);
+      metrics.addMetric('SnapshotsExpired', MetricUnit.Count, retention.snapshotsDeleted);
+      logger.info('Backup committed', { ...result, retention });
+      return result;
+    } catch (error) {
+      metrics.addMetric('CommitFailures', MetricUnit.Count, 1);
+      logger.error('Commit failed', error instanceof Error ? error : String(error));
+      throw error;
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
+// The bundle carries these SDK clients; register them so none is loaded a second time.
+registerClientClasses({ ec2: EC2Client, s3: S3Client });
+
+export function defaultDeps(): BackupCommitHandlerDeps {
+  return {
+    clients: new AwsClients(),
+    env: process.env,
+    logger: new Logger(),
+    metrics: new Metrics({ namespace: 'Lifeboat' }),
+  };
+}
+
+export const handler = createHandler(defaultDeps());

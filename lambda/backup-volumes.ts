@@ -1,0 +1,87 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { EBSClient } from '@aws-sdk/client-ebs';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import { CatalogStore } from '../src/aws/catalog-store';
+import { AwsClients, registerClientClasses } from '../src/aws/clients';
+import { advanceVolumeCopies, catalogStaging } from '../src/backup/capture';
+import { type BackupSettings, backupSettingsFromEnv, recoveryPointIdOf } from '../src/backup/settings';
+import type { PhaseCounts } from '../src/core/ebs-volumes';
+
+/**
+ * Backup workflow, CopyVolumes step (BackupStack, primary region): one tick of the copies of
+ * the recovery point's volume snapshots to the DR region, from and back to the staged copy
+ * state. The block engine stops a minute before the function's timeout, checkpointed, and the
+ * next tick resumes it.
+ */
+
+/** Time left for saving the copy state after the block engine stops. */
+export const DEADLINE_MARGIN_MS = 60_000;
+
+export interface BackupVolumesHandlerDeps {
+  readonly clients: AwsClients;
+  /** `LIFEBOAT_CONFIG`, `CATALOG_BUCKET`, `CATALOG_KMS_KEY_ID`, `VOLUME_KMS_KEY_ID` (read on the first invocation). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly logger: Logger;
+  /** @default - the system clock */
+  readonly now?: () => Date;
+}
+
+export interface BackupVolumesResult {
+  readonly recoveryPointId: string;
+  /** Every copy completed or failed: go to Commit. */
+  readonly done: boolean;
+  /** Volumes by phase. */
+  readonly counts: PhaseCounts;
+  /** Block engine: bytes sent in this tick. */
+  readonly bytesSent: number;
+}
+
+export type BackupVolumesHandler = (event: unknown, context?: Context) => Promise<BackupVolumesResult>;
+
+export function createHandler(deps: BackupVolumesHandlerDeps): BackupVolumesHandler {
+  const { clients, logger } = deps;
+  let settings: BackupSettings | undefined;
+  return async (event: unknown, context?: Context): Promise<BackupVolumesResult> => {
+    if (context) logger.addContext(context);
+    try {
+      const recoveryPointId = recoveryPointIdOf(event);
+      settings ??= backupSettingsFromEnv(deps.env);
+      const store = new CatalogStore(
+        clients.s3(settings.config.drRegion),
+        settings.bucket,
+        settings.kmsKeyId ? { kmsKeyId: settings.kmsKeyId } : {},
+      );
+      const signal = context
+        ? AbortSignal.timeout(Math.max(0, context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS))
+        : undefined;
+      const { done, counts, bytesSent } = await advanceVolumeCopies(
+        {
+          clients,
+          config: settings.config,
+          staging: catalogStaging(store),
+          volumeKmsKeyId: settings.volumeKmsKeyId,
+          log: logger,
+          ...(signal ? { signal } : {}),
+          ...(deps.now ? { now: deps.now } : {}),
+        },
+        recoveryPointId,
+      );
+      return { recoveryPointId, done, counts, bytesSent };
+    } catch (error) {
+      logger.error('Volume copy tick failed', error instanceof Error ? error : String(error));
+      throw error;
+    }
+  };
+}
+
+// The bundle carries these SDK clients; register them so none is loaded a second time.
+registerClientClasses({ ebs: EBSClient, ec2: EC2Client, kms: KMSClient, s3: S3Client });
+
+export function defaultDeps(): BackupVolumesHandlerDeps {
+  return { clients: new AwsClients(), env: process.env, logger: new Logger() };
+}
+
+export const handler = createHandler(defaultDeps());
