@@ -1,11 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
 import { lazyRestoreContext, type RestoreHandlerDeps } from '../src/restore/handler-support';
 import { type RestoreServiceEvent, restoreService, type ServiceResult } from '../src/restore/service';
 
-/** Restore workflow, one Map iteration: register the task definition and create or update one service. */
+/** Restore workflow, one Map iteration: create its standalone volumes, register the task definition and create or update one service. */
 export type Handler = (event: RestoreServiceEvent) => Promise<ServiceResult>;
 
 export function createHandler(deps: RestoreHandlerDeps): Handler {
@@ -14,7 +15,7 @@ export function createHandler(deps: RestoreHandlerDeps): Handler {
 }
 
 // The bundle carries these SDK clients; register them so none is loaded a second time.
-registerClientClasses({ ecs: ECSClient, s3: S3Client });
+registerClientClasses({ ec2: EC2Client, ecs: ECSClient, s3: S3Client });
 
 export function defaultDeps(): RestoreHandlerDeps {
   return { clients: new AwsClients(), env: process.env, log: new Logger() };

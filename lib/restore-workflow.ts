@@ -8,7 +8,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { RECOVERY_POINT_PREFIX, REPORT_PREFIX } from '../src/core/catalog-keys';
+import { VOLUME_KEY_ALIAS } from '../src/core/catalog-names';
 import type { LifeboatConfig } from '../src/core/config';
+import { MANAGED_TAG } from '../src/core/ebs-tags';
 import { RESTORE_RUN_PREFIX } from '../src/restore/run-store';
 import { restoreConfigOf } from '../src/restore/settings';
 import { InfrastructureError } from './errors';
@@ -37,6 +39,14 @@ export interface RestoreWorkflowProps {
 
   /** Alias of the catalog's KMS key, which also encrypts the report topic. */
   readonly catalogKeyAlias: string;
+
+  /**
+   * Alias of the DR-region KMS key the DR snapshot copies are encrypted with; the standalone EBS
+   * volumes the restore creates from them are encrypted with it too (`VOLUME_KMS_KEY_ID`).
+   *
+   * @default 'alias/lifeboat-volumes'
+   */
+  readonly volumeKeyAlias?: string;
 
   /** Restore reports are published here. */
   readonly reportTopic: sns.ITopic;
@@ -73,8 +83,8 @@ export interface RestoreWorkflowProps {
  *
  * Prepare (validate, load + verify the recovery point, plan) → dry run? return the plan →
  * PrepareShared (clusters, log groups, EFS) → waves in order, services of a wave in parallel
- * (register task definition, create or update the service; a failure is recorded, the others go
- * on) → bounded steady-state polling → Report (catalog + SNS) → Succeed, or Fail
+ * (create its standalone EBS volumes from their DR snapshots, register task definition, create
+ * or update the service; a failure is recorded, the others go on) → bounded steady-state polling → Report (catalog + SNS) → Succeed, or Fail
  * `RestoreIncomplete` naming the services not restored.
  */
 export class RestoreWorkflow extends Construct {
@@ -113,11 +123,19 @@ export class RestoreWorkflow extends Construct {
       );
     }
 
+    const volumeKeyAlias = props.volumeKeyAlias ?? VOLUME_KEY_ALIAS;
+    if (!/^alias\/[a-zA-Z0-9/_-]+$/.test(volumeKeyAlias) || volumeKeyAlias.startsWith('alias/aws/')) {
+      throw new InfrastructureError(
+        `volumeKeyAlias must be the alias of a customer managed KMS key such as "${VOLUME_KEY_ALIAS}" (got "${volumeKeyAlias}")`,
+        this.node.path,
+      );
+    }
     const arns = restoreArns(account, region, props);
     const environment: Record<string, string> = {
       LIFEBOAT_CONFIG: JSON.stringify(restoreConfigOf(props.config)),
       CATALOG_BUCKET: props.catalogBucketName,
       CATALOG_KMS_KEY_ID: props.catalogKeyAlias,
+      VOLUME_KMS_KEY_ID: volumeKeyAlias,
       REPORT_TOPIC_ARN: props.reportTopic.topicArn,
       POWERTOOLS_SERVICE_NAME: 'lifeboat-restore',
       NODE_OPTIONS: '--enable-source-maps',
@@ -129,7 +147,7 @@ export class RestoreWorkflow extends Construct {
       check: Duration.minutes(1),
       report: Duration.minutes(2),
     };
-    const statements = restoreStatements(arns, props);
+    const statements = restoreStatements(arns, props, volumeKeyAlias);
     const functions = {} as Record<RestoreFunctionRole, lambdaNodejs.NodejsFunction>;
     const roles = {} as Record<RestoreFunctionRole, iam.Role>;
     for (const role of Object.keys(RESTORE_FUNCTIONS) as RestoreFunctionRole[]) {
@@ -318,11 +336,13 @@ interface RestoreArns {
   readonly logGroups: string;
   readonly efsFileSystems: string;
   readonly efsAccessPoints: string;
+  readonly volumes: string;
+  readonly snapshots: string;
   readonly bucket: string;
   readonly recoveryPoints: string;
   readonly runs: string;
   readonly reports: string;
-  readonly catalogKeys: string;
+  readonly keys: string;
   readonly passRoles: readonly string[];
 }
 
@@ -337,11 +357,14 @@ function restoreArns(account: string, region: string, props: RestoreWorkflowProp
     logGroups: `arn:${p}:logs:${region}:${account}:log-group:*`,
     efsFileSystems: `arn:${p}:elasticfilesystem:${region}:${account}:file-system/*`,
     efsAccessPoints: `arn:${p}:elasticfilesystem:${region}:${account}:access-point/*`,
+    volumes: `arn:${p}:ec2:${region}:${account}:volume/*`,
+    // Snapshot ARNs carry no account.
+    snapshots: `arn:${p}:ec2:${region}::snapshot/*`,
     bucket,
     recoveryPoints: `${bucket}/${RECOVERY_POINT_PREFIX}*`,
     runs: `${bucket}/${RESTORE_RUN_PREFIX}*`,
     reports: `${bucket}/${REPORT_PREFIX}*`,
-    catalogKeys: `arn:${p}:kms:${region}:${account}:key/*`,
+    keys: `arn:${p}:kms:${region}:${account}:key/*`,
     passRoles: props.passRoleArns ?? [`arn:${p}:iam::${account}:role/*`],
   };
 }
@@ -350,6 +373,7 @@ function restoreArns(account: string, region: string, props: RestoreWorkflowProp
 function restoreStatements(
   arns: RestoreArns,
   props: RestoreWorkflowProps,
+  volumeKeyAlias: string,
 ): Record<RestoreFunctionRole, iam.PolicyStatement[]> {
   const region = props.config.drRegion;
   const inDrRegion = { StringEquals: { 'aws:RequestedRegion': region } };
@@ -357,7 +381,7 @@ function restoreStatements(
     new iam.PolicyStatement({
       sid: 'UseCatalogKeyViaAlias',
       actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      resources: [arns.catalogKeys],
+      resources: [arns.keys],
       conditions: {
         'ForAnyValue:StringEquals': { 'kms:ResourceAliases': props.catalogKeyAlias },
         StringEquals: {
@@ -365,6 +389,10 @@ function restoreStatements(
         },
       },
     });
+  const volumeKeyVia = {
+    'ForAnyValue:StringEquals': { 'kms:ResourceAliases': volumeKeyAlias },
+    StringEquals: { 'kms:ViaService': `ec2.${region}.${domainSuffixOf(region)}` },
+  };
   const runs = (actions: string[]) =>
     new iam.PolicyStatement({ sid: 'RestoreRunDocuments', actions, resources: [arns.runs] });
   const describeServices = new iam.PolicyStatement({
@@ -393,6 +421,7 @@ function restoreStatements(
           'ssm:DescribeParameters',
           'logs:DescribeLogGroups',
           'elasticfilesystem:DescribeAccessPoints',
+          'ec2:DescribeAvailabilityZones',
         ],
         resources: ['*'],
         conditions: inDrRegion,
@@ -448,6 +477,47 @@ function restoreStatements(
         resources: [arns.ecsServices],
       }),
       new iam.PolicyStatement({
+        sid: 'CreateRestoredVolumes',
+        actions: ['ec2:CreateVolume'],
+        resources: [arns.volumes],
+        conditions: { StringEquals: { [`aws:RequestTag/${MANAGED_TAG}`]: 'true' } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'CreateVolumesFromDrSnapshots',
+        actions: ['ec2:CreateVolume'],
+        resources: [arns.snapshots],
+      }),
+      new iam.PolicyStatement({
+        sid: 'TagRestoredVolumes',
+        actions: ['ec2:CreateTags'],
+        resources: [arns.volumes],
+        conditions: { StringEquals: { 'ec2:CreateAction': 'CreateVolume' } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'FindRestoredVolumes',
+        actions: ['ec2:DescribeVolumes'],
+        resources: ['*'],
+        conditions: inDrRegion,
+      }),
+      new iam.PolicyStatement({
+        sid: 'UseVolumeKeyViaEc2',
+        actions: [
+          'kms:Decrypt',
+          'kms:DescribeKey',
+          'kms:GenerateDataKeyWithoutPlaintext',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+        ],
+        resources: [arns.keys],
+        conditions: volumeKeyVia,
+      }),
+      new iam.PolicyStatement({
+        sid: 'GrantVolumeKeyToEc2',
+        actions: ['kms:CreateGrant'],
+        resources: [arns.keys],
+        conditions: { ...volumeKeyVia, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }),
+      new iam.PolicyStatement({
         sid: 'PassTaskAndServiceRoles',
         actions: ['iam:PassRole'],
         resources: [...arns.passRoles],
@@ -473,7 +543,7 @@ function restoreStatements(
 /** cdk-nag IAM5 findings of the literal wildcard ARNs above, each with its reason. */
 function acknowledgeWildcards(role: iam.Role, arns: RestoreArns): void {
   const reasons: Record<string, string> = {
-    '*': 'ECS/EC2/Secrets Manager/SSM/Logs/EFS list and describe calls and ecs:RegisterTaskDefinition support no resource-level permissions; each such statement is limited to the DR region by aws:RequestedRegion.',
+    '*': 'ECS/EC2/Secrets Manager/SSM/Logs/EFS list and describe calls (ec2:DescribeVolumes and ec2:DescribeAvailabilityZones included) and ecs:RegisterTaskDefinition support no resource-level permissions; each such statement is limited to the DR region by aws:RequestedRegion.',
     [arns.ecsClusters]:
       'The restore creates and describes the clusters the recovery point names, which are only known at run time; limited to the DR region and account.',
     [arns.ecsServices]:
@@ -487,8 +557,12 @@ function acknowledgeWildcards(role: iam.Role, arns: RestoreArns): void {
       'Any recovery point may be restored; access is limited to this prefix of the catalog.',
     [arns.runs]: 'Restore run documents are keyed by execution name; access is limited to this prefix.',
     [arns.reports]: 'Report keys are generated per execution; access is limited to this prefix.',
-    [arns.catalogKeys]:
-      'The catalog key is addressed by alias only; the statement is limited by kms:ResourceAliases and kms:ViaService.',
+    [arns.keys]:
+      'The catalog and volume keys are addressed by alias only; each statement is limited by kms:ResourceAliases to its alias and by kms:ViaService to the service that uses the key.',
+    [arns.volumes]:
+      'Standalone EBS volumes are created from the DR snapshots the recovery point names; CreateVolume requires the lifeboat:managed=true request tag and CreateTags is limited to CreateVolume, in the DR region and account.',
+    [arns.snapshots]:
+      'The DR snapshots to create volumes from are named by the recovery point, known at run time; limited to the DR region.',
   };
   for (const passRole of arns.passRoles) {
     reasons[passRole] =

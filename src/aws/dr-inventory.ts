@@ -1,5 +1,6 @@
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
+  DescribeAvailabilityZonesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
   type Tag as Ec2Tag,
@@ -30,11 +31,17 @@ export interface ReadDrInventoryOptions {
    * @default - services of every ACTIVE cluster
    */
   readonly serviceClusters?: readonly string[];
+  /**
+   * Read the region's availability zones (one DescribeAvailabilityZones call): the planner checks
+   * the zones it creates standalone EBS volumes in.
+   * @default false
+   */
+  readonly availabilityZones?: boolean;
 }
 
 /** Something the inventory could not read; the planner treats the list as "not checked". */
 export interface InventoryGap {
-  readonly list: 'secretArns' | 'parameterArns' | 'logGroups' | 'efsAccessPoints';
+  readonly list: 'secretArns' | 'parameterArns' | 'logGroups' | 'efsAccessPoints' | 'availabilityZones';
   readonly code: string;
 }
 
@@ -125,7 +132,8 @@ async function optional<T>(
 /**
  * Reads what exists in the DR region for the restore planner: ACTIVE clusters, the services of
  * `serviceClusters` (with tags), every subnet and security group (with tags), secrets, SSM
- * parameters, log groups and EFS access points. Clusters, services and the network are
+ * parameters, log groups, EFS access points and (when asked) availability zones. Clusters,
+ * services and the network are
  * required (an error throws); the other lists are left out when they cannot be read, and the
  * gap is returned, so the planner reports those checks as not done.
  *
@@ -139,98 +147,112 @@ export async function readDrInventory(
 ): Promise<DrInventoryResult> {
   const gaps: InventoryGap[] = [];
   const ec2 = clients.ec2(region);
-  const [clusters, subnets, securityGroups, secretArns, parameterArns, logGroups, efsAccessPoints] =
-    await Promise.all([
-      readClusters(clients, region),
-      paginate(async (NextToken) => {
-        const res = await ec2.send(new DescribeSubnetsCommand({ NextToken }));
-        return {
-          items: (res.Subnets ?? []).flatMap((s) =>
-            s.SubnetId
-              ? [
-                  {
-                    subnetId: s.SubnetId,
-                    ...(s.VpcId ? { vpcId: s.VpcId } : {}),
-                    ...(s.AvailabilityZone ? { availabilityZone: s.AvailabilityZone } : {}),
-                    tags: ec2Tags(s.Tags),
-                  },
-                ]
-              : [],
-          ),
-          next: res.NextToken,
-        };
-      }),
-      paginate(async (NextToken) => {
-        const res = await ec2.send(new DescribeSecurityGroupsCommand({ NextToken }));
-        return {
-          items: (res.SecurityGroups ?? []).flatMap((g) =>
-            g.GroupId
-              ? [
-                  {
-                    groupId: g.GroupId,
-                    ...(g.GroupName ? { groupName: g.GroupName } : {}),
-                    ...(g.VpcId ? { vpcId: g.VpcId } : {}),
-                    tags: ec2Tags(g.Tags),
-                  },
-                ]
-              : [],
-          ),
-          next: res.NextToken,
-        };
-      }),
-      optional('secretArns', gaps, () =>
-        paginate(async (NextToken) => {
-          const res = await clients
-            .secrets(region)
-            .send(new ListSecretsCommand({ NextToken, MaxResults: 100 }));
-          return {
-            items: (res.SecretList ?? []).flatMap((s) => (s.ARN ? [s.ARN] : [])),
-            next: res.NextToken,
-          };
-        }),
-      ),
-      optional('parameterArns', gaps, () =>
-        paginate(async (NextToken) => {
-          const res = await clients
-            .ssm(region)
-            .send(new DescribeParametersCommand({ NextToken, MaxResults: 50 }));
-          return {
-            items: (res.Parameters ?? []).flatMap((p) =>
-              p.ARN ? [p.ARN] : p.Name ? [parameterArn(region, opts.account, p.Name)] : [],
-            ),
-            next: res.NextToken,
-          };
-        }),
-      ),
-      optional('logGroups', gaps, () =>
-        paginate(async (nextToken) => {
-          const res = await clients.logs(region).send(new DescribeLogGroupsCommand({ nextToken }));
-          return {
-            items: (res.logGroups ?? []).flatMap((g) => (g.logGroupName ? [g.logGroupName] : [])),
-            next: res.nextToken,
-          };
-        }),
-      ),
-      optional('efsAccessPoints', gaps, () =>
-        paginate(async (NextToken) => {
-          const res = await clients.efs(region).send(new DescribeAccessPointsCommand({ NextToken }));
-          return {
-            items: (res.AccessPoints ?? []).flatMap((ap) => {
-              if (!ap.AccessPointId || !ap.FileSystemId) return [];
-              const source = ap.Tags?.find((t) => t.Key === SOURCE_ID_TAG)?.Value;
-              return [
+  const [
+    clusters,
+    subnets,
+    securityGroups,
+    secretArns,
+    parameterArns,
+    logGroups,
+    efsAccessPoints,
+    availabilityZones,
+  ] = await Promise.all([
+    readClusters(clients, region),
+    paginate(async (NextToken) => {
+      const res = await ec2.send(new DescribeSubnetsCommand({ NextToken }));
+      return {
+        items: (res.Subnets ?? []).flatMap((s) =>
+          s.SubnetId
+            ? [
                 {
-                  accessPointId: ap.AccessPointId,
-                  fileSystemId: ap.FileSystemId,
-                  ...(source ? { sourceAccessPointId: source } : {}),
+                  subnetId: s.SubnetId,
+                  ...(s.VpcId ? { vpcId: s.VpcId } : {}),
+                  ...(s.AvailabilityZone ? { availabilityZone: s.AvailabilityZone } : {}),
+                  tags: ec2Tags(s.Tags),
                 },
-              ];
-            }),
-            next: res.NextToken,
-          };
-        }),
-      ),
-    ]);
+              ]
+            : [],
+        ),
+        next: res.NextToken,
+      };
+    }),
+    paginate(async (NextToken) => {
+      const res = await ec2.send(new DescribeSecurityGroupsCommand({ NextToken }));
+      return {
+        items: (res.SecurityGroups ?? []).flatMap((g) =>
+          g.GroupId
+            ? [
+                {
+                  groupId: g.GroupId,
+                  ...(g.GroupName ? { groupName: g.GroupName } : {}),
+                  ...(g.VpcId ? { vpcId: g.VpcId } : {}),
+                  tags: ec2Tags(g.Tags),
+                },
+              ]
+            : [],
+        ),
+        next: res.NextToken,
+      };
+    }),
+    optional('secretArns', gaps, () =>
+      paginate(async (NextToken) => {
+        const res = await clients
+          .secrets(region)
+          .send(new ListSecretsCommand({ NextToken, MaxResults: 100 }));
+        return {
+          items: (res.SecretList ?? []).flatMap((s) => (s.ARN ? [s.ARN] : [])),
+          next: res.NextToken,
+        };
+      }),
+    ),
+    optional('parameterArns', gaps, () =>
+      paginate(async (NextToken) => {
+        const res = await clients
+          .ssm(region)
+          .send(new DescribeParametersCommand({ NextToken, MaxResults: 50 }));
+        return {
+          items: (res.Parameters ?? []).flatMap((p) =>
+            p.ARN ? [p.ARN] : p.Name ? [parameterArn(region, opts.account, p.Name)] : [],
+          ),
+          next: res.NextToken,
+        };
+      }),
+    ),
+    optional('logGroups', gaps, () =>
+      paginate(async (nextToken) => {
+        const res = await clients.logs(region).send(new DescribeLogGroupsCommand({ nextToken }));
+        return {
+          items: (res.logGroups ?? []).flatMap((g) => (g.logGroupName ? [g.logGroupName] : [])),
+          next: res.nextToken,
+        };
+      }),
+    ),
+    optional('efsAccessPoints', gaps, () =>
+      paginate(async (NextToken) => {
+        const res = await clients.efs(region).send(new DescribeAccessPointsCommand({ NextToken }));
+        return {
+          items: (res.AccessPoints ?? []).flatMap((ap) => {
+            if (!ap.AccessPointId || !ap.FileSystemId) return [];
+            const source = ap.Tags?.find((t) => t.Key === SOURCE_ID_TAG)?.Value;
+            return [
+              {
+                accessPointId: ap.AccessPointId,
+                fileSystemId: ap.FileSystemId,
+                ...(source ? { sourceAccessPointId: source } : {}),
+              },
+            ];
+          }),
+          next: res.NextToken,
+        };
+      }),
+    ),
+    opts.availabilityZones
+      ? optional('availabilityZones', gaps, async () => {
+          const res = await ec2.send(new DescribeAvailabilityZonesCommand({}));
+          return (res.AvailabilityZones ?? []).flatMap((z) => (z.ZoneName ? [z.ZoneName] : [])).sort();
+        })
+      : Promise.resolve(undefined),
+  ]);
   const serviceClusters = (opts.serviceClusters ?? clusters).filter((c) => clusters.includes(c));
   const services = await readServices(clients, region, [...new Set(serviceClusters)]);
   const inventory = drInventorySchema.parse({
@@ -243,6 +265,7 @@ export async function readDrInventory(
     ...(parameterArns ? { parameterArns } : {}),
     ...(logGroups ? { logGroups } : {}),
     ...(efsAccessPoints ? { efsAccessPoints: efsAccessPoints } : { efsAccessPoints: [] }),
+    ...(availabilityZones ? { availabilityZones } : {}),
   });
   return { inventory, gaps };
 }

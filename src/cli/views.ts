@@ -1,5 +1,8 @@
 import type { RecoveryPointStatus } from '../core/catalog-keys';
 import { type ImageRecord, type Manifest, type ResourceError, serviceKey } from '../core/manifest';
+import type { RestorePlan } from '../core/plan';
+import type { VolumePlan } from '../core/volume-plan';
+import type { ReportedVolume, VolumeOutcome } from '../restore/report';
 import {
   type Column,
   formatDuration,
@@ -278,4 +281,96 @@ export function renderRecoveryPointList(
     .map((r) => `${paint('unreadable', 'red', color)} ${r.id}: ${r.problem}\n`)
     .join('');
   return problems ? `${table}\n${problems}` : table;
+}
+
+/** One EBS volume of a restore plan and what the restore will do with it. */
+export interface PlannedVolumeView {
+  /** "cluster/service" */
+  readonly service: string;
+  readonly kind: VolumePlan['kind'];
+  readonly volumeName?: string;
+  readonly sourceVolumeId: string;
+  readonly drSnapshotId?: string;
+  /** DR zone a standalone volume is created in. */
+  readonly availabilityZone?: string;
+  /** `attach` (ECS, managed), `create` (the restore, standalone) or `skip`. */
+  readonly action: VolumePlan['action'];
+  /** The service is blocked: nothing of it is restored, its volumes included. */
+  readonly serviceBlocked: boolean;
+}
+
+/** Every EBS volume of the plan's services, by service. */
+export function planVolumeViews(plan: RestorePlan): PlannedVolumeView[] {
+  return plan.services.flatMap((s) =>
+    s.volumes.map(
+      (v): PlannedVolumeView => ({
+        service: s.key,
+        kind: v.kind,
+        ...(v.volumeName !== undefined ? { volumeName: v.volumeName } : {}),
+        sourceVolumeId: v.sourceVolumeId,
+        ...(v.drSnapshotId ? { drSnapshotId: v.drSnapshotId } : {}),
+        ...(v.kind === 'standalone' && v.availabilityZone ? { availabilityZone: v.availabilityZone } : {}),
+        action: v.action,
+        serviceBlocked: s.blocked,
+      }),
+    ),
+  );
+}
+
+function plannedAction(v: PlannedVolumeView): string {
+  if (v.serviceBlocked) return 'skip (service blocked)';
+  if (v.action === 'attach') return 'attached by ECS';
+  if (v.action === 'create') return `create in ${v.availabilityZone ?? '?'}`;
+  return 'skip (see findings)';
+}
+
+/** The plan's EBS volumes: source volume → DR snapshot, and whether ECS attaches it or the restore creates it. */
+export function renderPlanVolumes(views: readonly PlannedVolumeView[], color: boolean): string {
+  const columns: Column<PlannedVolumeView>[] = [
+    { header: 'SERVICE', value: (v) => v.service },
+    { header: 'KIND', value: (v) => v.kind },
+    { header: 'VOLUME', value: (v) => v.volumeName ?? '-' },
+    { header: 'SOURCE VOLUME', value: (v) => v.sourceVolumeId },
+    { header: 'DR SNAPSHOT', value: (v) => v.drSnapshotId ?? '-' },
+    {
+      header: 'RESTORE',
+      value: plannedAction,
+      style: (v) => (v.serviceBlocked || v.action === 'skip' ? 'yellow' : undefined),
+    },
+  ];
+  return renderTable(columns, views, { color, empty: '(no EBS volumes)' });
+}
+
+const VOLUME_OUTCOME_STYLE: Record<VolumeOutcome, Style> = {
+  created: 'green',
+  existing: 'green',
+  'attached-by-ecs': 'green',
+  skipped: 'yellow',
+  failed: 'red',
+};
+
+/** The EBS volumes of a restore report: DR volume (standalone) or "attached by ECS" (managed), outcome, and why any was not restored. */
+export function renderRestoredVolumes(volumes: readonly ReportedVolume[], color: boolean): string {
+  const columns: Column<ReportedVolume>[] = [
+    { header: 'SERVICE', value: (v) => v.service },
+    { header: 'KIND', value: (v) => v.kind },
+    { header: 'VOLUME', value: (v) => v.volumeName ?? '-' },
+    { header: 'SOURCE VOLUME', value: (v) => v.sourceVolumeId },
+    { header: 'DR SNAPSHOT', value: (v) => v.drSnapshotId ?? '-' },
+    {
+      header: 'DR VOLUME',
+      value: (v) => (v.kind === 'managed' ? 'attached by ECS' : (v.drVolumeId ?? '-')),
+    },
+    { header: 'ZONE', value: (v) => v.availabilityZone ?? '-' },
+    { header: 'OUTCOME', value: (v) => v.outcome, style: (v) => VOLUME_OUTCOME_STYLE[v.outcome] },
+  ];
+  const table = renderTable(columns, volumes, { color, empty: '(no EBS volumes)' });
+  const notes = volumes
+    .filter((v) => v.error !== undefined)
+    .map(
+      (v) =>
+        `${paint(v.sourceVolumeId, 'bold', color)} (${v.service}) ${paint(v.outcome, VOLUME_OUTCOME_STYLE[v.outcome], color)}: ${v.error?.name}: ${v.error?.message}\n`,
+    )
+    .join('');
+  return notes ? `${table}${notes}` : table;
 }

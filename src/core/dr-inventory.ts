@@ -42,6 +42,11 @@ export const drInventorySchema = z
     secretArns: z.array(z.string()).optional(),
     /** SSM parameter ARNs; absent = not read. */
     parameterArns: z.array(z.string()).optional(),
+    /**
+     * Availability zone names of the region (where standalone EBS volumes are created); absent =
+     * not read (a zone derived from the source zone is then used unchecked).
+     */
+    availabilityZones: z.array(z.string()).optional(),
     /** CloudWatch Logs log group names; absent = not read (every needed group is created). */
     logGroups: z.array(z.string()).optional(),
     /**

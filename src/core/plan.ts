@@ -16,6 +16,7 @@ import { isServiceSelected, type RestoreInput } from './restore-input';
 import { type PendingAccessPoint, type RetargetContext, retargetTaskDefinition } from './retarget';
 import { isFargateProvider, isRecord, type RetargetChange, RetargetSession } from './retarget-refs';
 import { type DrCreateServiceInput, retargetService } from './retarget-service';
+import { planServiceVolumes, type VolumePlan } from './volume-plan';
 
 /** Where and into what the restore is planned. */
 export interface PlanContext {
@@ -60,6 +61,11 @@ export interface ServicePlan {
   readonly roles: string[];
   /** Source access point ids in the register input to substitute once created (`applyAccessPointIds`). */
   readonly pendingAccessPoints: string[];
+  /**
+   * The service's EBS volumes in the recovery point: managed ones ECS attaches from their DR
+   * snapshot, standalone ones the restore creates (before the service) in the mapped DR zone.
+   */
+  readonly volumes: VolumePlan[];
 }
 
 export interface ClusterPlan {
@@ -119,6 +125,10 @@ export interface PlanTotals {
   readonly clustersToCreate: number;
   readonly logGroupsToCreate: number;
   readonly accessPointsToCreate: number;
+  /** Standalone EBS volumes the restorable services get from their DR snapshots. */
+  readonly volumesToCreate: number;
+  /** Managed EBS volumes ECS creates from their DR snapshots for the restorable services. */
+  readonly volumesAttachedByEcs: number;
   readonly findings: Record<FindingSeverity, number>;
 }
 
@@ -386,30 +396,6 @@ function planCluster(
 
 type ServiceFinding = Omit<Finding, 'service'>;
 
-/** Standalone EBS volumes of a service: the restore does not attach them, so it says what to do. */
-function standaloneVolumeFindings(manifest: Manifest, key: string, drRegion: string): ServiceFinding[] {
-  return manifest.volumes.ebs
-    .filter((v) => v.kind === 'standalone' && `${v.clusterName}/${v.serviceName}` === key)
-    .map(
-      (volume): ServiceFinding =>
-        volume.drSnapshotId
-          ? {
-              severity: 'info',
-              code: 'EBS_VOLUME_TO_ATTACH',
-              resource: volume.sourceVolumeId,
-              message: `Volume ${volume.sourceVolumeId} (${volume.sizeGiB} GiB) of the service has DR snapshot ${volume.drSnapshotId}; the restore does not attach standalone volumes.`,
-              fix: `Create a volume from ${volume.drSnapshotId} in ${drRegion} and attach it where the service expects it.`,
-            }
-          : {
-              severity: 'warning',
-              code: 'EBS_SNAPSHOT_NOT_IN_DR',
-              resource: volume.sourceVolumeId,
-              message: `Volume ${volume.sourceVolumeId} of the service has no snapshot in ${drRegion} in the recovery point.`,
-              fix: "Restore the volume's data from another recovery point, or accept starting without it.",
-            },
-    );
-}
-
 /**
  * Adds the service's pending access points to `plans` with the definition the recovery
  * point recorded; one without a record cannot be recreated faithfully (error).
@@ -475,8 +461,10 @@ function accessPointMappings(ctx: PlanContext): Record<string, string> {
 /**
  * Plans a restore of `manifest` into the DR region: selects the services, retargets their
  * task definitions and CreateService inputs, maps network and load balancing, decides per
- * service create / update / unchanged, lists the shared resources to prepare and orders the
- * services in waves, with readiness findings. Pure and deterministic.
+ * service create / update / unchanged, plans its EBS volumes (managed ones attached by ECS from
+ * their DR snapshots, standalone ones created in the mapped DR zone), lists the shared
+ * resources to prepare and orders the services in waves, with readiness findings. Pure and
+ * deterministic.
  *
  * Throws RecoveryPointUnusableError (see `checkRecoveryPointUsable`) and
  * NoServicesSelectedError when the input's patterns select no captured service.
@@ -549,7 +537,19 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
         (v) => v.clusterName === service.clusterName && v.serviceName === service.serviceName,
       ),
     });
-    own.push(...standaloneVolumeFindings(manifest, key, ctx.drRegion));
+    const volumes = planServiceVolumes(
+      manifest.volumes.ebs.filter((v) => serviceKey(v) === key),
+      svc.createServiceInput,
+      {
+        recoveryPointId: manifest.id,
+        service: key,
+        sourceRegion: manifest.source.region,
+        drRegion: ctx.drRegion,
+        mapping: ctx.mappings.availabilityZones,
+        ...(ctx.inventory.availabilityZones ? { zones: ctx.inventory.availabilityZones } : {}),
+      },
+    );
+    own.push(...volumes.findings);
     own.push(
       ...collectAccessPoints(td?.pendingAccessPoints ?? [], key, efsRecords, accessPoints, ctx.drRegion),
     );
@@ -602,6 +602,7 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
       logGroups: [...new Set([...(td?.logGroups ?? []), ...svc.logGroups])].sort(compareText),
       roles: [...new Set([...(td?.roles ?? []), ...svc.roles])].sort(compareText),
       pendingAccessPoints: (td?.pendingAccessPoints ?? []).map((p) => p.sourceAccessPointId),
+      volumes: volumes.volumes,
     });
   }
 
@@ -675,6 +676,8 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
       clustersToCreate: clusters.filter((c) => c.createInput !== undefined).length,
       logGroupsToCreate: logGroups.filter((g) => g.action === 'create').length,
       accessPointsToCreate: efsAccessPoints.length,
+      volumesToCreate: restorable.flatMap((s) => s.volumes).filter((v) => v.action === 'create').length,
+      volumesAttachedByEcs: restorable.flatMap((s) => s.volumes).filter((v) => v.action === 'attach').length,
       findings: countBySeverity(sortedFindings),
     },
   };

@@ -411,7 +411,13 @@ function retargetVolumes(input: Json, ctx: ServiceRetargetContext, session: Reta
         fix: `Restore from a recovery point whose backup copied the volume's snapshot to ${ctx.drRegion} (see \`lifeboat recovery-points list\`), or exclude this service and restore it by hand.`,
       });
     }
-    session.rewriteKmsKey(ebs, 'kmsKeyId', `${path}.kmsKeyId`, `Managed EBS volume "${name}"`);
+    if (record?.drSnapshotId && record.drKmsKeyId) {
+      // ECS creates the volume from the DR copy, which is encrypted with a key of the DR region.
+      session.set(ebs, 'kmsKeyId', `${path}.kmsKeyId`, record.drKmsKeyId);
+      session.set(ebs, 'encrypted', `${path}.encrypted`, true);
+    } else {
+      session.rewriteKmsKey(ebs, 'kmsKeyId', `${path}.kmsKeyId`, `Managed EBS volume "${name}"`);
+    }
     session.collectRole(ebs.roleArn);
   });
   const lattice = Array.isArray(input.vpcLatticeConfigurations) ? input.vpcLatticeConfigurations : [];
@@ -476,7 +482,8 @@ function reportCapacity(input: Json, ctx: ServiceRetargetContext, session: Retar
 /**
  * Rewrites a recovery point's CreateService input for the DR region: cluster and desired
  * count, subnets / security groups / target groups through mappings or tags, managed EBS
- * volumes onto their DR snapshots, Service Connect log configuration; primary-region Cloud
+ * volumes onto their DR snapshots (and the DR copy's KMS key), Service Connect log
+ * configuration; primary-region Cloud
  * Map registrations, Service Connect namespace ARNs and unmapped VPC Lattice configurations
  * are removed with a warning. Adds the `lifeboat:recovery-point` tag. Never throws.
  */

@@ -1,5 +1,6 @@
 import { CatalogStore } from '../aws/catalog-store';
 import type { AwsClients } from '../aws/clients';
+import { VOLUME_KEY_ALIAS } from '../core/catalog-names';
 import { RunStore } from './run-store';
 import type { RestoreConfig, RestoreSettings } from './settings';
 
@@ -18,6 +19,8 @@ export interface RestoreContext {
   readonly catalog: CatalogStore;
   readonly runs: RunStore;
   readonly topicArn?: string;
+  /** KMS key (alias or ARN, DR region) of the standalone EBS volumes the restore creates. */
+  readonly volumeKmsKeyId: string;
   readonly now: () => Date;
   readonly sleep: (ms: number) => Promise<void>;
   readonly log?: RestoreLogger;
@@ -45,6 +48,7 @@ export function createRestoreContext(
     catalog: new CatalogStore(clients.s3(region), settings.bucket, kms),
     runs: new RunStore(clients.s3(region), settings.bucket, kms),
     ...(settings.topicArn ? { topicArn: settings.topicArn } : {}),
+    volumeKmsKeyId: settings.volumeKmsKeyId ?? VOLUME_KEY_ALIAS,
     now: opts.now ?? (() => new Date()),
     sleep: opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     ...(opts.log ? { log: opts.log } : {}),

@@ -13,8 +13,9 @@ export class RestoreSettingsError extends RestoreError {
   constructor(
     message: string,
     public readonly variable: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'RestoreSettingsError';
   }
 }

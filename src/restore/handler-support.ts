@@ -5,7 +5,7 @@ import { restoreSettingsFromEnv } from './settings';
 /** What every restore Lambda handler is built from; tests and the local runner pass emulator clients. */
 export interface RestoreHandlerDeps {
   readonly clients: AwsClients;
-  /** `LIFEBOAT_CONFIG`, `CATALOG_BUCKET`, `CATALOG_KMS_KEY_ID`, `REPORT_TOPIC_ARN` (read on first use). */
+  /** `LIFEBOAT_CONFIG`, `CATALOG_BUCKET`, `CATALOG_KMS_KEY_ID`, `REPORT_TOPIC_ARN`, `VOLUME_KMS_KEY_ID` (read on first use). */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** @default - no logging */
   readonly log?: RestoreLogger;

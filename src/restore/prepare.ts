@@ -61,12 +61,15 @@ export async function loadPlan(
   input: RestoreInput,
 ): Promise<{ manifest: Manifest; plan: RestorePlan }> {
   const manifest = await ctx.catalog.get(input.recoveryPoint, { allowPartial: input.allowPartial });
-  const clusters = manifest.services
-    .filter((s) => isServiceSelected(serviceKey(s), input))
-    .map((s) => s.clusterName);
+  const selected = manifest.services.filter((s) => isServiceSelected(serviceKey(s), input));
+  const selectedKeys = new Set(selected.map(serviceKey));
+  const createsVolumes = manifest.volumes.ebs.some(
+    (v) => v.kind === 'standalone' && v.drSnapshotId !== undefined && selectedKeys.has(serviceKey(v)),
+  );
   const { inventory, gaps } = await readDrInventory(ctx.clients, ctx.region, {
     account: ctx.config.account,
-    serviceClusters: clusters,
+    serviceClusters: selected.map((s) => s.clusterName),
+    availabilityZones: createsVolumes,
   });
   if (gaps.length > 0) ctx.log?.warn('Parts of the DR inventory could not be read', { gaps });
   const plan = planRestore(manifest, input, {

@@ -2,6 +2,7 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { awsErrorCode } from '../aws/errors';
 import { reportKey } from '../core/catalog-keys';
 import type { FindingSeverity } from '../core/findings';
+import type { ServicePlan } from '../core/plan';
 import type { RestoreContext } from './context';
 import { type RestoreRun, restoreRunKey } from './run-store';
 import type { ServiceOutcome } from './service';
@@ -28,6 +29,31 @@ export interface ReportedService {
   readonly error?: { readonly name: string; readonly message: string };
 }
 
+export type VolumeOutcome = 'created' | 'existing' | 'attached-by-ecs' | 'skipped' | 'failed';
+
+/** One EBS volume of a selected service and what the restore did with it. */
+export interface ReportedVolume {
+  /** "cluster/service" */
+  readonly service: string;
+  readonly kind: 'managed' | 'standalone';
+  readonly volumeName?: string;
+  readonly sourceVolumeId: string;
+  /** Absent when the recovery point has no DR copy of the volume. */
+  readonly drSnapshotId?: string;
+  /** The volume the restore created or found (standalone volumes; ECS creates managed ones per task). */
+  readonly drVolumeId?: string;
+  readonly availabilityZone?: string;
+  /** EC2 state of the DR volume when the restore created or found it. */
+  readonly state?: string;
+  /**
+   * `created` / `existing` (standalone: made by this run / an earlier run); `attached-by-ecs`
+   * (managed: the restored service creates it from the DR snapshot for each task); `skipped`
+   * (not restored, `error` says why); `failed` (creating it failed; its service was not restored).
+   */
+  readonly outcome: VolumeOutcome;
+  readonly error?: { readonly name: string; readonly message: string };
+}
+
 export interface RestoreReport {
   readonly reportVersion: 1;
   readonly executionName: string;
@@ -46,6 +72,8 @@ export interface RestoreReport {
   readonly rpoSeconds: number;
   readonly outcome: 'RESTORED' | 'INCOMPLETE';
   readonly services: ReportedService[];
+  /** Every EBS volume of the selected services, by service. */
+  readonly volumes: ReportedVolume[];
   readonly totals: {
     readonly selected: number;
     readonly restored: number;
@@ -67,6 +95,69 @@ export interface ReportResult {
   /** The Fail state's cause when not all were restored. */
   readonly cause?: string;
   readonly report: RestoreReport;
+}
+
+const RESTORED_STATUSES: ReadonlySet<string> = new Set(['created', 'updated', 'unchanged']);
+
+/** The volumes of one planned service, joined with what its service step did. */
+function reportVolumes(sp: ServicePlan, result: CheckedService | undefined): ReportedVolume[] {
+  const restored = result !== undefined && RESTORED_STATUSES.has(result.status);
+  const notRestored = {
+    name: 'ServiceNotRestored',
+    message: `the service was ${result?.status ?? (sp.blocked ? 'blocked' : 'not restored')}${result?.error ? ` (${result.error.name}: ${result.error.message})` : ''} before its volumes were restored`,
+  };
+  return sp.volumes.map((v): ReportedVolume => {
+    const base = {
+      service: sp.key,
+      kind: v.kind,
+      ...(v.volumeName !== undefined ? { volumeName: v.volumeName } : {}),
+      sourceVolumeId: v.sourceVolumeId,
+      ...(v.drSnapshotId ? { drSnapshotId: v.drSnapshotId } : {}),
+    };
+    if (v.kind === 'managed') {
+      if (v.action === 'skip') {
+        return {
+          ...base,
+          outcome: 'skipped',
+          error: {
+            name: 'NotAttached',
+            message: v.drSnapshotId
+              ? 'the service has no volume configuration of this name'
+              : 'the recovery point has no DR snapshot of the volume',
+          },
+        };
+      }
+      return restored
+        ? { ...base, outcome: 'attached-by-ecs' }
+        : { ...base, outcome: 'skipped', error: notRestored };
+    }
+    const done = result?.volumes?.find((r) => r.sourceVolumeId === v.sourceVolumeId);
+    if (done) {
+      return {
+        ...base,
+        ...(done.drVolumeId ? { drVolumeId: done.drVolumeId } : {}),
+        ...(done.availabilityZone ? { availabilityZone: done.availabilityZone } : {}),
+        ...(done.state ? { state: done.state } : {}),
+        outcome: done.outcome,
+        ...(done.error ? { error: done.error } : {}),
+      };
+    }
+    const zone = v.availabilityZone ? { availabilityZone: v.availabilityZone } : {};
+    if (v.action === 'skip') {
+      return {
+        ...base,
+        ...zone,
+        outcome: 'skipped',
+        error: v.drSnapshotId
+          ? {
+              name: 'NoDrZone',
+              message: 'no availability zone of the DR region to create it in (see the findings)',
+            }
+          : { name: 'NoDrSnapshot', message: 'the recovery point has no DR snapshot of the volume' },
+      };
+    }
+    return { ...base, ...zone, outcome: 'skipped', error: notRestored };
+  });
 }
 
 /** Builds the restore report from the plan and the wave results. Pure. */
@@ -126,6 +217,7 @@ export function buildReport(
     rpoSeconds: Math.max(0, (started - Date.parse(plan.recoveryPoint.completedAt)) / 1000),
     outcome: complete ? 'RESTORED' : 'INCOMPLETE',
     services,
+    volumes: plan.services.flatMap((sp) => reportVolumes(sp, results.get(sp.key))),
     totals: {
       selected: services.length,
       restored: restored.length - notSteady,
@@ -209,6 +301,7 @@ export async function writeReport(ctx: RestoreContext, event: ReportEvent): Prom
     : {
         ...report,
         services: report.services.filter((s) => failedServices.includes(s.service)).slice(0, 100),
+        volumes: report.volumes.filter((v) => failedServices.includes(v.service)).slice(0, 100),
       };
   return { allRestored, reportKey: key, failedServices, ...(cause ? { cause } : {}), report: output };
 }

@@ -17,6 +17,7 @@ import type { RegisterTaskDefinitionInputRecord } from '../core/manifest';
 import type { ServicePlan } from '../core/plan';
 import { applyAccessPointIds } from '../core/retarget';
 import { sanitiseTaskDefinition } from '../core/sanitise';
+import type { StandaloneVolumePlan } from '../core/volume-plan';
 import type { RestoreContext } from './context';
 import {
   RestoreError,
@@ -25,6 +26,7 @@ import {
   TaskDefinitionRegistrationError,
 } from './errors';
 import { type RestoreRun, restoreRunKey, type SharedResources } from './run-store';
+import { ensureStandaloneVolumes, type VolumeResult } from './volumes';
 
 export interface RestoreServiceEvent {
   readonly executionName: string;
@@ -45,6 +47,8 @@ export interface ServiceResult {
   readonly startedAt?: string;
   readonly finishedAt?: string;
   readonly error?: { readonly name: string; readonly message: string };
+  /** The standalone EBS volumes created (or found) for the service, when it has any. */
+  readonly volumes?: VolumeResult[];
 }
 
 /** Attempts of RegisterTaskDefinition (concurrent registrations of a family fail with ClientException). */
@@ -204,11 +208,22 @@ function errorOf(error: unknown): { name: string; message: string } {
   return { name: awsErrorCode(error), message: awsErrorMessage(error) };
 }
 
+/** The reason a service fails when DR volumes of its standalone volumes could not be created. */
+function volumeFailure(failed: readonly VolumeResult[]): { name: string; message: string } {
+  const reasons = failed.map((v) => `${v.error?.name ?? 'Error'}: ${v.error?.message ?? 'unknown'}`);
+  return {
+    name: 'VolumeCreationFailed',
+    message: `${reasons.join('; ')}. The service was not created or updated; fix the cause and run the restore again (volumes already created are reused).`,
+  };
+}
+
 /**
- * RestoreService: registers the service's retargeted task definition (or reuses an identical
- * revision) and creates or updates the service. A failure of this service is returned as status
- * `failed` with its reason, so the other services of the wave carry on. Refuses to pass an IAM
- * role the recovery point does not name.
+ * RestoreService: creates (or finds) the DR volumes of the service's standalone EBS volumes,
+ * registers the service's retargeted task definition (or reuses an identical revision) and
+ * creates or updates the service. A failure of this service (a volume that cannot be created
+ * included: the service is then left alone) is returned as status `failed` with its reason, so
+ * the other services of the wave carry on. Refuses to pass an IAM role the recovery point does
+ * not name.
  */
 export async function restoreService(
   ctx: RestoreContext,
@@ -236,6 +251,8 @@ export async function restoreService(
   }
   let taskDefinitionArn: string | undefined;
   let taskDefinition: 'registered' | 'reused' | undefined;
+  let volumes: VolumeResult[] = [];
+  const withVolumes = () => (volumes.length > 0 ? { volumes } : {});
   try {
     const shared = await ctx.runs.get<SharedResources>(restoreRunKey(event.executionName, 'shared'));
     const needs = [
@@ -261,6 +278,31 @@ export async function restoreService(
     const roles = [...rolesIn([registerInput, plan.createServiceInput])].filter((r) => !allowed.has(r));
     if (roles.length > 0) throw new RoleNotInRecoveryPointError(event.key, roles.sort());
 
+    const standalone = plan.volumes.filter(
+      (v): v is StandaloneVolumePlan => v.kind === 'standalone' && v.action === 'create',
+    );
+    if (standalone.length > 0) {
+      volumes = await ensureStandaloneVolumes(ctx.clients.ec2(ctx.region), standalone, {
+        recoveryPointId: run.plan.recoveryPoint.id,
+        kmsKeyId: ctx.volumeKmsKeyId,
+      });
+      for (const v of volumes) {
+        ctx.log?.info('Restored volume', {
+          volume: v.sourceVolumeId,
+          service: event.key,
+          outcome: v.outcome,
+          ...(v.drVolumeId ? { drVolumeId: v.drVolumeId } : {}),
+          ...(v.state ? { state: v.state } : {}),
+        });
+      }
+      const failed = volumes.filter((v) => v.outcome === 'failed');
+      if (failed.length > 0) {
+        const error = volumeFailure(failed);
+        ctx.log?.warn('Service restore failed', { service: event.key, error: error.message });
+        return finish({ status: 'failed', volumes, error });
+      }
+    }
+
     const ecs = ctx.clients.ecs(ctx.region);
     const td = await ensureTaskDefinition(ctx, ecs, registerInput);
     taskDefinitionArn = td.arn;
@@ -272,7 +314,7 @@ export async function restoreService(
       taskDefinitionArn: td.arn,
       taskDefinition: td.action,
     });
-    return finish({ status, taskDefinitionArn: td.arn, taskDefinition: td.action });
+    return finish({ status, taskDefinitionArn: td.arn, taskDefinition: td.action, ...withVolumes() });
   } catch (error) {
     ctx.log?.warn('Service restore failed', { service: event.key, error: awsErrorMessage(error) });
     return finish({
@@ -280,6 +322,7 @@ export async function restoreService(
       ...(taskDefinitionArn ? { taskDefinitionArn } : {}),
       ...(taskDefinition ? { taskDefinition } : {}),
       error: errorOf(error),
+      ...withVolumes(),
     });
   }
 }

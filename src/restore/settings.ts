@@ -1,4 +1,8 @@
+import { configFromEnvironment } from '../backup/settings';
+import { VOLUME_KEY_ALIAS } from '../core/catalog-names';
 import { type LifeboatConfig, parseConfig } from '../core/config';
+import { ConfigError } from '../core/errors';
+import { RestoreSettingsError } from './errors';
 
 /** The part of the configuration the restore reads (it never needs the primary region). */
 export type RestoreConfig = Pick<LifeboatConfig, 'account' | 'drRegion' | 'mappings'>;
@@ -7,8 +11,6 @@ export type RestoreConfig = Pick<LifeboatConfig, 'account' | 'drRegion' | 'mappi
 export function restoreConfigOf(config: LifeboatConfig): RestoreConfig {
   return { account: config.account, drRegion: config.drRegion, mappings: config.mappings };
 }
-
-import { RestoreSettingsError } from './errors';
 
 /** What every restore handler reads from its environment (set by the RestoreWorkflow construct). */
 export interface RestoreSettings {
@@ -19,28 +21,27 @@ export interface RestoreSettings {
   readonly kmsKeyId?: string;
   /** SNS topic restore reports are published to. */
   readonly topicArn?: string;
+  /**
+   * KMS key (alias or ARN, DR region) the standalone EBS volumes the restore creates are encrypted with.
+   * @default 'alias/lifeboat-volumes'
+   */
+  readonly volumeKmsKeyId?: string;
 }
 
 /**
- * Reads `LIFEBOAT_CONFIG`, `CATALOG_BUCKET`, `CATALOG_KMS_KEY_ID` (optional) and
- * `REPORT_TOPIC_ARN` (optional). Throws RestoreSettingsError naming the variable; never echoes values.
+ * Reads `LIFEBOAT_CONFIG`, `CATALOG_BUCKET`, `CATALOG_KMS_KEY_ID` (optional), `REPORT_TOPIC_ARN`
+ * (optional) and `VOLUME_KMS_KEY_ID` (default `alias/lifeboat-volumes`). Throws
+ * RestoreSettingsError naming the variable; never echoes values.
  */
 export function restoreSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): RestoreSettings {
-  const rawConfig = env.LIFEBOAT_CONFIG;
-  if (!rawConfig) {
-    throw new RestoreSettingsError(
-      'LIFEBOAT_CONFIG is not set; it must hold the Lifeboat configuration as JSON (the RecoveryStack sets it).',
-      'LIFEBOAT_CONFIG',
-    );
-  }
   let raw: unknown;
   try {
-    raw = JSON.parse(rawConfig);
-  } catch {
-    throw new RestoreSettingsError(
-      'LIFEBOAT_CONFIG is not valid JSON; redeploy the RecoveryStack to reset it.',
-      'LIFEBOAT_CONFIG',
-    );
+    raw = configFromEnvironment(env, 'RecoveryStack');
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      throw new RestoreSettingsError(error.message, 'LIFEBOAT_CONFIG', { cause: error });
+    }
+    throw error;
   }
   const fields = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
   // The restore never touches the primary region; validate the rest with a stand-in that differs from the DR region.
@@ -59,5 +60,6 @@ export function restoreSettingsFromEnv(env: Readonly<Record<string, string | und
     bucket,
     ...(env.CATALOG_KMS_KEY_ID ? { kmsKeyId: env.CATALOG_KMS_KEY_ID } : {}),
     ...(env.REPORT_TOPIC_ARN ? { topicArn: env.REPORT_TOPIC_ARN } : {}),
+    volumeKmsKeyId: env.VOLUME_KMS_KEY_ID || VOLUME_KEY_ALIAS,
   };
 }

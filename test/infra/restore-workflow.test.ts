@@ -1,8 +1,17 @@
-import type { CfnElement } from 'aws-cdk-lib';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { type CfnElement, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RestoreWorkflow } from '../../lib/restore-workflow';
 import { renderDefinition, validateDefinition } from '../../src/local/step-functions';
-import { removeTestApps, type SynthesisedLifeboat, sampleConfig, synthLifeboat } from './support/synth';
+import {
+  newApp,
+  removeTestApps,
+  type SynthesisedLifeboat,
+  sampleConfig,
+  synthLifeboat,
+} from './support/synth';
 
 afterAll(removeTestApps);
 
@@ -174,6 +183,120 @@ describe('RestoreWorkflow', () => {
     expect(JSON.stringify(report.PublishReports?.Resource)).toContain('ReportTopic');
     const check = statementsOf('restore-check');
     expect(Object.keys(check).sort()).toEqual(['DescribeDrServices', 'WriteOwnLogs']);
+  });
+
+  it('lets the service restore create volumes only from DR snapshots, tagged lifeboat:managed=true', () => {
+    const service = statementsOf('restore-service');
+    expect(service.CreateRestoredVolumes).toMatchObject({
+      Action: 'ec2:CreateVolume',
+      Resource: 'arn:aws:ec2:us-west-2:123456789012:volume/*',
+      Condition: { StringEquals: { 'aws:RequestTag/lifeboat:managed': 'true' } },
+    });
+    expect(service.CreateVolumesFromDrSnapshots).toMatchObject({
+      Action: 'ec2:CreateVolume',
+      Resource: 'arn:aws:ec2:us-west-2::snapshot/*',
+    });
+    expect(service.TagRestoredVolumes).toMatchObject({
+      Action: 'ec2:CreateTags',
+      Resource: 'arn:aws:ec2:us-west-2:123456789012:volume/*',
+      Condition: { StringEquals: { 'ec2:CreateAction': 'CreateVolume' } },
+    });
+    expect(service.FindRestoredVolumes).toMatchObject({
+      Action: 'ec2:DescribeVolumes',
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:RequestedRegion': 'us-west-2' } },
+    });
+    for (const name of ['restore-prepare', 'restore-shared', 'restore-check', 'restore-report']) {
+      expect(JSON.stringify(statementsOf(name))).not.toContain('ec2:CreateVolume');
+    }
+  });
+
+  it('lets the service restore use the volume key only by its alias and only through EC2 in the DR region', () => {
+    const service = statementsOf('restore-service');
+    const via = {
+      'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/lifeboat-volumes' },
+      StringEquals: { 'kms:ViaService': 'ec2.us-west-2.amazonaws.com' },
+    };
+    expect(service.UseVolumeKeyViaEc2).toEqual({
+      Sid: 'UseVolumeKeyViaEc2',
+      Effect: 'Allow',
+      Action: [
+        'kms:Decrypt',
+        'kms:DescribeKey',
+        'kms:GenerateDataKeyWithoutPlaintext',
+        'kms:ReEncryptFrom',
+        'kms:ReEncryptTo',
+      ],
+      Resource: 'arn:aws:kms:us-west-2:123456789012:key/*',
+      Condition: via,
+    });
+    expect(service.GrantVolumeKeyToEc2).toMatchObject({
+      Action: 'kms:CreateGrant',
+      Condition: { ...via, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    });
+  });
+
+  it('lets Prepare read the DR availability zones', () => {
+    expect(statementsOf('restore-prepare').ListDrInventory?.Action).toContain(
+      'ec2:DescribeAvailabilityZones',
+    );
+  });
+
+  it('gives every restore function the volume key alias as VOLUME_KMS_KEY_ID', () => {
+    const fns = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+      (f) =>
+        (f as { Properties: { Environment?: { Variables?: Record<string, string> } } }).Properties.Environment
+          ?.Variables?.LIFEBOAT_FUNCTION !== undefined,
+    );
+    expect(fns).toHaveLength(5);
+    for (const fn of fns) {
+      expect(
+        (fn as { Properties: { Environment: { Variables: Record<string, string> } } }).Properties.Environment
+          .Variables.VOLUME_KMS_KEY_ID,
+      ).toBe('alias/lifeboat-volumes');
+    }
+  });
+
+  describe('volumeKeyAlias', () => {
+    function workflow(volumeKeyAlias: string): Template {
+      const config = sampleConfig();
+      const stack = new Stack(newApp(), 'Dr', { env: { account: config.account, region: config.drRegion } });
+      new RestoreWorkflow(stack, 'Restore', {
+        config,
+        catalogBucketName: 'catalog',
+        catalogKeyAlias: 'alias/lifeboat-catalog',
+        reportTopic: new sns.Topic(stack, 'Reports'),
+        logRetention: logs.RetentionDays.ONE_WEEK,
+        volumeKeyAlias,
+      });
+      return Template.fromStack(stack);
+    }
+
+    it('is honoured in the environment and the KMS conditions', () => {
+      const custom = workflow('alias/dr-volumes');
+      custom.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ VOLUME_KMS_KEY_ID: 'alias/dr-volumes' }) },
+      });
+      custom.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Sid: 'UseVolumeKeyViaEc2',
+              Condition: Match.objectLike({
+                'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/dr-volumes' },
+              }),
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('fails when it is not a customer managed key alias', () => {
+      expect(() => workflow('alias/aws/ebs')).toThrow(
+        /volumeKeyAlias must be the alias of a customer managed KMS key/,
+      );
+      expect(() => workflow('arn:aws:kms:us-west-2:123456789012:key/abc')).toThrow(/volumeKeyAlias/);
+    });
   });
 
   it('exports the state machine ARN for the CLI', () => {

@@ -1,4 +1,5 @@
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeVolumesCommand } from '@aws-sdk/client-ec2';
 import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
@@ -15,7 +16,7 @@ import { runCapture } from '../../src/backup/capture';
 import { recoveryPointKey } from '../../src/core/catalog-keys';
 import { canonicalJson, sealManifest } from '../../src/core/checksum';
 import { type LifeboatConfig, parseConfig } from '../../src/core/config';
-import type { Manifest } from '../../src/core/manifest';
+import { type Manifest, serviceKey } from '../../src/core/manifest';
 import type { RestorePlan } from '../../src/core/plan';
 import { ensureLocalReportTopic, runLocalRestore } from '../../src/local/restore-runner';
 import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';
@@ -33,7 +34,7 @@ let config: LifeboatConfig;
 let manifest: Manifest;
 let topicArn: string;
 
-/** What exists in the DR region: clusters, services, task definitions, log groups. */
+/** What exists in the DR region: clusters, services, task definitions, log groups, volumes a restore created. */
 async function drSnapshot(): Promise<Record<string, string[]>> {
   const ecs = ctx.clients.ecs(DR);
   const clusters = (await ecs.send(new ListClustersCommand({}))).clusterArns ?? [];
@@ -46,9 +47,17 @@ async function drSnapshot(): Promise<Record<string, string[]>> {
   const logGroups = ((await ctx.clients.logs(DR).send(new DescribeLogGroupsCommand({}))).logGroups ?? []).map(
     (g) => g.logGroupName ?? '',
   );
+  const volumes = (
+    (
+      await ctx.clients
+        .ec2(DR)
+        .send(new DescribeVolumesCommand({ Filters: [{ Name: 'tag:lifeboat:managed', Values: ['true'] }] }))
+    ).Volumes ?? []
+  ).map((v) => v.VolumeId ?? '');
   return {
     clusters: clusters.sort(),
     services: services.sort(),
+    volumes: volumes.sort(),
     families: families.sort(),
     revisions: revisions.sort(),
     logGroups: logGroups.sort(),
@@ -76,6 +85,42 @@ function run(input: unknown, executionName?: string) {
     waitTimeScale: 0,
     ...(executionName ? { executionName } : {}),
   });
+}
+
+/**
+ * Checks the report lists every EBS volume of the restored services with the outcome expected:
+ * standalone ones `standalone` (created or found), managed ones attached by ECS when the captured
+ * service names them. The emulator drops volumeConfigurations at CreateService, so a captured
+ * service has none and its managed volume is reported not attached (restore-volumes.test.ts
+ * restores one that has them).
+ */
+function expectVolumesReported(report: RestoreReport, standalone: 'created' | 'existing'): void {
+  const recorded = manifest.volumes.ebs.filter((v) => restorable().includes(serviceKey(v)));
+  // The demo fleet: payments/ledger's managed volume, payments/reconciler's standalone one.
+  expect(recorded.map((v) => [serviceKey(v), v.kind]).sort()).toEqual([
+    ['payments/ledger', 'managed'],
+    ['payments/reconciler', 'standalone'],
+  ]);
+  expect(report.volumes.map((v) => [v.service, v.kind, v.sourceVolumeId]).sort()).toEqual(
+    recorded.map((v) => [serviceKey(v), v.kind, v.sourceVolumeId]).sort(),
+  );
+  const configured = (key: string, name: string | undefined) =>
+    manifest.services.some(
+      (s) =>
+        serviceKey(s) === key &&
+        Array.isArray(s.createInput.volumeConfigurations) &&
+        s.createInput.volumeConfigurations.some((c: { name?: string }) => c.name === name),
+    );
+  for (const v of report.volumes) {
+    const expected =
+      v.kind === 'managed'
+        ? configured(v.service, v.volumeName)
+          ? 'attached-by-ecs'
+          : 'skipped'
+        : standalone;
+    expect(v.outcome, JSON.stringify(v)).toBe(expected);
+    if (v.kind === 'standalone') expect(v.drVolumeId).toMatch(/^vol-/);
+  }
 }
 
 beforeAll(async () => {
@@ -150,7 +195,7 @@ describe('restore workflow on the emulator (the state machine the RecoveryStack 
     });
   });
 
-  it('fails over every selected service with retargeted task definitions, and reports it', async () => {
+  it('fails over every selected service with retargeted task definitions and their volumes, and reports it', async () => {
     const result = await run({ dryRun: false, ...WITHOUT_EFS }, 'failover-1');
     expect(result.status, result.cause).toBe('SUCCEEDED');
     const report = (result.output as ReportResult).report;
@@ -192,9 +237,10 @@ describe('restore workflow on the emulator (the state machine the RecoveryStack 
     const written = JSON.parse((await stored.Body?.transformToString()) ?? '{}') as RestoreReport;
     expect(written.executionName).toBe('failover-1');
     expect(written.totals.restored).toBe(restorable().length);
+    expectVolumesReported(report, 'created');
   });
 
-  it('runs a second failover as a no-op: no new revisions, no duplicate services, services unchanged', async () => {
+  it('runs a second failover as a no-op: no new revisions, no duplicate services or volumes, services unchanged', async () => {
     const before = await drSnapshot();
     const result = await run({ dryRun: false, ...WITHOUT_EFS }, 'failover-2');
     expect(result.status, result.cause).toBe('SUCCEEDED');
@@ -202,6 +248,7 @@ describe('restore workflow on the emulator (the state machine the RecoveryStack 
     expect(report.services.map((s) => [s.service, s.status, s.taskDefinition])).toEqual(
       restorable().map((k) => [k, 'unchanged', 'reused']),
     );
+    expectVolumesReported(report, 'existing');
     expect(await drSnapshot()).toEqual(before);
   });
 

@@ -25,6 +25,7 @@ import {
   taskDefinitionLabel,
 } from '../restore-views';
 import type { Session } from '../session';
+import { planVolumeViews, renderPlanVolumes, renderRestoredVolumes } from '../views';
 
 export interface PlanOptions {
   readonly recoveryPoint: string;
@@ -59,6 +60,12 @@ export async function planFailover(session: Session, opts: PlanOptions): Promise
   return plan;
 }
 
+/** The "EBS volumes" section of the plan output; empty when the selected services have none. */
+function planVolumesSection(plan: RestorePlan, color: boolean): string {
+  const views = planVolumeViews(plan);
+  return views.length > 0 ? `\nEBS volumes\n${renderPlanVolumes(views, color)}` : '';
+}
+
 /**
  * `lifeboat plan`: the dry run of a failover. Exit 0 when every selected service can be
  * restored, 1 when error findings block some.
@@ -67,7 +74,10 @@ export async function runPlanCommand(session: Session, opts: PlanOptions): Promi
   const plan = await session.out.step(`Planning a failover to ${session.config.drRegion}`, () =>
     planFailover(session, opts),
   );
-  session.out.result(plan, () => renderPlan(plan, session.out.color));
+  session.out.result(
+    plan,
+    () => `${renderPlan(plan, session.out.color)}${planVolumesSection(plan, session.out.color)}`,
+  );
   return plan.totals.blocked > 0 || plan.totals.findings.error > 0 ? ExitCode.Failed : ExitCode.Ok;
 }
 
@@ -103,7 +113,12 @@ class FailoverProgress {
 
   readonly log: RestoreLogger = {
     info: (_message, attrs) => {
-      if (typeof attrs.service === 'string' && typeof attrs.status === 'string') {
+      if (typeof attrs.volume === 'string' && typeof attrs.outcome === 'string') {
+        const drVolume = typeof attrs.drVolumeId === 'string' ? ` → ${attrs.drVolumeId}` : '';
+        this.out.info(
+          `    ${attrs.outcome === 'failed' ? '✗' : '✓'} volume ${attrs.volume}${drVolume} ${attrs.outcome}`,
+        );
+      } else if (typeof attrs.service === 'string' && typeof attrs.status === 'string') {
         const td = typeof attrs.taskDefinitionArn === 'string' ? attrs.taskDefinitionArn : undefined;
         this.out.info(`    ✓ ${attrs.service} ${attrs.status} (${taskDefinitionLabel(td)})`);
       }
@@ -265,7 +280,7 @@ export async function runFailoverCommand(session: Session, opts: FailoverOptions
   checkCanConfirm(session, opts);
   const { out, config } = session;
   const plan = await out.step(`Planning a failover to ${config.drRegion}`, () => planFailover(session, opts));
-  out.info(renderPlanCompact(plan, false).trimEnd());
+  out.info(`${renderPlanCompact(plan, false)}${planVolumesSection(plan, false)}`.trimEnd());
   if (plan.totals.restorable === 0) {
     out.error(
       `None of the ${plural(plan.totals.services, 'selected service')} can be restored (see the findings); nothing was changed.`,
@@ -284,8 +299,8 @@ export async function runFailoverCommand(session: Session, opts: FailoverOptions
   const outcome = session.local
     ? await failOverLocally(session, opts, plan)
     : await failOverDeployed(session, opts, plan);
-  out.result(failoverDocument(outcome), () =>
-    renderFailover(
+  out.result(failoverDocument(outcome), () => {
+    const text = renderFailover(
       outcome.report,
       outcome.services,
       {
@@ -293,8 +308,10 @@ export async function runFailoverCommand(session: Session, opts: FailoverOptions
         ...(outcome.reportLocation ? { reportLocation: outcome.reportLocation } : {}),
       },
       out.color,
-    ),
-  );
+    );
+    const volumes = outcome.report.volumes;
+    return volumes.length > 0 ? `${text}\nEBS volumes\n${renderRestoredVolumes(volumes, out.color)}` : text;
+  });
   if (!outcome.allRestored) {
     const missing = outcome.services.filter((s) => !isRestored(s)).map((s) => s.service);
     out.error(
@@ -318,6 +335,7 @@ export function failoverDocument(outcome: FailoverOutcome) {
     rpoSeconds: outcome.report.rpoSeconds,
     totals: outcome.report.totals,
     services: outcome.services,
+    volumes: outcome.report.volumes,
     ...(outcome.reportLocation ? { reportLocation: outcome.reportLocation } : {}),
     report: outcome.report,
   };

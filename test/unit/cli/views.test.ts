@@ -2,14 +2,26 @@ import { describe, expect, it } from 'vitest';
 import {
   imageLabel,
   manifestCounts,
+  planVolumeViews,
   recoveryPointRow,
   renderBackup,
+  renderPlanVolumes,
   renderRecoveryPoint,
   renderRecoveryPointList,
+  renderRestoredVolumes,
   serviceViews,
 } from '../../../src/cli/views';
 import { sealManifest } from '../../../src/core/checksum';
 import type { Manifest, ManifestBody } from '../../../src/core/manifest';
+import { planRestore } from '../../../src/core/plan';
+import { parseRestoreInput } from '../../../src/core/restore-input';
+import type { ReportedVolume } from '../../../src/restore/report';
+import {
+  emptyMappings,
+  DR as SHOP_DR,
+  shopFleetInventory,
+  shopFleetManifest,
+} from '../../support/manifest-builder';
 
 const ACCOUNT = '123456789012';
 const WEB_DIGEST = `sha256:${'1'.repeat(64)}`;
@@ -218,5 +230,99 @@ describe('recoveryPointRow and renderRecoveryPointList', () => {
 
   it('says how to create the first recovery point when there is none', () => {
     expect(renderRecoveryPointList([], 'bucket', false)).toContain('Run `lifeboat backup` to create one.');
+  });
+});
+
+describe('planVolumeViews and renderPlanVolumes', () => {
+  const plan = (zones?: string[]) =>
+    planRestore(shopFleetManifest(), parseRestoreInput({ dryRun: true }), {
+      drRegion: SHOP_DR,
+      account: ACCOUNT,
+      mappings: emptyMappings(),
+      inventory: shopFleetInventory((inventory) => {
+        if (zones) inventory.availabilityZones = zones;
+      }),
+    });
+
+  it('lists each volume with its DR snapshot: the managed one attached by ECS, the standalone one created in its zone', () => {
+    const views = planVolumeViews(plan());
+    expect(views).toEqual([
+      {
+        service: 'payments/ledger',
+        kind: 'managed',
+        volumeName: 'ledger-data',
+        sourceVolumeId: 'vol-0ledger00000000001',
+        drSnapshotId: 'snap-0ledgerdr00000001',
+        action: 'attach',
+        serviceBlocked: false,
+      },
+      {
+        service: 'payments/reconciler',
+        kind: 'standalone',
+        sourceVolumeId: 'vol-0statements000001',
+        drSnapshotId: 'snap-0statementsdr001',
+        availabilityZone: 'us-west-2a',
+        action: 'create',
+        serviceBlocked: false,
+      },
+    ]);
+    const text = renderPlanVolumes(views, false);
+    expect(text).toMatch(
+      /payments\/ledger\s+managed\s+ledger-data\s+vol-0ledger00000000001\s+snap-0ledgerdr00000001\s+attached by ECS/,
+    );
+    expect(text).toMatch(
+      /payments\/reconciler\s+standalone\s+-\s+vol-0statements000001\s+snap-0statementsdr001\s+create in us-west-2a/,
+    );
+  });
+
+  it('shows the volume of a blocked service as skipped', () => {
+    const text = renderPlanVolumes(planVolumeViews(plan(['us-west-2b'])), false);
+    expect(text).toMatch(/vol-0statements000001\s+snap-0statementsdr001\s+skip \(service blocked\)/);
+  });
+});
+
+describe('renderRestoredVolumes', () => {
+  const volumes: ReportedVolume[] = [
+    {
+      service: 'payments/ledger',
+      kind: 'managed',
+      volumeName: 'ledger-data',
+      sourceVolumeId: 'vol-0ledger',
+      drSnapshotId: 'snap-0ledgerdr',
+      outcome: 'attached-by-ecs',
+    },
+    {
+      service: 'payments/reconciler',
+      kind: 'standalone',
+      sourceVolumeId: 'vol-0archive',
+      drSnapshotId: 'snap-0archivedr',
+      drVolumeId: 'vol-0dr',
+      availabilityZone: 'us-west-2a',
+      outcome: 'created',
+    },
+    {
+      service: 'payments/reconciler',
+      kind: 'standalone',
+      sourceVolumeId: 'vol-0scratch',
+      outcome: 'skipped',
+      error: { name: 'NoDrSnapshot', message: 'the recovery point has no DR snapshot of the volume' },
+    },
+  ];
+
+  it('shows the DR volume of a standalone volume, "attached by ECS" for a managed one, and why one was skipped', () => {
+    const text = renderRestoredVolumes(volumes, false);
+    expect(text).toMatch(
+      /payments\/ledger\s+managed\s+ledger-data\s+vol-0ledger\s+snap-0ledgerdr\s+attached by ECS\s+-\s+attached-by-ecs/,
+    );
+    expect(text).toMatch(/vol-0archive\s+snap-0archivedr\s+vol-0dr\s+us-west-2a\s+created/);
+    expect(text).toContain(
+      'vol-0scratch (payments/reconciler) skipped: NoDrSnapshot: the recovery point has no DR snapshot',
+    );
+    expect(text).not.toContain('\u001b[');
+  });
+
+  it('colours failures red when colour is on', () => {
+    const text = renderRestoredVolumes([{ ...volumes[1], outcome: 'failed' } as ReportedVolume], true);
+    expect(text).toContain('\u001b[31mfailed');
   });
 });

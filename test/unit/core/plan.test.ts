@@ -717,3 +717,188 @@ describe('planRestore properties', () => {
     );
   });
 });
+
+describe('planRestore with EBS volumes', () => {
+  const withZones = (zones: string[]) =>
+    shopFleetInventory((inventory) => {
+      inventory.availabilityZones = zones;
+    });
+
+  it('plans the standalone volume of the reconciler: created from its DR snapshot in the same-letter DR zone', () => {
+    const shop = plan(shopFleetManifest());
+    const reconciler = serviceOf(shop, 'payments/reconciler');
+    expect(reconciler.blocked).toBe(false);
+    expect(reconciler.volumes).toMatchObject([
+      {
+        kind: 'standalone',
+        sourceVolumeId: 'vol-0statements000001',
+        action: 'create',
+        drSnapshotId: 'snap-0statementsdr001',
+        availabilityZone: 'us-west-2a',
+        sizeGiB: 20,
+        tags: [
+          { key: 'lifeboat:managed', value: 'true' },
+          { key: 'lifeboat:recovery-point', value: RECOVERY_POINT_ID },
+          { key: 'lifeboat:source-volume', value: 'vol-0statements000001' },
+          { key: 'lifeboat:service', value: 'payments/reconciler' },
+        ],
+      },
+    ]);
+    expect(findingCodes(shop, 'payments/reconciler')).toContain('info:EBS_VOLUME_TO_CREATE');
+    expect(shop.totals).toMatchObject({ volumesToCreate: 1, volumesAttachedByEcs: 1 });
+  });
+
+  it('lists the ledger managed volume as attached by ECS from its DR snapshot', () => {
+    const ledger = serviceOf(plan(shopFleetManifest()), 'payments/ledger');
+    expect(ledger.volumes).toEqual([
+      {
+        kind: 'managed',
+        volumeName: 'ledger-data',
+        sourceVolumeId: 'vol-0ledger00000000001',
+        action: 'attach',
+        drSnapshotId: 'snap-0ledgerdr00000001',
+        sizeGiB: 100,
+      },
+    ]);
+  });
+
+  it('gives ECS the DR copy key for a managed volume whose DR snapshot is encrypted with it', () => {
+    const drKey = `arn:aws:kms:${DR}:${ACCOUNT}:key/0000aaaa-1111-2222-3333-444455556666`;
+    const p = plan(
+      shopFleetManifest((body) => {
+        const ledger = body.volumes.ebs.find((v) => v.kind === 'managed');
+        if (ledger) ledger.drKmsKeyId = drKey;
+      }),
+    );
+    const ledger = serviceOf(p, 'payments/ledger');
+    expect(ledger.createServiceInput.volumeConfigurations).toMatchObject([
+      { managedEBSVolume: { snapshotId: 'snap-0ledgerdr00000001', kmsKeyId: drKey, encrypted: true } },
+    ]);
+    expect(ledger.volumes[0]).toMatchObject({ kind: 'managed', kmsKeyId: drKey });
+    expect(findingCodes(p, 'payments/ledger')).not.toContain('warning:KMS_KEY_NOT_IN_DR');
+  });
+
+  it('blocks the service when the DR region lacks the volume zone, naming the mapping to add', () => {
+    const p = plan(shopFleetManifest(), {}, { inventory: withZones(['us-west-2b', 'us-west-2c']) });
+    const reconciler = serviceOf(p, 'payments/reconciler');
+    expect(reconciler.blockedBy).toEqual(['AVAILABILITY_ZONE_NOT_IN_DR']);
+    const finding = p.findings.find((f) => f.code === 'AVAILABILITY_ZONE_NOT_IN_DR');
+    expect(finding?.fix).toContain('mappings.availabilityZones["us-east-1a"]');
+    expect(p.totals.volumesToCreate).toBe(0);
+  });
+
+  it('creates the volume in the zone mappings.availabilityZones names', () => {
+    const p = plan(
+      shopFleetManifest(),
+      {},
+      {
+        inventory: withZones(['us-west-2b', 'us-west-2c']),
+        mappings: { ...emptyMappings(), availabilityZones: { 'us-east-1a': 'us-west-2c' } },
+      },
+    );
+    expect(serviceOf(p, 'payments/reconciler').volumes[0]).toMatchObject({
+      action: 'create',
+      availabilityZone: 'us-west-2c',
+    });
+  });
+
+  it('restores a service without the data of a standalone volume that has no DR snapshot (warning)', () => {
+    const p = plan(
+      shopFleetManifest((body) => {
+        const archive = body.volumes.ebs.find((v) => v.kind === 'standalone');
+        if (archive) delete archive.drSnapshotId;
+      }),
+    );
+    const reconciler = serviceOf(p, 'payments/reconciler');
+    expect(reconciler.blocked).toBe(false);
+    expect(reconciler.volumes[0]).toMatchObject({ action: 'skip' });
+    expect(findingCodes(p, 'payments/reconciler')).toContain('warning:EBS_SNAPSHOT_NOT_IN_DR');
+  });
+
+  it('counts only the volumes of restorable services', () => {
+    const p = plan(shopFleetManifest(), { services: ['payments/reconciler'] });
+    expect(p.totals).toMatchObject({ volumesToCreate: 1, volumesAttachedByEcs: 0 });
+  });
+});
+
+const ZONE_LETTERS = ['a', 'b', 'c', 'd', 'e'] as const;
+
+/** Services with standalone volumes in random primary zones, random zone mappings and DR zones. */
+const volumeFleets = fc.record({
+  services: fc.uniqueArray(
+    fc.record({
+      name: fc.constantFrom('web', 'api', 'db', 'jobs'),
+      zones: fc.array(fc.constantFrom(...ZONE_LETTERS), { minLength: 1, maxLength: 3 }),
+    }),
+    { selector: (s) => s.name, minLength: 1, maxLength: 4 },
+  ),
+  mapping: fc.dictionary(
+    fc.constantFrom(...ZONE_LETTERS).map((l) => `${PRIMARY}${l}`),
+    fc.constantFrom(...ZONE_LETTERS).map((l) => `${DR}${l}`),
+    { maxKeys: 3 },
+  ),
+  drZones: fc.option(
+    fc.subarray(
+      ZONE_LETTERS.map((l) => `${DR}${l}`),
+      { minLength: 1 },
+    ),
+    { nil: undefined },
+  ),
+});
+
+describe('planRestore properties over availability zones and mappings', () => {
+  it('creates standalone volumes only in zones the DR region has, and blocks exactly the services with an unplaceable volume', () => {
+    fc.assert(
+      fc.property(volumeFleets, ({ services, mapping, drZones }) => {
+        const builder = new ManifestBuilder();
+        for (const s of services) {
+          builder.service(`app/${s.name}`);
+          builder.edit((body) => {
+            s.zones.forEach((letter, i) => {
+              body.volumes.ebs.push({
+                kind: 'standalone',
+                clusterName: 'app',
+                serviceName: s.name,
+                sourceVolumeId: `vol-${s.name}-${i}`,
+                drSnapshotId: `snap-${s.name}-${i}`,
+                sizeGiB: 8,
+                availabilityZone: `${PRIMARY}${letter}`,
+                tags: [],
+              });
+            });
+          });
+        }
+        const inventory = drInventorySchema.parse({
+          clusters: ['app'],
+          ...(drZones ? { availabilityZones: drZones } : {}),
+        });
+        const p = plan(
+          builder.build(),
+          {},
+          { inventory, mappings: { ...emptyMappings(), availabilityZones: mapping } },
+        );
+        for (const s of p.services) {
+          const volumes = s.volumes.filter((v) => v.kind === 'standalone');
+          expect(volumes).toHaveLength(services.find((x) => `app/${x.name}` === s.key)?.zones.length ?? -1);
+          const unplaceable = volumes.filter((v) => v.action === 'skip');
+          expect(s.blocked).toBe(unplaceable.length > 0);
+          expect(s.blockedBy.every((code) => code.startsWith('AVAILABILITY_ZONE_'))).toBe(true);
+          for (const v of volumes) {
+            if (v.action !== 'create') continue;
+            expect(v.availabilityZone?.startsWith(DR)).toBe(true);
+            if (drZones) expect(drZones).toContain(v.availabilityZone);
+            const source = v.sourceAvailabilityZone ?? '';
+            expect(v.availabilityZone).toBe(mapping[source] ?? `${DR}${source.slice(-1)}`);
+          }
+        }
+        expect(p.totals.volumesToCreate).toBe(
+          p.services
+            .filter((s) => !s.blocked)
+            .flatMap((s) => s.volumes)
+            .filter((v) => v.action === 'create').length,
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

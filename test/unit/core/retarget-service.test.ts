@@ -314,6 +314,39 @@ describe('retargetService', () => {
       expect(result.findings).toEqual([]);
     });
 
+    it('encrypts the volume with the DR copy key the recovery point records, replacing the primary key', () => {
+      const primaryKey = `arn:aws:kms:${PRIMARY}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+      const drKey = `arn:aws:kms:${DR}:${ACCOUNT}:key/0000aaaa-1111-2222-3333-444455556666`;
+      const result = retargetService(
+        service({ volumeConfigurations: volumeConfigurations(primaryKey) }),
+        context({ ebsVolumes: [{ ...record, drKmsKeyId: drKey }] }),
+      );
+      expect(result.createServiceInput.volumeConfigurations).toMatchObject([
+        { name: 'data', managedEBSVolume: { snapshotId: 'snap-dr', kmsKeyId: drKey, encrypted: true } },
+      ]);
+      expect(result.findings).toEqual([]);
+      expect(result.changes).toContainEqual({
+        path: 'volumeConfigurations[0].managedEBSVolume.kmsKeyId',
+        from: primaryKey,
+        to: drKey,
+      });
+    });
+
+    it('encrypts with the DR copy key even when the source volume was not encrypted', () => {
+      const drKey = `arn:aws:kms:${DR}:${ACCOUNT}:key/0000aaaa-1111-2222-3333-444455556666`;
+      const result = retargetService(
+        service({
+          volumeConfigurations: [
+            { name: 'data', managedEBSVolume: { snapshotId: 'snap-primary', encrypted: false } },
+          ],
+        }),
+        context({ ebsVolumes: [{ ...record, drKmsKeyId: drKey }] }),
+      );
+      expect(result.createServiceInput.volumeConfigurations).toEqual([
+        { name: 'data', managedEBSVolume: { snapshotId: 'snap-dr', encrypted: true, kmsKeyId: drKey } },
+      ]);
+    });
+
     it('blocks a managed volume without a DR snapshot rather than start on an empty volume', () => {
       const result = retargetService(
         service({ volumeConfigurations: volumeConfigurations('alias/aws/ebs') }),
