@@ -7,9 +7,9 @@ import { BACKUP_STACK_ID, RECOVERY_STACK_ID } from './names';
 import { RecoveryStack } from './recovery-stack';
 
 export interface LifeboatStacks {
-  /** DR region: catalog and report topic. */
+  /** DR region: catalog, volume key, restore workflow and report topic. */
   readonly recovery: RecoveryStack;
-  /** Primary region: scheduled capture. */
+  /** Primary region: the scheduled backup workflow. */
   readonly backup: BackupStack;
 }
 
@@ -48,7 +48,10 @@ export function configFromContext(app: App): LifeboatConfig {
 export function buildApp(app: App, config: LifeboatConfig): LifeboatStacks {
   const recovery = new RecoveryStack(app, RECOVERY_STACK_ID, { config });
   const backup = new BackupStack(app, BACKUP_STACK_ID, { config });
-  backup.addStackDependency(recovery, 'capture writes recovery points to the catalog in the DR region');
+  backup.addStackDependency(
+    recovery,
+    'the backup writes recovery points to the catalog and copies snapshots with the volume key in the DR region',
+  );
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { recovery, backup };
 }

@@ -1,15 +1,15 @@
-import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { LifeboatConfig } from '../src/core/config';
-import { CaptureFunction } from './capture-function';
+import { BackupWorkflow } from './backup-workflow';
 import { EcrReplication } from './ecr-replication';
-import { CATALOG_KEY_ALIAS, catalogBucketName } from './names';
+import { CATALOG_KEY_ALIAS, catalogBucketName, VOLUME_KEY_ALIAS } from './names';
 
 export interface BackupStackProps extends Omit<StackProps, 'env'> {
   /** Validated Lifeboat configuration; the stack deploys to `account` / `primaryRegion`. */
@@ -17,23 +17,28 @@ export interface BackupStackProps extends Omit<StackProps, 'env'> {
 }
 
 /**
- * The backup side, in the primary region: the capture Lambda and the EventBridge Scheduler
- * schedule that runs it. It writes to the catalog in the DR region by its deterministic name.
+ * The backup side, in the primary region: the backup workflow (state machine and its three
+ * Lambdas) and the EventBridge Scheduler schedule that starts it. It writes to the catalog in
+ * the DR region by its deterministic name, and copies snapshots with the DR volume key by alias.
  */
 export class BackupStack extends Stack {
-  public readonly capture: CaptureFunction;
+  public readonly backup: BackupWorkflow;
   public readonly schedule: scheduler.Schedule;
 
   /** The registry's replication to the DR region, when `images.replication.manage` is true. */
   public readonly ecrReplication?: EcrReplication;
 
-  /** Scheduled runs that could not be delivered, and runs that failed. */
+  /** Scheduled runs that could not be started, and executions that failed, timed out or were aborted. */
   public readonly deadLetterQueue: sqs.Queue;
+
+  /** In alarm while the dead-letter queue holds a run: the RPO is at risk. */
+  public readonly failedRunsAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: BackupStackProps) {
     const { config, ...stackProps } = props;
     super(scope, id, {
-      description: 'Lifeboat backup (primary region): scheduled capture of the ECS fleet',
+      description:
+        'Lifeboat backup (primary region): scheduled backup workflow of the ECS fleet and its EBS volumes',
       ...stackProps,
       env: { account: config.account, region: config.primaryRegion },
     });
@@ -46,16 +51,17 @@ export class BackupStack extends Stack {
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
-        'This queue is itself the dead-letter queue of the capture schedule and of the capture function.',
+        'This queue is itself the dead-letter queue of the backup schedule and of failed backup executions.',
     });
 
-    this.capture = new CaptureFunction(this, 'Capture', {
+    this.backup = new BackupWorkflow(this, 'Backup', {
       config,
       catalog: {
         bucketName: catalogBucketName(config.account, config.drRegion),
         keyAlias: CATALOG_KEY_ALIAS,
         region: config.drRegion,
       },
+      volumeKeyAlias: VOLUME_KEY_ALIAS,
       logRetention: config.logRetentionDays as logs.RetentionDays,
       failureQueue: this.deadLetterQueue,
     });
@@ -67,27 +73,37 @@ export class BackupStack extends Stack {
       });
     }
 
-    const scheduleRole = new iam.Role(this, 'CaptureScheduleRole', {
+    const scheduleRole = new iam.Role(this, 'BackupScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': config.account } },
       }),
-      description: 'Lifeboat: lets EventBridge Scheduler invoke the capture function',
+      description: 'Lifeboat: lets EventBridge Scheduler start the backup state machine',
     });
-    const target = new schedulerTargets.LambdaInvoke(this.capture.function, {
+    const target = new schedulerTargets.StepFunctionsStartExecution(this.backup.stateMachine, {
       role: scheduleRole,
       deadLetterQueue: this.deadLetterQueue,
       retryAttempts: 3,
       maxEventAge: Duration.hours(1),
     });
-    this.schedule = new scheduler.Schedule(this, 'CaptureSchedule', {
+    this.schedule = new scheduler.Schedule(this, 'BackupSchedule', {
       description: 'Lifeboat: take a recovery point of the ECS fleet',
       schedule: scheduler.ScheduleExpression.expression(config.schedule),
       target,
     });
-    Validations.of(scheduleRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.capture.function.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
-      reason:
-        'The scheduler target grants lambda:InvokeFunction on the capture function and its versions (ARN:*); it can invoke nothing else.',
+
+    this.failedRunsAlarm = new cloudwatch.Alarm(this, 'FailedRunsAlarm', {
+      alarmDescription:
+        'Lifeboat: a scheduled backup could not start, or a backup execution failed; see the messages in the dead-letter queue and the state machine history',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    new CfnOutput(this, 'BackupStateMachineArn', {
+      description: 'Backup workflow: the schedule starts it; start an execution to take a recovery point now',
+      value: this.backup.stateMachine.stateMachineArn,
     });
   }
 }

@@ -8,6 +8,9 @@ export const RECOVERY_STACK_ID = 'LifeboatRecovery';
 /** Stack id (and CloudFormation stack name) of the primary region stack. */
 export const BACKUP_STACK_ID = 'LifeboatBackup';
 
+/** Name of the backup state machine (primary region); the schedule starts it. */
+export const BACKUP_STATE_MACHINE_NAME = 'lifeboat-backup';
+
 /** ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`, …), so ARNs render as literals. */
 export function partitionOf(region: string): string {
   return RegionInfo.get(region).partition ?? 'aws';

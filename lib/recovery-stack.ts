@@ -5,8 +5,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { LifeboatConfig } from '../src/core/config';
 import { Catalog } from './catalog';
-import { CATALOG_KEY_ALIAS, catalogBucketName } from './names';
+import { CATALOG_KEY_ALIAS, catalogBucketName, VOLUME_KEY_ALIAS } from './names';
 import { RestoreWorkflow } from './restore-workflow';
+import { VolumeKey } from './volume-key';
 
 export interface RecoveryStackProps extends Omit<StackProps, 'env'> {
   /** Validated Lifeboat configuration; the stack deploys to `account` / `drRegion`. */
@@ -15,7 +16,8 @@ export interface RecoveryStackProps extends Omit<StackProps, 'env'> {
 
 /**
  * Everything fail-over needs, in the DR region, depending on nothing in the primary region:
- * the recovery point catalog (KMS key, bucket) and the topic restore reports are sent to.
+ * the recovery point catalog (KMS key, bucket), the key of the DR snapshot copies and restored
+ * volumes, the restore workflow and the topic restore reports are sent to.
  */
 export class RecoveryStack extends Stack {
   public readonly catalog: Catalog;
@@ -25,6 +27,9 @@ export class RecoveryStack extends Stack {
 
   /** The restore state machine (Step Functions) and its Lambdas. */
   public readonly restore: RestoreWorkflow;
+
+  /** Encrypts the DR copies of the EBS snapshots and the volumes restored from them. */
+  public readonly volumeKey: VolumeKey;
 
   constructor(scope: Construct, id: string, props: RecoveryStackProps) {
     const { config, ...stackProps } = props;
@@ -42,6 +47,8 @@ export class RecoveryStack extends Stack {
       objectLockRetention: Duration.days(config.catalog.objectLockDays ?? config.retention.days),
       accessLogsRetention: Duration.days(config.logRetentionDays),
     });
+
+    this.volumeKey = new VolumeKey(this, 'VolumeKey', { alias: VOLUME_KEY_ALIAS });
 
     this.reportTopic = new sns.Topic(this, 'ReportTopic', {
       displayName: 'Lifeboat restore reports',
@@ -78,6 +85,13 @@ export class RecoveryStack extends Stack {
     new CfnOutput(this, 'CatalogKeyArn', {
       description: 'KMS key encrypting the catalog and the report topic',
       value: this.catalog.key.keyArn,
+    });
+    new CfnOutput(this, 'VolumeKeyArn', {
+      description:
+        `KMS key (${VOLUME_KEY_ALIAS}) of the DR snapshot copies and restored volumes; usable through EC2 by this account. ` +
+        'An ECS infrastructure role whose IAM policy restricts KMS needs kms:CreateGrant, kms:Decrypt, kms:DescribeKey, ' +
+        'kms:GenerateDataKeyWithoutPlaintext and kms:ReEncrypt* on it',
+      value: this.volumeKey.key.keyArn,
     });
     new CfnOutput(this, 'ReportTopicArn', {
       description: 'SNS topic receiving restore reports; subscribe to be notified',

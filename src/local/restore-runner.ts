@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
-import { App, type CfnElement } from 'aws-cdk-lib';
 import { createHandler as checkHandler } from '../../lambda/restore-check';
 import { createHandler as prepareHandler } from '../../lambda/restore-prepare';
 import { createHandler as reportHandler } from '../../lambda/restore-report';
@@ -16,15 +14,19 @@ import type { RestoreHandlerDeps } from '../restore/handler-support';
 import type { ReportResult } from '../restore/report';
 import { restoreConfigOf } from '../restore/settings';
 import {
-  type CfnTemplateJson,
   type ExecutionEvent,
   type LambdaHandler,
   type LocalExecutionResult,
   LocalStepFunctionsError,
-  type RenderedDefinition,
-  renderDefinition,
-  runLocalStateMachine,
 } from './step-functions';
+import {
+  localExecutionName,
+  runSynthesisedWorkflow,
+  type SynthesisedWorkflow,
+  synthesiseWorkflow,
+} from './workflow-runner';
+
+export { localExecutionName } from './workflow-runner';
 
 /** Topic the local runs publish restore reports to (created on the emulator when missing). */
 export const LOCAL_REPORT_TOPIC = 'lifeboat-restore-reports';
@@ -41,46 +43,23 @@ const HANDLERS: Readonly<Record<string, HandlerFactory>> = {
 };
 
 /** The restore state machine as CDK deploys it, with each Lambda's `LIFEBOAT_FUNCTION`. */
-export interface SynthesisedRestoreWorkflow {
-  readonly rendered: RenderedDefinition;
-  /** Lambda logical id → `LIFEBOAT_FUNCTION`. */
-  readonly functions: Readonly<Record<string, string>>;
-}
-
-const synthesised = new Map<string, SynthesisedRestoreWorkflow>();
+export type SynthesisedRestoreWorkflow = SynthesisedWorkflow;
 
 /**
  * Synthesises the RecoveryStack in-process (bundling skipped) and renders its restore state
  * machine for the DR region. Cached per configuration (a synth takes seconds).
  */
 export function synthesiseRestoreWorkflow(config: LifeboatConfig): SynthesisedRestoreWorkflow {
-  const cacheKey = JSON.stringify(config);
-  const cached = synthesised.get(cacheKey);
-  if (cached) return cached;
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new RecoveryStack(app, RECOVERY_STACK_ID, { config });
-  const template = app.synth().getStackArtifact(stack.artifactId).template as CfnTemplateJson;
-  const machineId = stack.getLogicalId(stack.restore.stateMachine.node.defaultChild as CfnElement);
-  const rendered = renderDefinition(template, machineId, {
+  return synthesiseWorkflow({
+    name: 'restore',
+    config,
     region: config.drRegion,
-    account: config.account,
+    build: (app) => {
+      const stack = new RecoveryStack(app, RECOVERY_STACK_ID, { config });
+      return { stack, stateMachine: stack.restore.stateMachine };
+    },
+    handlerNames: Object.keys(HANDLERS),
   });
-  const functions: Record<string, string> = {};
-  for (const logicalId of Object.keys(rendered.functions)) {
-    const env = template.Resources?.[logicalId]?.Properties?.Environment as
-      | { Variables?: Record<string, unknown> }
-      | undefined;
-    const name = env?.Variables?.LIFEBOAT_FUNCTION;
-    if (typeof name !== 'string' || !HANDLERS[name]) {
-      throw new LocalStepFunctionsError(
-        `Lambda ${logicalId} of the restore workflow has no known LIFEBOAT_FUNCTION (${String(name)}); every restore function must set it to its handler module name.`,
-      );
-    }
-    functions[logicalId] = name;
-  }
-  const result = { rendered, functions };
-  synthesised.set(cacheKey, result);
-  return result;
 }
 
 /** Creates (or finds: CreateTopic is idempotent) the local report topic; returns its ARN. */
@@ -100,6 +79,11 @@ export interface LocalRestoreOptions {
   readonly kmsKeyId?: string;
   /** Topic the report is published to. @default - no notification */
   readonly topicArn?: string;
+  /**
+   * KMS key (alias or ARN, DR region) of the standalone volumes the restore creates.
+   * @default - the handlers' default, `alias/lifeboat-volumes`
+   */
+  readonly volumeKmsKeyId?: string;
   /** The execution input (what the console's Start execution takes). */
   readonly input: unknown;
   /** @default - `local-<time>-<random>` */
@@ -118,29 +102,25 @@ export interface LocalRestoreResult extends LocalExecutionResult {
   readonly report?: ReportResult;
 }
 
-export function localExecutionName(now: Date = new Date()): string {
-  return `local-${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
-}
-
 /**
  * Runs the restore workflow on this machine: the exact definition the RecoveryStack deploys
  * (only resource ARNs and wait times differ), each Lambda mapped by its `LIFEBOAT_FUNCTION`
  * to the in-process handler with `clients`.
  */
 export async function runLocalRestore(opts: LocalRestoreOptions): Promise<LocalRestoreResult> {
-  const { rendered, functions } = synthesiseRestoreWorkflow(opts.config);
+  const workflow = synthesiseRestoreWorkflow(opts.config);
   const env: Record<string, string> = {
     LIFEBOAT_CONFIG: JSON.stringify(restoreConfigOf(opts.config)),
     CATALOG_BUCKET: opts.bucket,
     ...(opts.kmsKeyId ? { CATALOG_KMS_KEY_ID: opts.kmsKeyId } : {}),
     ...(opts.topicArn ? { REPORT_TOPIC_ARN: opts.topicArn } : {}),
+    ...(opts.volumeKmsKeyId ? { VOLUME_KMS_KEY_ID: opts.volumeKmsKeyId } : {}),
   };
   let report: ReportResult | undefined;
-  const lambdas: Record<string, LambdaHandler> = {};
-  for (const [logicalId, name] of Object.entries(functions)) {
-    const factory = HANDLERS[name] as HandlerFactory;
+  const handlers: Record<string, LambdaHandler> = {};
+  for (const [name, factory] of Object.entries(HANDLERS)) {
     const handler = factory({ clients: opts.clients, env, ...(opts.log ? { log: opts.log } : {}) });
-    lambdas[logicalId] =
+    handlers[name] =
       name === RESTORE_FUNCTIONS.report
         ? async (event: never, context) => {
             report = (await handler(event, context)) as ReportResult;
@@ -149,14 +129,13 @@ export async function runLocalRestore(opts: LocalRestoreOptions): Promise<LocalR
         : handler;
   }
   const executionName = opts.executionName ?? localExecutionName();
-  const result = await runLocalStateMachine({
-    definition: rendered.definition,
+  const result = await runSynthesisedWorkflow({
+    workflow,
+    handlers,
     input: opts.input,
-    lambdas,
     clients: opts.clients,
     region: opts.config.drRegion,
     account: opts.config.account,
-    stateMachineName: rendered.stateMachineName,
     executionName,
     waitTimeScale: opts.waitTimeScale ?? 0.02,
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),

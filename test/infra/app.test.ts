@@ -121,11 +121,27 @@ describe('buildApp', () => {
     const unscopable = new Set([
       'ecs:ListClusters',
       'ecs:ListServices',
+      'ecs:ListTasks',
       'ecs:DescribeTaskDefinition',
       'ec2:DescribeSubnets',
       'ec2:DescribeSecurityGroups',
+      'ec2:DescribeVolumes',
+      'ec2:DescribeSnapshots',
       'ecr:DescribeRegistry',
       'ecr:StartReplicationBackfill',
+      // The backup state machine's log delivery and X-Ray tracing (as the restore state machine's).
+      'logs:CreateLogDelivery',
+      'logs:GetLogDelivery',
+      'logs:UpdateLogDelivery',
+      'logs:DeleteLogDelivery',
+      'logs:ListLogDeliveries',
+      'logs:PutResourcePolicy',
+      'logs:DescribeResourcePolicies',
+      'logs:DescribeLogGroups',
+      'xray:PutTraceSegments',
+      'xray:PutTelemetryRecords',
+      'xray:GetSamplingRules',
+      'xray:GetSamplingTargets',
     ]);
     for (const { statement } of iamStatements(synth.backup.toJSON())) {
       if (!asArray(statement.Resource).includes('*')) continue;
@@ -133,7 +149,7 @@ describe('buildApp', () => {
     }
   });
 
-  it('scopes every literal ARN in the capture policy to the account and the primary or DR region', () => {
+  it('scopes every literal ARN in the backup policies to the account and the primary or DR region', () => {
     for (const { statement } of iamStatements(synth.backup.toJSON())) {
       for (const resource of asArray(statement.Resource)) {
         if (typeof resource !== 'string' || resource === '*') continue;
@@ -141,6 +157,9 @@ describe('buildApp', () => {
           expect(resource).toMatch(
             /^arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2(\/(recovery-points|staging)\/\*)?$/,
           );
+        } else if (resource.includes(':snapshot/')) {
+          // EC2 snapshot ARNs carry no account; the statements on them hold tag conditions instead.
+          expect(resource).toMatch(/^arn:aws:ec2:(us-east-1|us-west-2)::snapshot\/\*$/);
         } else {
           expect(resource).toMatch(/^arn:aws:[a-z0-9]+:(us-east-1|us-west-2):123456789012:/);
         }

@@ -22,7 +22,11 @@ describe('synthesised templates', () => {
   afterAll(removeTestApps);
 
   it('pass cfn-lint with no errors or warnings (every ignored check has a reason)', async () => {
-    const config = sampleConfig({ images: { replication: { manage: true, repositoryPrefixes: [] } } });
+    // Every optional part on: ECR replication, and the block engine's EBS direct API statements.
+    const config = sampleConfig({
+      images: { replication: { manage: true, repositoryPrefixes: [] } },
+      volumes: { ebs: { engine: 'block' } },
+    });
     const { recovery, backup } = synthLifeboat(config);
     const dir = mkdtempSync(path.join(tmpdir(), 'lifeboat-cfn-lint-'));
     const files = [

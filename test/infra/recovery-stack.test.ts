@@ -1,3 +1,4 @@
+import type { CfnElement } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,13 +15,16 @@ describe('RecoveryStack', () => {
   let synth: SynthesisedLifeboat;
   let template: Template;
   let keyId: string;
+  let volumeKeyId: string;
   let bucketId: string;
   let logsBucketId: string;
 
   beforeAll(() => {
     synth = synthLifeboat(sampleConfig());
     template = synth.recovery;
-    keyId = onlyResource(template, 'AWS::KMS::Key').id;
+    const stack = synth.stacks.recovery;
+    keyId = stack.getLogicalId(stack.catalog.key.node.defaultChild as CfnElement);
+    volumeKeyId = stack.getLogicalId(stack.volumeKey.key.node.defaultChild as CfnElement);
     const buckets = template.findResources('AWS::S3::Bucket', {
       Properties: { BucketName: 'lifeboat-catalog-123456789012-us-west-2' },
     });
@@ -36,7 +40,8 @@ describe('RecoveryStack', () => {
   });
 
   it('creates a customer managed key with rotation, the catalog alias, retained on delete', () => {
-    template.hasResource('AWS::KMS::Key', {
+    expect(template.toJSON().Resources[keyId]).toMatchObject({
+      Type: 'AWS::KMS::Key',
       Properties: { EnableKeyRotation: true },
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
@@ -44,6 +49,80 @@ describe('RecoveryStack', () => {
     template.hasResourceProperties('AWS::KMS::Alias', {
       AliasName: 'alias/lifeboat-catalog',
       TargetKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+    });
+  });
+
+  describe('volume key', () => {
+    let statements: { Sid?: string; Principal: unknown; Action: unknown; Condition?: unknown }[];
+
+    beforeAll(() => {
+      const key = template.toJSON().Resources[volumeKeyId] as {
+        Properties: { KeyPolicy: { Statement: typeof statements } };
+      };
+      statements = key.Properties.KeyPolicy.Statement;
+    });
+
+    it('is a second customer managed key with rotation, aliased alias/lifeboat-volumes, retained on delete', () => {
+      expect(Object.keys(template.findResources('AWS::KMS::Key'))).toHaveLength(2);
+      expect(template.toJSON().Resources[volumeKeyId]).toMatchObject({
+        Type: 'AWS::KMS::Key',
+        Properties: { EnableKeyRotation: true, Description: expect.stringContaining('EBS snapshots') },
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+      template.hasResourceProperties('AWS::KMS::Alias', {
+        AliasName: 'alias/lifeboat-volumes',
+        TargetKeyId: { 'Fn::GetAtt': [volumeKeyId, 'Arn'] },
+      });
+    });
+
+    it('is administered by the account (IAM policies decide, as for the catalog key)', () => {
+      expect(statements[0]).toMatchObject({
+        Action: 'kms:*',
+        Principal: {
+          AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:root']] },
+        },
+      });
+    });
+
+    it('lets principals of this account use it through EC2 in the DR region only, grants only for AWS resources', () => {
+      const throughEc2 = {
+        'kms:CallerAccount': '123456789012',
+        'kms:ViaService': 'ec2.us-west-2.amazonaws.com',
+      };
+      expect(statements.slice(1)).toEqual([
+        {
+          Sid: 'UseThroughEc2ByThisAccount',
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: [
+            'kms:Decrypt',
+            'kms:DescribeKey',
+            'kms:Encrypt',
+            'kms:GenerateDataKey',
+            'kms:GenerateDataKeyWithoutPlaintext',
+            'kms:ReEncryptFrom',
+            'kms:ReEncryptTo',
+          ],
+          Resource: '*',
+          Condition: { StringEquals: throughEc2 },
+        },
+        {
+          Sid: 'GrantToEbsThroughEc2ByThisAccount',
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: 'kms:CreateGrant',
+          Resource: '*',
+          Condition: { StringEquals: throughEc2, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        },
+      ]);
+    });
+
+    it('is output with what an ECS infrastructure role needs on it', () => {
+      template.hasOutput('VolumeKeyArn', {
+        Value: { 'Fn::GetAtt': [volumeKeyId, 'Arn'] },
+        Description: Match.stringLikeRegexp('ECS infrastructure role.*kms:CreateGrant'),
+      });
     });
   });
 

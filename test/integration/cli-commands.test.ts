@@ -85,7 +85,26 @@ describe('lifeboat CLI against the emulator (subprocess)', () => {
     expect(doc.counts.services).toBe(fleet.selectedServiceKeys.length);
     expect(doc.counts.images.byPresence.external).toBe(fleet.externalImages.length);
     expect(doc.errors).toEqual([]);
-    expect(doc.calls['S3.PutObject']).toBe(1);
+    // The backup workflow ran in this process: Capture, a copy tick, Commit.
+    expect(doc.execution).toMatchObject({ status: 'SUCCEEDED', ticks: 1 });
+    expect(doc.commit).toMatchObject({ recoveryPointId, status: 'complete', volumes: 2, errors: 0 });
+    // Staged body and copy state (Capture), the copy state after the tick, the manifest (Commit).
+    expect(doc.calls['S3.PutObject']).toBe(4);
+    expect(doc.calls['EC2.CreateSnapshot']).toBe(2);
+    expect(doc.calls['EC2.CopySnapshot']).toBe(2);
+    expect(doc.volumes.map((v: { service: string; kind: string }) => `${v.service} ${v.kind}`)).toEqual([
+      'payments/ledger managed',
+      'payments/reconciler standalone',
+    ]);
+    for (const volume of doc.volumes) {
+      expect(volume).toMatchObject({
+        sourceSnapshotId: expect.stringMatching(/^snap-/),
+        engine: 'native-copy',
+      });
+      expect(volume.drSnapshotId).toMatch(/^snap-/);
+    }
+    expect(stderr).toMatch(/copy tick 1: 2 completed/);
+    expect(stderr).toMatch(/committed rp-\S+ \(complete\)/);
   });
 
   it('recovery-points list --json lists it with its counts', async () => {
@@ -227,5 +246,38 @@ describe('lifeboat CLI against the emulator (in-process main)', () => {
       'partial',
       'complete',
     ]);
+  });
+
+  it('backup prints the recovery point and its EBS volumes, snapshot → DR copy, for people', async () => {
+    // Only the payments cluster: shop/worker lost an image tag in the test above.
+    writeFileSync(
+      join(dir, 'payments.json'),
+      JSON.stringify({
+        account: ACCOUNT,
+        primaryRegion: PRIMARY,
+        drRegion: DR,
+        selection: { include: ['payments/*'] },
+      }),
+    );
+    const { code, stdout, stderr } = await lifeboatInProcess([
+      'backup',
+      '--endpoint',
+      ctx.endpoint,
+      '--config',
+      'payments.json',
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Recovery point:\s+rp-/);
+    expect(stdout).toMatch(/Stored at:\s+s3:\/\/lifeboat-catalog-123456789012-us-west-2\/recovery-points\//);
+    expect(stdout).toMatch(/SERVICE\s+KIND\s+VOLUME\s+SOURCE VOLUME\s+SNAPSHOT → DR COPY\s+ENGINE/);
+    expect(stdout).toMatch(
+      /payments\/ledger\s+managed\s+ledger-data\s+vol-\w+\s+snap-\w+ → snap-\w+\s+native-copy/,
+    );
+    expect(stdout).toMatch(/payments\/reconciler\s+standalone\s+vol-\w+\s+vol-\w+\s+snap-\w+ → snap-\w+/);
+    expect(stdout).not.toContain('\u001b[');
+    expect(stderr).toContain('Synthesising the backup workflow of the BackupStack (CDK)');
+    expect(stderr).toMatch(
+      /captured 2 services, \d+ task definitions, \d+ images; 2 EBS volumes snapshotted/,
+    );
   });
 });

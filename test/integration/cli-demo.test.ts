@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 const BIN = resolve(__dirname, '../../bin/lifeboat.js');
 
 describe('lifeboat demo (subprocess, its own emulator)', () => {
-  it('demo --json backs up, loses the primary region, fails over, and reports restored services with RPO and RTO', async () => {
+  it('demo --json backs up (EBS volumes included), loses the primary region, fails over, and reports restored services and volumes with RPO and RTO', async () => {
     // A directory without cdk.json: the demo reads no configuration.
     const dir = mkdtempSync(join(tmpdir(), 'lifeboat-demo-'));
     try {
@@ -42,6 +42,21 @@ describe('lifeboat demo (subprocess, its own emulator)', () => {
         expect(s.taskDefinition).toMatch(/^[\w-]+:\d+$/);
         expect(s.images.length).toBeGreaterThan(0);
       }
+      // The backup workflow copied both EBS volumes; the failover created the standalone one.
+      expect(doc.backup.execution).toMatchObject({ status: 'SUCCEEDED' });
+      const backedUp: { service: string; kind: string; drSnapshotId?: string }[] = doc.backup.volumes;
+      expect(backedUp.map((v) => `${v.service} ${v.kind}`)).toEqual([
+        'payments/ledger managed',
+        'payments/reconciler standalone',
+      ]);
+      for (const v of backedUp) expect(v.drSnapshotId).toMatch(/^snap-/);
+      const restored: { service: string; kind: string; drSnapshotId?: string; outcome: string }[] =
+        doc.failover.volumes;
+      expect(restored.find((v) => v.kind === 'standalone')).toMatchObject({
+        service: 'payments/reconciler',
+        drSnapshotId: backedUp[1]?.drSnapshotId,
+        outcome: 'created',
+      });
       expect(stderr).toContain('Stopping the emulator');
     } finally {
       rmSync(dir, { recursive: true, force: true });

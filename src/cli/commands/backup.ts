@@ -1,8 +1,115 @@
-import { type CaptureLogger, type RunCaptureResult, runCapture } from '../../backup/capture';
-import { ExitCode } from '../errors';
-import { plural } from '../format';
+import type { CommitBackupResult } from '../../../lambda/backup-commit';
+import type { CaptureLogger } from '../../backup/capture';
+import { VOLUME_KEY_ALIAS } from '../../core/catalog-names';
+import type { EbsVolumeRecord, Manifest } from '../../core/manifest';
+import { type BackupStep, runLocalBackup, synthesiseBackupWorkflow } from '../../local/backup-runner';
+import type { ExecutionEvent } from '../../local/step-functions';
+import { localExecutionName } from '../../local/workflow-runner';
+import { CliError, ExitCode } from '../errors';
+import { type Column, formatSeconds, paint, plural, renderTable } from '../format';
+import type { Output } from '../io';
+import { ensureLocalKey } from '../local-resources';
 import type { Session } from '../session';
 import { manifestCounts, recoveryPointHeader, renderBackup } from '../views';
+
+/** Wait times of a local run against the emulator: a 60 s wait between copy ticks takes 1.2 s. */
+const EMULATOR_WAIT_SCALE = 0.02;
+
+/** The backup workflow ended without committing a recovery point. */
+export class BackupExecutionError extends CliError {
+  constructor(
+    readonly executionArn: string,
+    readonly status: string,
+    readonly error: string | undefined,
+    cause: string | undefined,
+  ) {
+    super(
+      `The backup execution ${executionArn} ended ${status}${error ? ` with ${error}` : ''}${cause ? `: ${cause}` : ''}. ` +
+        'No recovery point was committed; fix the cause and run `lifeboat backup` again (snapshots it started are removed by retention).',
+    );
+    this.name = 'BackupExecutionError';
+  }
+}
+
+/** Something the capture noted that is not an error (as its log reports it). */
+export interface BackupWarning {
+  readonly message: string;
+  readonly resourceId?: string;
+  readonly code?: string;
+}
+
+/** One EBS volume of a recovery point: its snapshot in the primary region and the DR copy. */
+export interface BackedUpVolumeView {
+  /** "cluster/service" */
+  readonly service: string;
+  readonly kind: EbsVolumeRecord['kind'];
+  /** The service's volume name (managed) or the source volume id (standalone). */
+  readonly volume: string;
+  readonly sourceVolumeId: string;
+  readonly sourceSnapshotId?: string;
+  readonly drSnapshotId?: string;
+  readonly engine?: EbsVolumeRecord['engine'];
+  /** Why the volume has no DR copy (its `volume` error in the recovery point). */
+  readonly error?: string;
+}
+
+/** The recovery point's EBS volumes, service by service. */
+export function backedUpVolumeViews(m: Manifest): BackedUpVolumeView[] {
+  const errors = new Map(
+    m.errors.filter((e) => e.resourceType === 'volume').map((e) => [e.resourceId, `${e.code}: ${e.message}`]),
+  );
+  return m.volumes.ebs
+    .map(
+      (v): BackedUpVolumeView => ({
+        service: `${v.clusterName}/${v.serviceName}`,
+        kind: v.kind,
+        volume: v.volumeName ?? v.sourceVolumeId,
+        sourceVolumeId: v.sourceVolumeId,
+        ...(v.sourceSnapshotId ? { sourceSnapshotId: v.sourceSnapshotId } : {}),
+        ...(v.drSnapshotId ? { drSnapshotId: v.drSnapshotId } : {}),
+        ...(v.engine ? { engine: v.engine } : {}),
+        ...(errors.has(v.sourceVolumeId) ? { error: errors.get(v.sourceVolumeId) } : {}),
+      }),
+    )
+    .sort((a, b) => a.service.localeCompare(b.service) || a.volume.localeCompare(b.volume));
+}
+
+/** Volumes as a table: service, volume, snapshot in the primary region → copy in the DR region. */
+export function renderBackedUpVolumes(views: readonly BackedUpVolumeView[], color: boolean): string {
+  const columns: Column<BackedUpVolumeView>[] = [
+    { header: 'SERVICE', value: (v) => v.service },
+    { header: 'KIND', value: (v) => v.kind },
+    { header: 'VOLUME', value: (v) => v.volume },
+    { header: 'SOURCE VOLUME', value: (v) => v.sourceVolumeId },
+    {
+      header: 'SNAPSHOT → DR COPY',
+      value: (v) => `${v.sourceSnapshotId ?? '-'} → ${v.drSnapshotId ?? 'not copied'}`,
+    },
+    { header: 'ENGINE', value: (v) => v.engine ?? '-', style: (v) => (v.drSnapshotId ? undefined : 'red') },
+  ];
+  return renderTable(columns, views, { color, empty: '(no EBS volumes)' });
+}
+
+/** What `takeBackup` did: the committed recovery point and the execution that made it. */
+export interface BackupOutcome {
+  readonly manifest: Manifest;
+  /** Catalog key of the manifest. */
+  readonly key: string;
+  readonly bucket: string;
+  /** The Commit step's result (retention included). */
+  readonly commit: CommitBackupResult;
+  readonly execution: {
+    readonly name: string;
+    readonly arn: string;
+    readonly status: string;
+    /** CopyVolumes ticks it took. */
+    readonly ticks: number;
+    readonly stateTransitions: number;
+    readonly durationMs: number;
+  };
+  readonly volumes: BackedUpVolumeView[];
+  readonly warnings: BackupWarning[];
+}
 
 function attributes(attrs: Record<string, unknown>): string {
   const parts = Object.entries(attrs)
@@ -11,65 +118,171 @@ function attributes(attrs: Record<string, unknown>): string {
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
-/** Capture progress as lines on stderr. */
-function stderrLogger(session: Session): CaptureLogger {
-  return {
-    info: (message, attrs) => session.out.info(`  ${message}${attributes(attrs)}`),
-    warn: (message, attrs) => session.out.warn(`${message}${attributes(attrs)}`),
+/** Backup progress on stderr: the steps of the execution, copy counts per tick, and (verbose) the log. */
+class BackupProgress {
+  readonly warnings: BackupWarning[] = [];
+  private waitAnnounced = false;
+
+  constructor(
+    private readonly out: Output,
+    private readonly opts: {
+      readonly verbose: boolean;
+      readonly pollSeconds: number;
+      readonly waitScale: number;
+    },
+  ) {}
+
+  readonly onEvent = (event: ExecutionEvent): void => {
+    if (event.type !== 'StateEntered') return;
+    if (event.stateName === 'WaitForCopies' && !this.waitAnnounced) {
+      this.waitAnnounced = true;
+      const real = this.opts.pollSeconds * this.opts.waitScale;
+      const here = this.opts.waitScale === 1 ? '' : ` (${formatSeconds(real)} on this machine)`;
+      this.out.info(`  waiting ${formatSeconds(this.opts.pollSeconds)} before each copy tick${here}`);
+    } else if (event.stateName === 'Commit') {
+      this.out.info('  committing the recovery point and applying retention');
+    }
+  };
+
+  readonly onStep = (step: BackupStep): void => {
+    if (step.step === 'capture') {
+      const r = step.result;
+      this.out.info(
+        `  captured ${plural(r.services, 'service')}, ${plural(r.taskDefinitions, 'task definition')}, ` +
+          `${plural(r.images, 'image')}; ${plural(r.volumes, 'EBS volume')} snapshotted` +
+          `${r.errors > 0 ? `; ${plural(r.errors, 'error')}` : ''}`,
+      );
+    } else if (step.step === 'copy') {
+      const { counts, bytesSent } = step.result;
+      const phases = Object.entries(counts)
+        .filter(([, n]) => n > 0)
+        .map(([phase, n]) => `${n} ${phase}`)
+        .join(', ');
+      const bytes = bytesSent > 0 ? `, ${(bytesSent / 1024 / 1024).toFixed(1)} MiB sent` : '';
+      this.out.info(`  copy tick ${step.tick}: ${phases || 'nothing to copy'}${bytes}`);
+    } else {
+      const { retention } = step.result;
+      this.out.info(
+        `  committed ${step.result.recoveryPointId} (${step.result.status}); retention deleted ` +
+          `${plural(retention.recoveryPointsDeleted, 'recovery point')} and ${plural(retention.snapshotsDeleted, 'snapshot')}`,
+      );
+    }
+  };
+
+  readonly log: CaptureLogger = {
+    info: (message, attrs) => {
+      if (this.opts.verbose) this.out.info(`    ${message}${attributes(attrs)}`);
+    },
+    warn: (message, attrs) => {
+      if (typeof attrs.resourceId === 'string' && typeof attrs.code === 'string') {
+        this.warnings.push({ message, resourceId: attrs.resourceId, code: attrs.code });
+      }
+      if (this.opts.verbose) this.out.warn(`${message}${attributes(attrs)}`);
+    },
   };
 }
 
 /**
- * Captures the selected services of the primary region in this process and commits a
- * recovery point to the DR catalog; progress on stderr (capture log lines with `verbose`).
+ * Takes a recovery point by running the backup workflow in this process: the state machine the
+ * BackupStack deploys, with the handlers in-process, against `--endpoint` (waits scaled down) or
+ * AWS with the caller's credentials (real waits). Progress on stderr (the handlers' log lines
+ * too with `verbose`). Throws BackupExecutionError when no recovery point was committed.
  */
 export async function takeBackup(
   session: Session,
   opts: { readonly verbose: boolean } = { verbose: true },
-): Promise<RunCaptureResult & { readonly bucket: string }> {
-  const { config } = session;
+): Promise<BackupOutcome> {
+  const { config, out } = session;
   const clients = await session.clients();
   const { bucket, kmsKeyId } = await session.catalogLocation();
-  const result = await session.out.step(
-    `Capturing ECS services in ${config.primaryRegion} and making their images present in ${config.drRegion}`,
+  // The RecoveryStack creates the volume key in AWS; against an emulator it is made on first use.
+  const volumeKmsKeyId = session.local
+    ? await ensureLocalKey(clients.kms(config.drRegion), VOLUME_KEY_ALIAS)
+    : VOLUME_KEY_ALIAS;
+  await out.step('Synthesising the backup workflow of the BackupStack (CDK)', async () =>
+    synthesiseBackupWorkflow(config),
+  );
+  const waitScale = session.local ? EMULATOR_WAIT_SCALE : 1;
+  const progress = new BackupProgress(out, {
+    verbose: opts.verbose,
+    pollSeconds: config.volumes.ebs.pollSeconds,
+    waitScale,
+  });
+  const executionName = localExecutionName();
+  const result = await out.step(
+    `Capturing ECS services in ${config.primaryRegion} and copying their images and EBS volumes to ${config.drRegion} (backup workflow, execution ${executionName})`,
     () =>
-      runCapture({
+      runLocalBackup({
         clients,
         config,
         bucket,
         kmsKeyId,
-        counter: session.calls,
-        // The emulator has no EFS replication: on it, a DR file system stands in for each replica.
-        efsEmulatorFallback: session.local,
-        verifyImages: true,
-        ...(opts.verbose ? { log: stderrLogger(session) } : {}),
+        volumeKmsKeyId,
+        executionName,
+        waitTimeScale: waitScale,
+        onEvent: progress.onEvent,
+        onStep: progress.onStep,
+        log: progress.log,
       }),
   );
-  return { ...result, bucket };
+  const { commit } = result;
+  if (result.status !== 'SUCCEEDED' || !commit) {
+    throw new BackupExecutionError(result.executionArn, result.status, result.error, result.cause);
+  }
+  const manifest = await (await session.catalog()).get(commit.recoveryPointId, { allowPartial: true });
+  return {
+    manifest,
+    key: commit.key,
+    bucket,
+    commit,
+    execution: {
+      name: executionName,
+      arn: result.executionArn,
+      status: result.status,
+      ticks: result.ticks.length,
+      stateTransitions: result.stateTransitions,
+      durationMs: result.durationMs,
+    },
+    volumes: backedUpVolumeViews(manifest),
+    warnings: progress.warnings,
+  };
 }
 
 /**
- * `lifeboat backup`: captures the selected services of the primary region in this process
- * (against `--endpoint`, or AWS with the caller's credentials) and commits a recovery point
- * to the DR catalog. Exit 1 when the recovery point is partial.
+ * `lifeboat backup`: runs the backup workflow in this process (against `--endpoint`, or AWS with
+ * the caller's credentials) and commits a recovery point to the DR catalog. Exit 1 when the
+ * recovery point is partial.
  */
 export async function runBackupCommand(session: Session): Promise<number> {
-  const { config } = session;
-  const { manifest, key, warnings, counts, bucket } = await takeBackup(session);
-  session.out.result(
+  const { config, out } = session;
+  const backup = await takeBackup(session);
+  const { manifest, key, bucket } = backup;
+  out.result(
     {
       recoveryPoint: recoveryPointHeader(manifest),
       catalog: { bucket, region: config.drRegion, key },
       counts: manifestCounts(manifest),
-      selection: counts,
+      volumes: backup.volumes,
       errors: manifest.errors,
-      warnings,
+      warnings: backup.warnings,
+      retention: backup.commit.retention,
+      commit: backup.commit,
+      execution: backup.execution,
       calls: session.calls.toJSON(),
     },
-    () => renderBackup(manifest, key, bucket, session.out.color),
+    () => {
+      const volumes =
+        backup.volumes.length > 0 ? `\nEBS volumes\n${renderBackedUpVolumes(backup.volumes, out.color)}` : '';
+      const { retention } = backup.commit;
+      const expired =
+        retention.recoveryPointsDeleted + retention.snapshotsDeleted > 0
+          ? `\n${paint('Retention', 'bold', out.color)}: deleted ${plural(retention.recoveryPointsDeleted, 'recovery point')} and ${plural(retention.snapshotsDeleted, 'snapshot')} past lifeboat.retention\n`
+          : '';
+      return `${renderBackup(manifest, key, bucket, out.color)}${volumes}${expired}`;
+    },
   );
   if (manifest.status === 'partial') {
-    session.out.error(
+    out.error(
       `Recovery point ${manifest.id} is partial: ${plural(manifest.errors.length, 'resource')} could not be captured (see the errors). ` +
         'It is stored and can be restored with --allow-partial; fix the causes and run `lifeboat backup` again.',
     );

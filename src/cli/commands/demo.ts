@@ -14,8 +14,8 @@ import {
   renderRestoredServices,
 } from '../restore-views';
 import { Session } from '../session';
-import { manifestCounts, recoveryPointHeader } from '../views';
-import { takeBackup } from './backup';
+import { manifestCounts, recoveryPointHeader, renderRestoredVolumes } from '../views';
+import { renderBackedUpVolumes, takeBackup } from './backup';
 import { failOverLocally, failoverDocument, planFailover } from './restore';
 import { describePoint, readRpoStatus, rpoVerdict } from './status';
 
@@ -120,9 +120,12 @@ export async function runDemoCommand(session: Session): Promise<number> {
       indent(
         `Recovery point ${paint(manifest.id, 'bold', color)}: ${manifest.status}, ${plural(counts.services, 'service')}, ` +
           `${plural(counts.taskDefinitions, 'task definition')}, ${plural(counts.images.total, 'image')} pinned by digest, ` +
-          `${plural(counts.errors, 'error')}.\nStored in s3://${backup.bucket} (${drRegion}), checksum SHA-256 ${manifest.checksum.value.slice(0, 16)}…\n`,
+          `${plural(counts.errors, 'error')}.\nStored in s3://${backup.bucket} (${drRegion}), checksum SHA-256 ${manifest.checksum.value.slice(0, 16)}…\n` +
+          `${plural(backup.volumes.length, 'EBS volume')} snapshotted in ${primaryRegion} and copied to ${drRegion} ` +
+          `(backup workflow: ${plural(backup.execution.ticks, 'copy tick')}, ${plural(backup.execution.stateTransitions, 'state transition')}):\n`,
       ),
     );
+    out.print(indent(renderBackedUpVolumes(backup.volumes, color)));
 
     const status = await readRpoStatus(demo);
     heading(4, 'Check the RPO', '(lifeboat status)');
@@ -168,6 +171,7 @@ export async function runDemoCommand(session: Session): Promise<number> {
     const { report } = failover;
     heading(7, `Fail over to ${drRegion}`, '(lifeboat failover --yes)');
     out.print(indent(renderRestoredServices(failover.services, color)));
+    out.print(`\n${indent(`EBS volumes\n${renderRestoredVolumes(report.volumes, color)}`)}`);
 
     await out.step(stepLabel(8, 'Stopping the emulator'), () => emulator?.stop() ?? Promise.resolve());
     heading(8, 'Stop the emulator');
@@ -177,6 +181,9 @@ export async function runDemoCommand(session: Session): Promise<number> {
     const restored = views.filter(isRestored);
     const notRestored = views.filter((v) => !isRestored(v));
     const ok = failover.allRestored;
+    const volumesRestored = report.volumes.filter((v) =>
+      ['created', 'existing', 'attached-by-ecs'].includes(v.outcome),
+    ).length;
     const fields: [string, string][] = [
       [
         'Restored',
@@ -194,6 +201,10 @@ export async function runDemoCommand(session: Session): Promise<number> {
         'RTO (measured)',
         `${formatSeconds(report.rtoSeconds)}: from the start of the failover until every restored service was steady`,
       ],
+      [
+        'EBS volumes',
+        `${volumesRestored} of ${plural(report.volumes.length, 'volume')} back in ${drRegion} (created from their DR snapshots, or attached by ECS to the restored tasks)`,
+      ],
       ['Recovery point', manifest.id],
       ['Restore report', failover.reportLocation ?? '-'],
       ['Demo took', formatSeconds((Date.now() - startedAt) / 1000)],
@@ -207,6 +218,7 @@ export async function runDemoCommand(session: Session): Promise<number> {
         fleet: { selected: fleet.selectedServiceKeys, unselected: fleet.unselectedServiceKeys },
         recoveryPoint: recoveryPointHeader(manifest),
         counts,
+        backup: { execution: backup.execution, volumes: backup.volumes, retention: backup.commit.retention },
         status,
         plan: {
           totals: plan.totals,

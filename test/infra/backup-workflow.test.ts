@@ -1,0 +1,642 @@
+import { type CfnElement, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackupWorkflow, type BackupWorkflowProps } from '../../lib/backup-workflow';
+import { InfrastructureError } from '../../lib/errors';
+import type { LifeboatConfig } from '../../src/core/config';
+import { renderDefinition, validateDefinition } from '../../src/local/step-functions';
+import { newApp, removeTestApps, sampleConfig } from './support/synth';
+
+afterAll(removeTestApps);
+
+type Statement = {
+  Sid?: string;
+  Effect?: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+};
+type States = Record<string, Record<string, unknown>>;
+
+const CATALOG = {
+  bucketName: 'lifeboat-catalog-123456789012-us-west-2',
+  keyAlias: 'alias/lifeboat-catalog',
+  region: 'us-west-2',
+};
+
+function props(config: LifeboatConfig, overrides: Partial<BackupWorkflowProps> = {}): BackupWorkflowProps {
+  return {
+    config,
+    catalog: CATALOG,
+    volumeKeyAlias: 'alias/lifeboat-volumes',
+    logRetention: logs.RetentionDays.ONE_MONTH,
+    ...overrides,
+  };
+}
+
+interface Built {
+  readonly stack: Stack;
+  readonly workflow: BackupWorkflow;
+  readonly template: Template;
+}
+
+function build(
+  configOverrides: Record<string, unknown> = {},
+  overrides: Partial<BackupWorkflowProps> = {},
+  env = { account: '123456789012', region: 'us-east-1' },
+): Built {
+  const config = sampleConfig(configOverrides);
+  const stack = new Stack(newApp(), 'Test', { env });
+  const workflow = new BackupWorkflow(stack, 'Backup', props(config, overrides));
+  return { stack, workflow, template: Template.fromStack(stack) };
+}
+
+function definitionOf(built: Built): Record<string, unknown> {
+  const id = built.stack.getLogicalId(built.workflow.stateMachine.node.defaultChild as CfnElement);
+  return renderDefinition(built.template.toJSON(), id, { region: 'us-east-1', account: '123456789012' })
+    .definition;
+}
+
+/** Statements of the role whose Lambda has LIFEBOAT_FUNCTION=`name`, by Sid. */
+function statementsOf(template: Template, name: string): Record<string, Statement> {
+  const json = template.toJSON() as {
+    Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  };
+  const fn = Object.values(json.Resources).find(
+    (r) =>
+      r.Type === 'AWS::Lambda::Function' &&
+      (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables.LIFEBOAT_FUNCTION ===
+        name,
+  );
+  if (!fn) throw new Error(`no Lambda with LIFEBOAT_FUNCTION=${name}`);
+  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+  const statements: Statement[] = [];
+  for (const r of Object.values(json.Resources)) {
+    if (r.Type !== 'AWS::IAM::Policy') continue;
+    if (!(r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId)) continue;
+    statements.push(...(r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  }
+  return Object.fromEntries(statements.map((s) => [s.Sid ?? `(no sid: ${JSON.stringify(s.Action)})`, s]));
+}
+
+describe('BackupWorkflow', () => {
+  let built: Built;
+  let states: States;
+  let definition: Record<string, unknown>;
+
+  beforeAll(() => {
+    built = build();
+    definition = definitionOf(built);
+    states = definition.States as States;
+  }, 120_000);
+
+  describe('state machine', () => {
+    it('renders a valid ASL definition: Capture, then wait-and-tick until the copies are done, then Commit', () => {
+      expect(() => validateDefinition(definition)).not.toThrow();
+      expect(definition.StartAt).toBe('Capture');
+      expect(Object.keys(states).sort()).toEqual(
+        ['Capture', 'Commit', 'CopyVolumes', 'VolumesCopied?', 'WaitForCopies'].sort(),
+      );
+      expect(states.Capture?.Next).toBe('VolumesCopied?');
+      expect(states['VolumesCopied?']).toMatchObject({
+        Type: 'Choice',
+        Choices: [{ Variable: '$.done', BooleanEquals: true, Next: 'Commit' }],
+        Default: 'WaitForCopies',
+      });
+      expect(states.WaitForCopies).toMatchObject({ Type: 'Wait', Next: 'CopyVolumes' });
+      expect(states.CopyVolumes?.Next).toBe('VolumesCopied?');
+      expect(states.Commit?.End).toBe(true);
+    });
+
+    it('hands CopyVolumes and Commit only the recovery point id, and Capture nothing', () => {
+      expect(states.Capture?.Parameters).toEqual({});
+      expect(states.CopyVolumes?.Parameters).toEqual({ 'recoveryPointId.$': '$.recoveryPointId' });
+      expect(states.Commit?.Parameters).toEqual({ 'recoveryPointId.$': '$.recoveryPointId' });
+      for (const name of ['Capture', 'CopyVolumes', 'Commit']) {
+        expect(states[name]?.Resource).toMatch(/^arn:aws:lambda:us-east-1:123456789012:function:/);
+      }
+    });
+
+    it('retries Lambda service errors and throttling on every task, with backoff and jitter', () => {
+      for (const name of ['Capture', 'CopyVolumes', 'Commit']) {
+        const [first] = (states[name]?.Retry ?? []) as Record<string, unknown>[];
+        expect(first).toEqual({
+          ErrorEquals: [
+            'Lambda.ServiceException',
+            'Lambda.AWSLambdaException',
+            'Lambda.SdkClientException',
+            'Lambda.ClientExecutionTimeoutException',
+            'Lambda.TooManyRequestsException',
+          ],
+          IntervalSeconds: 2,
+          MaxAttempts: 6,
+          BackoffRate: 2,
+          MaxDelaySeconds: 60,
+          JitterStrategy: 'FULL',
+        });
+      }
+    });
+
+    it('runs a failed copy tick again (a tick resumes from the staged copy state), but not Capture or Commit', () => {
+      expect(((states.CopyVolumes?.Retry ?? []) as unknown[])[1]).toEqual({
+        ErrorEquals: ['States.TaskFailed', 'States.Timeout'],
+        IntervalSeconds: 30,
+        MaxAttempts: 2,
+        BackoffRate: 2,
+      });
+      expect(states.Capture?.Retry).toHaveLength(1);
+      expect(states.Commit?.Retry).toHaveLength(1);
+    });
+
+    it('waits lifeboat.volumes.ebs.pollSeconds (default 60) between two ticks, as a fixed Seconds', () => {
+      expect(states.WaitForCopies?.Seconds).toBe(60);
+      const quick = build({ volumes: { ebs: { pollSeconds: 15 } } });
+      expect((definitionOf(quick).States as States).WaitForCopies?.Seconds).toBe(15);
+    });
+
+    it('is a Standard state machine named lifeboat-backup that may run 24 hours', () => {
+      expect(definition.TimeoutSeconds).toBe(86_400);
+      built.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineName: 'lifeboat-backup',
+        StateMachineType: 'STANDARD',
+      });
+    });
+
+    it('logs every event with execution data to its own log group and traces with X-Ray', () => {
+      const logGroupId = built.stack.getLogicalId(built.workflow.logGroup.node.defaultChild as CfnElement);
+      built.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: {
+          Level: 'ALL',
+          IncludeExecutionData: true,
+          Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [logGroupId, 'Arn'] } } }],
+        },
+      });
+      built.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    });
+  });
+
+  describe('functions', () => {
+    it('bundles lambda/capture.ts, lambda/backup-volumes.ts and lambda/backup-commit.ts, each with its LIFEBOAT_FUNCTION', () => {
+      const fns = built.template.findResources('AWS::Lambda::Function');
+      const variables = Object.values(fns).map(
+        (f) =>
+          (f as { Properties: { Environment: { Variables: Record<string, string> } } }).Properties.Environment
+            .Variables,
+      );
+      expect(variables.map((v) => v.LIFEBOAT_FUNCTION).sort()).toEqual([
+        'backup-commit',
+        'backup-volumes',
+        'capture',
+      ]);
+      for (const v of variables) {
+        expect(v).toEqual({
+          LIFEBOAT_CONFIG: expect.any(String),
+          CATALOG_BUCKET: 'lifeboat-catalog-123456789012-us-west-2',
+          CATALOG_KMS_KEY_ID: 'alias/lifeboat-catalog',
+          VOLUME_KMS_KEY_ID: 'alias/lifeboat-volumes',
+          LIFEBOAT_FUNCTION: expect.any(String),
+          POWERTOOLS_SERVICE_NAME: `lifeboat-${v.LIFEBOAT_FUNCTION}`,
+          POWERTOOLS_METRICS_NAMESPACE: 'Lifeboat',
+          NODE_OPTIONS: '--enable-source-maps',
+        });
+        expect(JSON.parse(v.LIFEBOAT_CONFIG as string)).toEqual(sampleConfig());
+      }
+    });
+
+    it('runs on Node.js 22, ARM64, 15 minutes; the copy tick with 1024 MB, the others with 512 MB', () => {
+      const fns = Object.values(built.template.findResources('AWS::Lambda::Function')) as {
+        Properties: Record<string, unknown> & { Environment: { Variables: Record<string, string> } };
+      }[];
+      const memory = Object.fromEntries(
+        fns.map((f) => [f.Properties.Environment.Variables.LIFEBOAT_FUNCTION, f.Properties.MemorySize]),
+      );
+      expect(memory).toEqual({ capture: 512, 'backup-volumes': 1024, 'backup-commit': 512 });
+      for (const f of fns) {
+        expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Timeout: 900 });
+      }
+    });
+
+    it('gives each function its own log group and role, with no managed policies', () => {
+      expect(Object.keys(built.template.findResources('AWS::Logs::LogGroup'))).toHaveLength(4);
+      for (const name of ['capture', 'backup-volumes', 'backup-commit']) {
+        expect(statementsOf(built.template, name).WriteOwnLogs).toMatchObject({
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [expect.stringMatching(/Logs/), 'Arn'] },
+        });
+      }
+      for (const role of Object.values(built.template.findResources('AWS::IAM::Role')) as {
+        Properties: Record<string, unknown>;
+      }[]) {
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    });
+  });
+
+  describe('capture role', () => {
+    let capture: Record<string, Statement>;
+    beforeAll(() => {
+      capture = statementsOf(built.template, 'capture');
+    });
+
+    it('has exactly the expected statements', () => {
+      expect(Object.keys(capture)).toEqual([
+        'WriteOwnLogs',
+        'ListEcsClustersAndServices',
+        'DescribeEcsClustersAndServices',
+        'DescribeEcsTaskDefinitions',
+        'ListServiceTasks',
+        'DescribeServiceTasks',
+        'ResolveEcrImageDigests',
+        'DescribeServiceNetworks',
+        'DescribeVolumesAndSnapshots',
+        'SnapshotVolumes',
+        'CreateManagedSnapshots',
+        'TagNewSnapshots',
+        'ReadWriteStaging',
+        'ListCatalog',
+        'UseCatalogKeyThroughS3',
+        'StartEcrReplicationBackfill',
+        'ReadEcrImagesToCopy',
+        'VerifyAndCopyImagesInDrRegistry',
+      ]);
+      for (const s of Object.values(capture)) expect(s.Effect).toBe('Allow');
+    });
+
+    it('lists the tasks of the account clusters in the primary region and describes them', () => {
+      expect(capture.ListServiceTasks).toMatchObject({
+        Action: 'ecs:ListTasks',
+        Resource: '*',
+        Condition: {
+          StringEquals: { 'aws:RequestedRegion': 'us-east-1' },
+          ArnLike: { 'ecs:cluster': 'arn:aws:ecs:us-east-1:123456789012:cluster/*' },
+        },
+      });
+      expect(capture.DescribeServiceTasks).toMatchObject({
+        Action: 'ecs:DescribeTasks',
+        Resource: 'arn:aws:ecs:us-east-1:123456789012:task/*',
+      });
+    });
+
+    it('describes volumes and snapshots in the primary region only (Describe* has no resource scope)', () => {
+      expect(capture.DescribeVolumesAndSnapshots).toMatchObject({
+        Action: ['ec2:DescribeSnapshots', 'ec2:DescribeVolumes'],
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:RequestedRegion': 'us-east-1' } },
+      });
+    });
+
+    it('snapshots volumes of the account only into snapshots tagged lifeboat:managed=true, tagged at creation', () => {
+      expect(capture.SnapshotVolumes).toMatchObject({
+        Action: 'ec2:CreateSnapshot',
+        Resource: 'arn:aws:ec2:us-east-1:123456789012:volume/*',
+      });
+      expect(capture.SnapshotVolumes?.Condition).toBeUndefined();
+      expect(capture.CreateManagedSnapshots).toMatchObject({
+        Action: 'ec2:CreateSnapshot',
+        Resource: 'arn:aws:ec2:us-east-1::snapshot/*',
+        Condition: { StringEquals: { 'aws:RequestTag/lifeboat:managed': 'true' } },
+      });
+      expect(capture.TagNewSnapshots).toMatchObject({
+        Action: 'ec2:CreateTags',
+        Resource: 'arn:aws:ec2:us-east-1::snapshot/*',
+        Condition: { StringEquals: { 'ec2:CreateAction': 'CreateSnapshot' } },
+      });
+    });
+
+    it('reads and writes only the staging/ prefix of the catalog, through the catalog key', () => {
+      expect(capture.ReadWriteStaging).toMatchObject({
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Resource: 'arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2/staging/*',
+      });
+      expect(capture.UseCatalogKeyThroughS3).toMatchObject({
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: 'arn:aws:kms:us-west-2:123456789012:key/*',
+        Condition: {
+          'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/lifeboat-catalog' },
+          StringEquals: { 'kms:ViaService': 's3.us-west-2.amazonaws.com' },
+        },
+      });
+    });
+
+    it('cannot copy, delete or touch DR snapshots', () => {
+      const text = JSON.stringify(capture);
+      for (const action of ['ec2:CopySnapshot', 'ec2:DeleteSnapshot', 'ebs:', 'us-west-2::snapshot']) {
+        expect(text).not.toContain(action);
+      }
+    });
+  });
+
+  describe('backup-volumes role', () => {
+    let volumes: Record<string, Statement>;
+    beforeAll(() => {
+      volumes = statementsOf(built.template, 'backup-volumes');
+    });
+
+    it('has exactly the expected statements for the native copy (no EBS direct APIs)', () => {
+      expect(Object.keys(volumes)).toEqual([
+        'WriteOwnLogs',
+        'DescribeSnapshots',
+        'CopyPrimarySnapshots',
+        'CreateManagedDrCopies',
+        'TagDrCopies',
+        'UseVolumeKey',
+        'GrantVolumeKeyToEbs',
+        'DecryptSourceSnapshots',
+        'GrantSourceKeysToEbs',
+        'ReadWriteStaging',
+        'ListCatalog',
+        'UseCatalogKeyThroughS3',
+      ]);
+      expect(JSON.stringify(volumes)).not.toContain('"ebs:');
+    });
+
+    it('copies primary snapshots into DR snapshots tagged lifeboat:managed=true, tagged at creation', () => {
+      expect(volumes.DescribeSnapshots).toMatchObject({
+        Action: 'ec2:DescribeSnapshots',
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:RequestedRegion': ['us-east-1', 'us-west-2'] } },
+      });
+      expect(volumes.CopyPrimarySnapshots).toMatchObject({
+        Action: 'ec2:CopySnapshot',
+        Resource: 'arn:aws:ec2:us-east-1::snapshot/*',
+      });
+      expect(volumes.CreateManagedDrCopies).toMatchObject({
+        Action: 'ec2:CopySnapshot',
+        Resource: 'arn:aws:ec2:us-west-2::snapshot/*',
+        Condition: { StringEquals: { 'aws:RequestTag/lifeboat:managed': 'true' } },
+      });
+      expect(volumes.TagDrCopies).toMatchObject({
+        Action: 'ec2:CreateTags',
+        Resource: 'arn:aws:ec2:us-west-2::snapshot/*',
+        Condition: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } },
+      });
+    });
+
+    it('uses the volume key only by its alias, through EC2 in the DR region; grants only for AWS resources', () => {
+      const onVolumeKey = {
+        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/lifeboat-volumes' },
+        StringEquals: { 'kms:ViaService': 'ec2.us-west-2.amazonaws.com' },
+      };
+      expect(volumes.UseVolumeKey).toEqual({
+        Sid: 'UseVolumeKey',
+        Effect: 'Allow',
+        Action: [
+          'kms:Decrypt',
+          'kms:DescribeKey',
+          'kms:GenerateDataKey',
+          'kms:GenerateDataKeyWithoutPlaintext',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+        ],
+        Resource: 'arn:aws:kms:us-west-2:123456789012:key/*',
+        Condition: onVolumeKey,
+      });
+      expect(volumes.GrantVolumeKeyToEbs).toEqual({
+        Sid: 'GrantVolumeKeyToEbs',
+        Effect: 'Allow',
+        Action: 'kms:CreateGrant',
+        Resource: 'arn:aws:kms:us-west-2:123456789012:key/*',
+        Condition: { ...onVolumeKey, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      });
+    });
+
+    it('decrypts encrypted source snapshots with any key of the account, through EC2 in the primary region only', () => {
+      expect(volumes.DecryptSourceSnapshots).toMatchObject({
+        Action: [
+          'kms:Decrypt',
+          'kms:DescribeKey',
+          'kms:GenerateDataKeyWithoutPlaintext',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+        ],
+        Resource: 'arn:aws:kms:us-east-1:123456789012:key/*',
+        Condition: { StringEquals: { 'kms:ViaService': 'ec2.us-east-1.amazonaws.com' } },
+      });
+      expect(volumes.GrantSourceKeysToEbs).toMatchObject({
+        Action: 'kms:CreateGrant',
+        Resource: 'arn:aws:kms:us-east-1:123456789012:key/*',
+        Condition: {
+          StringEquals: { 'kms:ViaService': 'ec2.us-east-1.amazonaws.com' },
+          Bool: { 'kms:GrantIsForAWSResource': 'true' },
+        },
+      });
+    });
+
+    it('reads and writes only the staging/ prefix of the catalog', () => {
+      expect(volumes.ReadWriteStaging).toMatchObject({
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Resource: 'arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2/staging/*',
+      });
+    });
+
+    it('with volumes.ebs.engine "block", also reads primary snapshot blocks, writes DR snapshots through the EBS direct APIs and resolves the volume key ARN', () => {
+      const block = statementsOf(build({ volumes: { ebs: { engine: 'block' } } }).template, 'backup-volumes');
+      expect(block.ReadPrimarySnapshotBlocks).toMatchObject({
+        Action: ['ebs:GetSnapshotBlock', 'ebs:ListChangedBlocks', 'ebs:ListSnapshotBlocks'],
+        Resource: 'arn:aws:ec2:us-east-1::snapshot/*',
+      });
+      expect(block.StartManagedDrSnapshots).toMatchObject({
+        Action: 'ebs:StartSnapshot',
+        Resource: 'arn:aws:ec2:us-west-2::snapshot/*',
+        Condition: { StringEquals: { 'aws:RequestTag/lifeboat:managed': 'true' } },
+      });
+      expect(block.WriteDrSnapshotBlocks).toMatchObject({
+        Action: ['ebs:CompleteSnapshot', 'ebs:PutSnapshotBlock'],
+        Resource: 'arn:aws:ec2:us-west-2::snapshot/*',
+      });
+      expect(block.ResolveVolumeKeyArn).toMatchObject({
+        Action: 'kms:DescribeKey',
+        Resource: 'arn:aws:kms:us-west-2:123456789012:key/*',
+        Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/lifeboat-volumes' } },
+      });
+      expect(block.UseVolumeKey?.Condition).toMatchObject({
+        StringEquals: { 'kms:ViaService': ['ec2.us-west-2.amazonaws.com', 'ebs.us-west-2.amazonaws.com'] },
+      });
+      expect(block.DecryptSourceSnapshots?.Condition).toMatchObject({
+        StringEquals: { 'kms:ViaService': ['ec2.us-east-1.amazonaws.com', 'ebs.us-east-1.amazonaws.com'] },
+      });
+    });
+  });
+
+  describe('backup-commit role', () => {
+    let commit: Record<string, Statement>;
+    beforeAll(() => {
+      commit = statementsOf(built.template, 'backup-commit');
+    });
+
+    it('has exactly the expected statements', () => {
+      expect(Object.keys(commit)).toEqual([
+        'WriteOwnLogs',
+        'ReadStagedBackupAndRecoveryPoints',
+        'CommitAndExpireRecoveryPoints',
+        'ListCatalog',
+        'UseCatalogKeyThroughS3',
+        'DescribeSnapshots',
+        'DeleteManagedSnapshots',
+      ]);
+    });
+
+    it('reads the staged backup, writes and deletes (retention) only recovery points, and lists the catalog', () => {
+      expect(commit.ReadStagedBackupAndRecoveryPoints).toMatchObject({
+        Action: 's3:GetObject',
+        Resource: [
+          'arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2/recovery-points/*',
+          'arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2/staging/*',
+        ],
+      });
+      expect(commit.CommitAndExpireRecoveryPoints).toMatchObject({
+        Action: ['s3:DeleteObject', 's3:PutObject'],
+        Resource: 'arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2/recovery-points/*',
+      });
+      expect(commit.ListCatalog).toMatchObject({
+        Action: 's3:ListBucket',
+        Resource: 'arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2',
+      });
+    });
+
+    it('deletes only snapshots tagged lifeboat:managed=true, in both regions', () => {
+      expect(commit.DeleteManagedSnapshots).toEqual({
+        Sid: 'DeleteManagedSnapshots',
+        Effect: 'Allow',
+        Action: 'ec2:DeleteSnapshot',
+        Resource: ['arn:aws:ec2:us-east-1::snapshot/*', 'arn:aws:ec2:us-west-2::snapshot/*'],
+        Condition: { StringEquals: { 'aws:ResourceTag/lifeboat:managed': 'true' } },
+      });
+      expect(commit.DescribeSnapshots).toMatchObject({
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:RequestedRegion': ['us-east-1', 'us-west-2'] } },
+      });
+    });
+  });
+
+  describe('props', () => {
+    it('honours volumeKeyAlias in the environment and in the key conditions', () => {
+      const { template } = build({}, { volumeKeyAlias: 'alias/other-volumes' });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ VOLUME_KMS_KEY_ID: 'alias/other-volumes' }) },
+      });
+      expect(statementsOf(template, 'backup-volumes').UseVolumeKey?.Condition).toMatchObject({
+        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/other-volumes' },
+      });
+    });
+
+    it('honours catalog and logRetention', () => {
+      const { template } = build(
+        {},
+        {
+          catalog: { ...CATALOG, bucketName: 'catalog-under-test', keyAlias: 'alias/catalog-under-test' },
+          logRetention: logs.RetentionDays.ONE_WEEK,
+        },
+      );
+      const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup')) as {
+        Properties: { RetentionInDays: number };
+      }[];
+      expect(logGroups.map((g) => g.Properties.RetentionInDays)).toEqual([7, 7, 7, 7]);
+      const commit = statementsOf(template, 'backup-commit');
+      expect(commit.ListCatalog?.Resource).toBe('arn:aws:s3:::catalog-under-test');
+      expect(commit.UseCatalogKeyThroughS3?.Condition).toMatchObject({
+        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/catalog-under-test' },
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            CATALOG_BUCKET: 'catalog-under-test',
+            CATALOG_KMS_KEY_ID: 'alias/catalog-under-test',
+          }),
+        },
+      });
+    });
+
+    it('sends failed, timed-out and aborted executions to failureQueue through EventBridge when one is given', () => {
+      const stack = new Stack(newApp(), 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
+      const queue = new sqs.Queue(stack, 'Failures');
+      const workflow = new BackupWorkflow(stack, 'Backup', props(sampleConfig(), { failureQueue: queue }));
+      const template = Template.fromStack(stack);
+      const machineId = stack.getLogicalId(workflow.stateMachine.node.defaultChild as CfnElement);
+      const queueId = stack.getLogicalId(queue.node.defaultChild as CfnElement);
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.states'],
+          'detail-type': ['Step Functions Execution Status Change'],
+          detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: machineId }] },
+        },
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } })],
+      });
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+              Principal: { Service: 'events.amazonaws.com' },
+              Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('creates no EventBridge rule without failureQueue', () => {
+      expect(built.template.findResources('AWS::Events::Rule')).toEqual({});
+    });
+
+    it('builds ARNs in the partition of the regions (aws-cn)', () => {
+      const { template } = build(
+        { primaryRegion: 'cn-north-1', drRegion: 'cn-northwest-1' },
+        { catalog: { ...CATALOG, region: 'cn-northwest-1' } },
+        { account: '123456789012', region: 'cn-north-1' },
+      );
+      const capture = statementsOf(template, 'capture');
+      expect(capture.CreateManagedSnapshots?.Resource).toBe('arn:aws-cn:ec2:cn-north-1::snapshot/*');
+      expect(capture.UseCatalogKeyThroughS3?.Condition).toMatchObject({
+        StringEquals: { 'kms:ViaService': 's3.cn-northwest-1.amazonaws.com.cn' },
+      });
+      const volumes = statementsOf(template, 'backup-volumes');
+      expect(volumes.CreateManagedDrCopies?.Resource).toBe('arn:aws-cn:ec2:cn-northwest-1::snapshot/*');
+      expect(volumes.UseVolumeKey?.Condition).toMatchObject({
+        StringEquals: { 'kms:ViaService': 'ec2.cn-northwest-1.amazonaws.com.cn' },
+      });
+    });
+  });
+
+  describe('validation', () => {
+    it('fails when its stack has no explicit account and region', () => {
+      const create = () =>
+        new BackupWorkflow(new Stack(newApp(), 'Agnostic'), 'Backup', props(sampleConfig()));
+      expect(create).toThrow(InfrastructureError);
+      expect(create).toThrow(/Agnostic\/Backup: the backup workflow needs a stack with an explicit env/);
+    });
+
+    it('fails when its stack is not in the primary region of the configured account', () => {
+      const create = () =>
+        new BackupWorkflow(
+          new Stack(newApp(), 'Elsewhere', { env: { account: '123456789012', region: 'us-west-2' } }),
+          'Backup',
+          props(sampleConfig()),
+        );
+      expect(create).toThrow(/must deploy to the primary region us-east-1 of account 123456789012/);
+    });
+
+    it('fails when the catalog is not in the DR region', () => {
+      expect(() => build({}, { catalog: { ...CATALOG, region: 'eu-west-1' } })).toThrow(
+        /catalog\.region must be the DR region us-west-2 \(got eu-west-1\)/,
+      );
+    });
+
+    it('fails when the configuration does not fit in the 4 KB Lambda environment', () => {
+      const subnets = Object.fromEntries(
+        Array.from({ length: 80 }, (_, i) => [
+          `subnet-${String(i).padStart(17, '0')}`,
+          `subnet-${String(i).padStart(17, '1')}`,
+        ]),
+      );
+      const create = () => build({ mappings: { subnets } });
+      expect(create).toThrow(InfrastructureError);
+      expect(create).toThrow(
+        /Test\/Backup: the capture function's environment is \d+ bytes, over Lambda's 4096-byte limit.*lifeboat\.mappings/,
+      );
+    });
+  });
+});
