@@ -3,12 +3,16 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
+import { STAGING_PREFIX } from '../src/core/catalog-keys';
 import { InfrastructureError } from './errors';
 
 /** Object Lock mode of the catalog's default retention. */
 export type ObjectLockMode = 'GOVERNANCE' | 'COMPLIANCE';
 
 const MAX_OBJECT_LOCK_DAYS = 36_500;
+
+/** Days a backup's staging objects are kept (a backup workflow times out after one). */
+const STAGING_DAYS = 7;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KEY_ALIAS = /^alias\/[a-zA-Z0-9/_-]{1,250}$/;
 
@@ -134,6 +138,22 @@ export class Catalog extends Construct {
           : s3.ObjectLockRetention.governance(lockDuration),
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: `${props.bucketName}/`,
+      // S3 lifecycle never removes a version before its Object Lock retention ends.
+      lifecycleRules: [
+        {
+          // A backup's work in progress; a backup workflow runs for at most a day.
+          id: 'expire-staging',
+          prefix: STAGING_PREFIX,
+          expiration: Duration.days(STAGING_DAYS),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
+        {
+          // Recovery points deleted by retention (a delete marker hides each one at once).
+          id: 'remove-deleted-versions',
+          noncurrentVersionExpiration: Duration.days(1),
+          expiredObjectDeleteMarker: true,
+        },
+      ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
   }

@@ -38,6 +38,29 @@ describe('Catalog', () => {
     });
   });
 
+  it('expires staging objects after a week and removes versions hidden by a delete (after their lock)', () => {
+    catalogTemplate().hasResourceProperties('AWS::S3::Bucket', {
+      BucketName: 'catalog-under-test',
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            Id: 'expire-staging',
+            Prefix: 'staging/',
+            ExpirationInDays: 7,
+            NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+            Status: 'Enabled',
+          },
+          {
+            Id: 'remove-deleted-versions',
+            NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+            ExpiredObjectDeleteMarker: true,
+            Status: 'Enabled',
+          },
+        ],
+      },
+    });
+  });
+
   it('honours objectLockMode, objectLockRetention and accessLogsRetention', () => {
     const template = catalogTemplate({
       objectLockMode: 'COMPLIANCE',
