@@ -20,7 +20,7 @@ export async function ensureLocalKey(kms: KMSClient, alias: string): Promise<str
   }
   const created = await kms.send(
     new CreateKeyCommand({
-      Description: 'Lifeboat catalog key (created by the lifeboat CLI for a local run)',
+      Description: `Lifeboat key ${alias} (created by the lifeboat CLI for a local run)`,
       Tags: [{ TagKey: 'lifeboat:managed-by', TagValue: 'lifeboat-cli' }],
     }),
   );

@@ -124,10 +124,11 @@ export function buildProgram(io: CliIo, state: RunState): Command {
     .description('take a recovery point now')
     .addHelpText(
       'after',
-      '\nWith --endpoint, the capture runs on this machine against the endpoint and commits the recovery point\n' +
-        "to the catalog there. Without it, the capture also runs in this process, with the caller's credentials\n" +
-        '(the same code as the scheduled capture Lambda): they need read access to ECS, ECR and EC2 in the primary\n' +
-        'region and write access to the catalog bucket and its KMS key in the DR region.',
+      '\nThe backup workflow (capture, EBS snapshot copies, commit) runs in this process. With --endpoint it runs\n' +
+        "against the endpoint and commits the recovery point to the catalog there. Without it, it uses the caller's\n" +
+        'credentials (the same code as the scheduled backup workflow): they need read access to ECS, ECR and EC2\n' +
+        'and ec2:CreateSnapshot in the primary region; write access to the catalog bucket and its KMS key,\n' +
+        'ec2:CopySnapshot/DescribeSnapshots/DeleteSnapshot and use of the alias/lifeboat-volumes key in the DR region.',
     )
     .action(
       action(async () => {

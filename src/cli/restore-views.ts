@@ -12,6 +12,7 @@ import {
   type Style,
   shortDigest,
 } from './format';
+import { planVolumeViews, renderPlanVolumes } from './views';
 
 const SEVERITY_STYLE: Record<FindingSeverity, Style> = { error: 'red', warning: 'yellow', info: 'dim' };
 
@@ -140,6 +141,7 @@ export function renderPlan(plan: RestorePlan, color: boolean, now: Date = new Da
   return [
     renderFields(planFields(plan, now, color), { color }),
     `\nServices, by wave\n${planServiceTable(plan, color, true)}`,
+    planVolumesSection(plan, color),
     `\nFindings\n${findings || `${paint('(none)', 'dim', color)}\n`}`,
     `\n${verdict}\n`,
   ].join('');
@@ -160,9 +162,16 @@ export function renderPlanCompact(plan: RestorePlan, color: boolean, now: Date =
   return [
     renderFields(planFields(plan, now, color), { color }),
     planServiceTable(plan, color, false),
+    planVolumesSection(plan, color),
     errors.map((f) => renderFinding(f, color)).join(''),
     more,
   ].join('');
+}
+
+/** The "EBS volumes" section of a plan; empty when the selected services have none. */
+function planVolumesSection(plan: RestorePlan, color: boolean): string {
+  const views = planVolumeViews(plan);
+  return views.length > 0 ? `\nEBS volumes\n${renderPlanVolumes(views, color)}` : '';
 }
 
 /** One restored (or not restored) service, as `failover` prints and returns it. */

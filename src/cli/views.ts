@@ -359,7 +359,7 @@ export function renderRestoredVolumes(volumes: readonly ReportedVolume[], color:
     { header: 'DR SNAPSHOT', value: (v) => v.drSnapshotId ?? '-' },
     {
       header: 'DR VOLUME',
-      value: (v) => (v.kind === 'managed' ? 'attached by ECS' : (v.drVolumeId ?? '-')),
+      value: (v) => (v.outcome === 'attached-by-ecs' ? 'attached by ECS' : (v.drVolumeId ?? '-')),
     },
     { header: 'ZONE', value: (v) => v.availabilityZone ?? '-' },
     { header: 'OUTCOME', value: (v) => v.outcome, style: (v) => VOLUME_OUTCOME_STYLE[v.outcome] },

@@ -172,6 +172,13 @@ export async function runDemoCommand(session: Session): Promise<number> {
     heading(7, `Fail over to ${drRegion}`, '(lifeboat failover --yes)');
     out.print(indent(renderRestoredServices(failover.services, color)));
     out.print(`\n${indent(`EBS volumes\n${renderRestoredVolumes(report.volumes, color)}`)}`);
+    if (report.volumes.some((v) => v.kind === 'managed' && v.outcome === 'skipped')) {
+      out.print(
+        indent(
+          "The emulator's ECS does not keep a service's volumeConfigurations, so a managed volume has no configuration to be attached through here; on AWS, ECS creates each task's volume from the DR snapshot.",
+        ),
+      );
+    }
 
     await out.step(stepLabel(8, 'Stopping the emulator'), () => emulator?.stop() ?? Promise.resolve());
     heading(8, 'Stop the emulator');

@@ -25,7 +25,7 @@ import {
   taskDefinitionLabel,
 } from '../restore-views';
 import type { Session } from '../session';
-import { planVolumeViews, renderPlanVolumes, renderRestoredVolumes } from '../views';
+import { renderRestoredVolumes } from '../views';
 
 export interface PlanOptions {
   readonly recoveryPoint: string;
@@ -60,12 +60,6 @@ export async function planFailover(session: Session, opts: PlanOptions): Promise
   return plan;
 }
 
-/** The "EBS volumes" section of the plan output; empty when the selected services have none. */
-function planVolumesSection(plan: RestorePlan, color: boolean): string {
-  const views = planVolumeViews(plan);
-  return views.length > 0 ? `\nEBS volumes\n${renderPlanVolumes(views, color)}` : '';
-}
-
 /**
  * `lifeboat plan`: the dry run of a failover. Exit 0 when every selected service can be
  * restored, 1 when error findings block some.
@@ -74,10 +68,7 @@ export async function runPlanCommand(session: Session, opts: PlanOptions): Promi
   const plan = await session.out.step(`Planning a failover to ${session.config.drRegion}`, () =>
     planFailover(session, opts),
   );
-  session.out.result(
-    plan,
-    () => `${renderPlan(plan, session.out.color)}${planVolumesSection(plan, session.out.color)}`,
-  );
+  session.out.result(plan, () => renderPlan(plan, session.out.color));
   return plan.totals.blocked > 0 || plan.totals.findings.error > 0 ? ExitCode.Failed : ExitCode.Ok;
 }
 
@@ -280,7 +271,7 @@ export async function runFailoverCommand(session: Session, opts: FailoverOptions
   checkCanConfirm(session, opts);
   const { out, config } = session;
   const plan = await out.step(`Planning a failover to ${config.drRegion}`, () => planFailover(session, opts));
-  out.info(`${renderPlanCompact(plan, false)}${planVolumesSection(plan, false)}`.trimEnd());
+  out.info(renderPlanCompact(plan, false).trimEnd());
   if (plan.totals.restorable === 0) {
     out.error(
       `None of the ${plural(plan.totals.services, 'selected service')} can be restored (see the findings); nothing was changed.`,

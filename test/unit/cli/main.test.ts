@@ -67,8 +67,9 @@ describe('lifeboat (argument handling, no AWS)', () => {
   it('says the backup runs in-process with the caller’s credentials without --endpoint', async () => {
     const { stdout } = await run(['backup', '--help']);
     expect(stdout).toMatch(
-      /Without it, the capture also runs in this process, with the caller's credentials/,
+      /The backup workflow \(capture, EBS snapshot copies, commit\) runs in this process/,
     );
+    expect(stdout).toMatch(/Without it, it uses the caller's\s+credentials/);
   });
 
   it('answers `help <command>` and `<group> --help` with exit 0', async () => {
