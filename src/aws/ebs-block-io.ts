@@ -261,6 +261,50 @@ export function readBlock(
   );
 }
 
+/** The SigV4 header for the body's SHA-256 (hex); the signer uses a value already there instead of hashing. */
+const PAYLOAD_HASH_HEADER = 'x-amz-content-sha256';
+
+function hasHeaders(request: unknown): request is { headers: Record<string, string> } {
+  return (
+    request !== null &&
+    typeof request === 'object' &&
+    typeof (request as { headers?: unknown }).headers === 'object' &&
+    (request as { headers?: unknown }).headers !== null
+  );
+}
+
+/**
+ * PutSnapshotBlock with the block's SHA-256, already computed and verified, as the signed
+ * payload hash: without it the SigV4 signer hashes the 512 KiB body a second time, the
+ * largest CPU cost the engine had beyond a bare Get→Put loop. A digest that did not match
+ * the body would fail the signature check, so the payload stays signed.
+ */
+function putBlockCommand(
+  snapshotId: string,
+  index: number,
+  data: Uint8Array,
+  digest: Uint8Array,
+  checksum: string,
+): PutSnapshotBlockCommand {
+  const command = new PutSnapshotBlockCommand({
+    SnapshotId: snapshotId,
+    BlockIndex: index,
+    BlockData: data,
+    DataLength: data.length,
+    Checksum: checksum,
+    ChecksumAlgorithm: 'SHA256',
+  });
+  const payloadHash = Buffer.from(digest).toString('hex');
+  command.middlewareStack.add(
+    (next) => (args) => {
+      if (hasHeaders(args.request)) args.request.headers[PAYLOAD_HASH_HEADER] = payloadHash;
+      return next(args);
+    },
+    { step: 'build', name: 'lifeboatBlockPayloadHash' },
+  );
+  return command;
+}
+
 /** Writes one block with its SHA-256 (the service rejects data that does not match it). */
 export async function writeBlock(
   ebs: EBSClient,
@@ -275,16 +319,7 @@ export async function writeBlock(
   await caller.call(
     'PutSnapshotBlock',
     async () => {
-      const out = await ebs.send(
-        new PutSnapshotBlockCommand({
-          SnapshotId: snapshotId,
-          BlockIndex: index,
-          BlockData: data,
-          DataLength: data.length,
-          Checksum: checksum,
-          ChecksumAlgorithm: 'SHA256',
-        }),
-      );
+      const out = await ebs.send(putBlockCommand(snapshotId, index, data, digest, checksum));
       if (out.Checksum !== undefined && out.Checksum !== checksum) {
         throw new BlockIntegrityError(
           snapshotId,
