@@ -46,7 +46,9 @@ const ceilDiv = (n: number, d: number) => Math.ceil(n / d);
 /**
  * The fewest calls the APIs allow for this fleet: lists at their maximum page size,
  * DescribeClusters by 100, DescribeServices by 10, each distinct task definition once,
- * BatchGetImage per repository by 100 references, one EC2 describe per 200 ids, one PUT.
+ * BatchGetImage per repository by 100 references, one EC2 describe per 200 ids, one
+ * DescribeVolumes for the volumes tagged `lifeboat:backup` (the fleet has none, and no service
+ * has a managed EBS volume, so there is nothing else to look up), one PUT.
  */
 export function minimumCaptureCalls(fleet: SeededFleet): Record<string, number> {
   const clusters = fleet.servicesPerCluster.size;
@@ -61,6 +63,7 @@ export function minimumCaptureCalls(fleet: SeededFleet): Record<string, number> 
   return {
     'EC2.DescribeSecurityGroups': ceilDiv(fleet.securityGroupIds.length, EC2_FILTER_VALUES_MAX),
     'EC2.DescribeSubnets': ceilDiv(fleet.subnetIds.length, EC2_FILTER_VALUES_MAX),
+    'EC2.DescribeVolumes': 1,
     'ECR.BatchGetImage': batchGetImage,
     'ECS.DescribeClusters': ceilDiv(clusters, DESCRIBE_CLUSTERS_MAX),
     'ECS.DescribeServices': describeServices,

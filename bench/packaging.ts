@@ -2,49 +2,37 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
-import { type BuildOptions, build } from 'esbuild';
+import type { Metafile } from 'esbuild';
+import { bundleLambda } from '../lib/lambda-defaults';
 import { median, round } from './stats';
 
 const run = promisify(execFile);
 
-/**
- * The options the CDK NodejsFunction in `lib/capture-function.ts` bundles with: minify, source
- * map, target node22, platform node, nothing external (the SDK is bundled), CommonJS output,
- * esbuild's default main fields. Keep them in step with that construct.
- */
-export const CDK_BUNDLING: BuildOptions = {
-  bundle: true,
-  minify: true,
-  sourcemap: true,
-  target: 'node22',
-  platform: 'node',
-  format: 'cjs',
-  mainFields: ['module', 'main'],
-  sourcesContent: false,
-  external: [],
-  logLevel: 'error',
-};
-
 export interface BundleMeasure {
   readonly entry: string;
-  /** index.js bytes (the source map ships beside it and is not loaded unless enabled). */
+  /** index.js bytes, as `lib/lambda-defaults.ts` builds it for the CDK (the source map ships beside it). */
   readonly bytes: number;
   readonly sourceMapBytes: number;
   /** Largest contributors, package (or `src`) → bytes in the output. */
   readonly topInputs: Record<string, number>;
   /** Median time to `require` the bundle in a fresh `node`, ms, as Lambda runs it (--enable-source-maps). */
   readonly coldInitMedianMs: number;
-  /** The same without source maps (5 samples at most). */
+  /** The same without --enable-source-maps (fewer samples): what the source map costs. */
   readonly coldInitNoSourceMapsMedianMs: number;
-  /** Size with `mainFields: ['module', 'main']` (the SDK's tree-shakable ES builds), for comparison. */
-  readonly cjsFirstBytes: number;
+  /**
+   * Baseline: the same esbuild options without the SDK schema-key rewrite (what NodejsFunction's
+   * esbuild run alone produces), its size and cold `require` (fewer samples).
+   */
+  readonly withoutRewrite: { readonly bytes: number; readonly coldInitMedianMs: number };
 }
 
 export interface PackagingBench {
   readonly bundles: BundleMeasure[];
   /** Median time for `node` to start and exit with nothing to load, ms: the floor under cold init. */
   readonly nodeStartMedianMs: number;
+  /** Samples of the main figure; the comparison figures take `baselineSamples`. */
   readonly samples: number;
+  readonly baselineSamples: number;
 }
 
 /** Lambda entry points: every `lambda/*.ts` module. */
@@ -53,80 +41,114 @@ export function lambdaEntries(projectRoot: string): string[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
     .sort()
-    .map((f) => join(dir, f));
+    .map((f) => basename(f, '.ts'));
 }
 
-/** Bundles each Lambda entry as the CDK would and measures its size and cold `require` time. */
+function topInputs(metafile: Metafile): Record<string, number> {
+  const byPackage: Record<string, number> = {};
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const key = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? 'src';
+      byPackage[key] = (byPackage[key] ?? 0) + bytesInOutput;
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(byPackage)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8),
+  );
+}
+
+interface Probe {
+  readonly file: string;
+  readonly flags: readonly string[];
+  readonly samples: number;
+  readonly times: number[];
+}
+
+/**
+ * Bundles each Lambda entry as it ships (`bundleLambda`) and without the schema-key rewrite,
+ * and measures size and cold `require` time. Samples are taken round-robin over all bundles,
+ * so a busy stretch of the machine falls on all of them alike.
+ */
 export async function benchPackaging(
   projectRoot: string,
   outDir: string,
   opts: { samples: number },
 ): Promise<PackagingBench> {
-  const bundles: BundleMeasure[] = [];
-  for (const entry of lambdaEntries(projectRoot)) {
-    const name = basename(entry, '.ts');
+  const baselineSamples = Math.min(opts.samples, 5);
+  const built: Array<{
+    name: string;
+    outfile: string;
+    metafile: Metafile;
+    shipped: Probe;
+    noSourceMaps: Probe;
+    withoutRewrite: Probe;
+  }> = [];
+  for (const name of lambdaEntries(projectRoot)) {
     const dir = join(outDir, name);
     mkdirSync(dir, { recursive: true });
     const outfile = join(dir, 'index.js');
-    const result = await build({ ...CDK_BUNDLING, entryPoints: [entry], outfile, metafile: true });
-    // Baseline: esbuild's default for Node (CommonJS builds of the SDK first).
-    const cjsFirst = await build({
-      ...CDK_BUNDLING,
-      sourcemap: false,
-      entryPoints: [entry],
-      outfile: join(dir, 'cjs-first.js'),
-      mainFields: ['main', 'module'],
-      write: false,
-    });
-    const topInputs: Record<string, number> = {};
-    for (const output of Object.values(result.metafile.outputs)) {
-      for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-        const key = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? 'src';
-        topInputs[key] = (topInputs[key] ?? 0) + bytesInOutput;
-      }
-    }
-    const top = Object.fromEntries(
-      Object.entries(topInputs)
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, 8),
-    );
-    bundles.push({
-      entry: `lambda/${name}.ts`,
-      bytes: statSync(outfile).size,
-      sourceMapBytes: statSync(`${outfile}.map`).size,
-      topInputs: top,
-      coldInitMedianMs: round(median(await requireTimes(outfile, opts.samples, ['--enable-source-maps'])), 1),
-      coldInitNoSourceMapsMedianMs: round(
-        median(await requireTimes(outfile, Math.min(opts.samples, 5), [])),
-        1,
-      ),
-      cjsFirstBytes: cjsFirst.outputFiles.find((f) => f.path.endsWith('.js'))?.contents.length ?? 0,
+    const result = await bundleLambda(name, outfile);
+    const plainFile = join(dir, 'without-rewrite', 'index.js');
+    await bundleLambda(name, plainFile, { plugins: [] });
+    built.push({
+      name,
+      outfile,
+      metafile: result.metafile,
+      shipped: { file: outfile, flags: ['--enable-source-maps'], samples: opts.samples, times: [] },
+      noSourceMaps: { file: outfile, flags: [], samples: baselineSamples, times: [] },
+      withoutRewrite: {
+        file: plainFile,
+        flags: ['--enable-source-maps'],
+        samples: baselineSamples,
+        times: [],
+      },
     });
   }
+
   const nodeStart: number[] = [];
+  const probes = built.flatMap((b) => [b.shipped, b.noSourceMaps, b.withoutRewrite]);
   for (let i = 0; i < opts.samples; i += 1) {
+    for (const probe of probes) {
+      if (i < probe.samples) probe.times.push(await requireTime(probe.file, probe.flags));
+    }
     const started = performance.now();
     await run(process.execPath, ['-e', '0']);
     nodeStart.push(performance.now() - started);
   }
-  return { bundles, nodeStartMedianMs: round(median(nodeStart), 1), samples: opts.samples };
+
+  const medianMs = (probe: Probe) => round(median(probe.times), 1);
+  return {
+    bundles: built.map((b) => ({
+      entry: `lambda/${b.name}.ts`,
+      bytes: statSync(b.outfile).size,
+      sourceMapBytes: statSync(`${b.outfile}.map`).size,
+      topInputs: topInputs(b.metafile),
+      coldInitMedianMs: medianMs(b.shipped),
+      coldInitNoSourceMapsMedianMs: medianMs(b.noSourceMaps),
+      withoutRewrite: {
+        bytes: statSync(b.withoutRewrite.file).size,
+        coldInitMedianMs: medianMs(b.withoutRewrite),
+      },
+    })),
+    nodeStartMedianMs: round(median(nodeStart), 1),
+    samples: opts.samples,
+    baselineSamples,
+  };
 }
 
-/** Loads the bundle in `samples` fresh processes; each reports how long `require` took. */
-async function requireTimes(bundle: string, samples: number, nodeFlags: string[]): Promise<number[]> {
+/** Loads the bundle in a fresh process, which reports how long `require` took, ms. */
+async function requireTime(bundle: string, nodeFlags: readonly string[]): Promise<number> {
   const script =
     'const t = performance.now(); require(process.argv[1]); process.stdout.write(String(performance.now() - t));';
-  const times: number[] = [];
-  for (let i = 0; i < samples; i += 1) {
-    const { stdout } = await run(process.execPath, [...nodeFlags, '-e', script, bundle], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        AWS_REGION: 'us-east-1',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        POWERTOOLS_SERVICE_NAME: 'lifeboat-bench',
-      },
-    });
-    times.push(Number(stdout));
-  }
-  return times;
+  const { stdout } = await run(process.execPath, [...nodeFlags, '-e', script, bundle], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'us-east-1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      POWERTOOLS_SERVICE_NAME: 'lifeboat-bench',
+    },
+  });
+  return Number(stdout);
 }

@@ -3,26 +3,27 @@
  * run on the same machine. Writes `bench/results/<time>.json`, `bench/results/latest.json` and
  * `bench/results/latest.md`, and prints the markdown table.
  *
- *   npm run bench [-- --only=capture,restore] [--skip=block-engine] [--block-gib=4] [--quick]
+ *   npm run bench [-- --only=capture,restore] [--skip=block-engine] [--block-gib=1,4] [--quick]
  *
- * Sections: emulator (its own speed), capture, block-engine, restore, packaging. `--quick`
- * shrinks every fleet (a smoke run; its figures are not the benchmark's).
+ * Sections: emulator (its own speed), capture, block-engine, restore, packaging. The block
+ * engine runs once per volume size in `--block-gib` (default 1 and 4 GiB): the first size
+ * with 3 alternating rounds, the Get-only ceiling and the incremental copy; larger sizes with
+ * one round each (their point is throughput and RSS at size; the rounds are what costs time).
+ * `--quick` shrinks every fleet (a smoke run; its figures are not the benchmark's).
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { AwsClients } from '../src/aws/clients';
 import { PROJECT_ROOT, startEmulator } from '../src/local/emulator';
+import type { BlockEngineResult } from './block-engine';
 import { benchCapture } from './capture';
 import { measureEmulatorSpeed } from './emulator-speed';
 import { CAPTURE_FLEET, type FleetShape, seedFleet } from './fleet';
 import { benchPackaging } from './packaging';
 import { type BenchResults, renderMarkdown } from './report';
 import { benchRestore } from './restore';
-
-const run = promisify(execFile);
 
 const SECTIONS = ['emulator', 'capture', 'block-engine', 'restore', 'packaging'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -33,12 +34,12 @@ const DR = 'us-west-2';
 /** Calls in flight while seeding: moto is one Python process, more only queues. */
 const SEED_CONCURRENCY = 8;
 const BLOCK_ENGINE_SCRIPT = join(PROJECT_ROOT, 'bench', 'block-engine.ts');
-const RESTORE_RUNNER = join(PROJECT_ROOT, 'src', 'local', 'restore-runner.ts');
 
 interface Options {
   readonly sections: Section[];
   readonly quick: boolean;
-  readonly blockGiB: number;
+  /** Volume sizes for the block engine, GiB. */
+  readonly blockGiB: number[];
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -56,8 +57,10 @@ function parseOptions(argv: readonly string[]): Options {
   };
   const only = list('only') ?? [...SECTIONS];
   const skip = list('skip') ?? [];
-  const blockGiB = Number(value('block-gib') ?? 1);
-  if (!Number.isInteger(blockGiB) || blockGiB < 1) throw new Error('--block-gib must be a positive integer');
+  const blockGiB = (value('block-gib') ?? '1,4').split(',').map((n) => Number(n.trim()));
+  if (blockGiB.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new Error('--block-gib must list positive integers, e.g. --block-gib=1,4');
+  }
   return { sections: only.filter((s) => !skip.includes(s)), quick: argv.includes('--quick'), blockGiB };
 }
 
@@ -68,9 +71,15 @@ function log(message: string): void {
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const started = Date.now();
-  const skipped: Record<string, string> = {};
+  const loadAverageAtStart = loadavg();
   const results: { -readonly [K in keyof BenchResults]?: BenchResults[K] } = {};
+  const sectionSeconds: Record<string, number> = {};
   const wants = (s: Section) => opts.sections.includes(s);
+  const section = async (name: Section, fn: () => Promise<void>) => {
+    const begun = Date.now();
+    await fn();
+    sectionSeconds[name] = Math.round((Date.now() - begun) / 1000);
+  };
 
   if (wants('emulator') || wants('capture')) {
     log('starting the emulator for the capture fleet');
@@ -78,25 +87,32 @@ async function main(): Promise<void> {
     const clients = new AwsClients({ endpoint: emulator.endpoint });
     try {
       if (wants('emulator')) {
-        log('measuring the emulator');
-        results.emulatorSpeed = await measureEmulatorSpeed(clients, PRIMARY, { calls: 300, concurrency: 8 });
+        await section('emulator', async () => {
+          log('measuring the emulator');
+          results.emulatorSpeed = await measureEmulatorSpeed(clients, PRIMARY, {
+            calls: 300,
+            concurrency: 8,
+          });
+        });
       }
       if (wants('capture')) {
-        const shape: FleetShape = opts.quick
-          ? { clusters: 2, services: 100, taskDefinitions: 30, repositories: 5 }
-          : CAPTURE_FLEET;
-        log(`seeding ${shape.services} services in ${shape.clusters} clusters`);
-        const fleet = await seedFleet(clients, {
-          region: PRIMARY,
-          account: ACCOUNT,
-          shape,
-          concurrency: SEED_CONCURRENCY,
-        });
-        log(`seeded in ${(fleet.seedMs / 1000).toFixed(1)} s (${fleet.seedCalls} calls); capturing`);
-        results.capture = await benchCapture(emulator.endpoint, fleet, {
-          account: ACCOUNT,
-          primaryRegion: PRIMARY,
-          drRegion: DR,
+        await section('capture', async () => {
+          const shape: FleetShape = opts.quick
+            ? { clusters: 2, services: 100, taskDefinitions: 30, repositories: 5 }
+            : CAPTURE_FLEET;
+          log(`seeding ${shape.services} services in ${shape.clusters} clusters`);
+          const fleet = await seedFleet(clients, {
+            region: PRIMARY,
+            account: ACCOUNT,
+            shape,
+            concurrency: SEED_CONCURRENCY,
+          });
+          log(`seeded in ${(fleet.seedMs / 1000).toFixed(1)} s (${fleet.seedCalls} calls); capturing`);
+          results.capture = await benchCapture(emulator.endpoint, fleet, {
+            account: ACCOUNT,
+            primaryRegion: PRIMARY,
+            drRegion: DR,
+          });
         });
       }
     } finally {
@@ -106,17 +122,28 @@ async function main(): Promise<void> {
   }
 
   if (wants('block-engine')) {
-    if (existsSync(BLOCK_ENGINE_SCRIPT)) {
-      const blocks = opts.quick ? 64 : opts.blockGiB * 2048;
-      log(`block engine: ${blocks} blocks (bench/block-engine.ts)`);
-      results.blockEngine = await runBlockEngine(blocks);
-    } else {
-      skipped['Block engine'] = 'bench/block-engine.ts is not there yet';
-    }
+    await section('block-engine', async () => {
+      const runs: BlockEngineResult[] = [];
+      for (const [i, gib] of opts.blockGiB.entries()) {
+        const first = i === 0;
+        const args = opts.quick
+          ? ['--blocks=64', '--rounds=1', '--changed=8']
+          : [
+              `--blocks=${gib * 2048}`,
+              `--rounds=${first ? 3 : 1}`,
+              `--changed=${first ? 64 : 0}`,
+              `--get-only=${first ? 1 : 0}`,
+            ];
+        log(`block engine: ${gib} GiB (bench/block-engine.ts ${args.join(' ')})`);
+        runs.push(await runBlockEngine(args));
+        if (opts.quick) break;
+      }
+      results.blockEngine = runs;
+    });
   }
 
   if (wants('restore')) {
-    if (existsSync(RESTORE_RUNNER)) {
+    await section('restore', async () => {
       log('starting the emulator for the restore (MOTO_ECS_SERVICE_RUNNING=1)');
       const emulator = await startEmulator({ env: { MOTO_ECS_SERVICE_RUNNING: '1' }, log });
       try {
@@ -129,27 +156,33 @@ async function main(): Promise<void> {
       } finally {
         await emulator.stop();
       }
-    } else {
-      skipped.Restore = 'src/local/restore-runner.ts is not there yet';
-    }
+    });
   }
 
   if (wants('packaging')) {
-    log('bundling the Lambda entry points');
-    const outDir = mkdtempSync(join(tmpdir(), 'lifeboat-bench-'));
-    try {
-      results.packaging = await benchPackaging(PROJECT_ROOT, outDir, { samples: opts.quick ? 5 : 20 });
-    } finally {
-      rmSync(outDir, { recursive: true, force: true });
-    }
+    await section('packaging', async () => {
+      log('bundling the Lambda entry points');
+      const outDir = mkdtempSync(join(tmpdir(), 'lifeboat-bench-'));
+      try {
+        results.packaging = await benchPackaging(PROJECT_ROOT, outDir, { samples: opts.quick ? 5 : 20 });
+      } finally {
+        rmSync(outDir, { recursive: true, force: true });
+      }
+    });
   }
 
   const full: BenchResults = {
     startedAt: new Date(started).toISOString(),
     durationSeconds: (Date.now() - started) / 1000,
-    machine: { node: process.version, cpus: cpus().length, loadAverage: loadavg() },
+    sectionSeconds,
+    machine: {
+      node: process.version,
+      cpus: cpus().length,
+      loadAverageAtStart,
+      loadAverage: loadavg(),
+    },
     ...results,
-    skipped,
+    notRun: SECTIONS.filter((s) => !wants(s)),
   };
   const markdown = renderMarkdown(full);
   const dir = join(PROJECT_ROOT, 'bench', 'results');
@@ -161,21 +194,36 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${markdown}`);
 }
 
-/** Runs engineer I's standalone script and keeps its JSON result and markdown line. */
-async function runBlockEngine(blocks: number): Promise<Record<string, unknown>> {
-  const { stdout } = await run(
-    process.execPath,
-    [join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), BLOCK_ENGINE_SCRIPT, `--blocks=${blocks}`],
-    { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024, env: process.env },
-  );
-  const jsonEnd = stdout.lastIndexOf('}');
-  const jsonStart = stdout.indexOf('{');
-  const parsed = JSON.parse(stdout.slice(jsonStart, jsonEnd + 1)) as Record<string, unknown>;
-  const markdown = stdout
-    .slice(jsonEnd + 1)
-    .split('\n')
-    .find((line) => line.startsWith('|'));
-  return { ...parsed, ...(markdown ? { markdown } : {}) };
+/**
+ * Runs bench/block-engine.ts in its own process (its RSS is then the engine's alone) with its
+ * progress on this stderr, and returns the JSON object it prints.
+ */
+function runBlockEngine(args: readonly string[]): Promise<BlockEngineResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', BLOCK_ENGINE_SCRIPT, ...args], {
+      cwd: PROJECT_ROOT,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.once('error', reject);
+    child.once('close', (code) => {
+      if (code !== 0) {
+        reject(new Error(`bench/block-engine.ts ${args.join(' ')} exited with code ${code}`));
+        return;
+      }
+      try {
+        resolve(
+          JSON.parse(stdout.slice(stdout.indexOf('{'), stdout.lastIndexOf('}') + 1)) as BlockEngineResult,
+        );
+      } catch (cause) {
+        reject(new Error('bench/block-engine.ts printed no JSON result', { cause }));
+      }
+    });
+  });
 }
 
 main().catch((error: unknown) => {
