@@ -3,8 +3,8 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -13,8 +13,8 @@ import { RECOVERY_POINT_PREFIX, STAGING_PREFIX } from '../src/core/catalog-keys'
 import type { LifeboatConfig } from '../src/core/config';
 import { MANAGED_TAG } from '../src/core/ebs-tags';
 import { InfrastructureError } from './errors';
-import { lambdaEntry } from './lambda-defaults';
 import { BACKUP_STATE_MACHINE_NAME, domainSuffixOf, partitionOf } from './names';
+import { workflowFunction, workflowStateMachine } from './workflow-parts';
 
 /** The backup Lambdas: `LIFEBOAT_FUNCTION` value (the handler module `lambda/<name>.ts`) by role. */
 export const BACKUP_FUNCTIONS = {
@@ -26,9 +26,6 @@ export type BackupFunctionRole = keyof typeof BACKUP_FUNCTIONS;
 
 /** How long one backup execution may run: copying a large volume across regions can take hours. */
 export const BACKUP_TIMEOUT = Duration.hours(24);
-
-/** Lambda limits the environment of a function to 4 KB in total (keys and values). */
-const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 
 /** Where the backup stages its work and commits the recovery points. */
 export interface CatalogLocation {
@@ -146,42 +143,24 @@ export class BackupWorkflow extends Construct {
     for (const role of Object.keys(BACKUP_FUNCTIONS) as BackupFunctionRole[]) {
       const moduleName = BACKUP_FUNCTIONS[role];
       const { description, memorySize, timeout } = settings[role];
-      const logGroup = new logs.LogGroup(this, `${pascal(role)}Logs`, { retention: props.logRetention });
-      const fnRole = new iam.Role(this, `${pascal(role)}Role`, {
-        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-        description: `Lifeboat backup: ${moduleName}`,
-      });
-      fnRole.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'WriteOwnLogs',
-          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          resources: [logGroup.logGroupArn],
-        }),
-      );
-      for (const statement of statements[role]) fnRole.addToPrincipalPolicy(statement);
-      const functionEnvironment = {
-        ...environment,
-        POWERTOOLS_SERVICE_NAME: `lifeboat-${moduleName}`,
-        LIFEBOAT_FUNCTION: moduleName,
-      };
-      checkEnvironmentSize(this, moduleName, functionEnvironment);
-      const fn = new lambdaNodejs.NodejsFunction(this, `${pascal(role)}Function`, {
+      const built = workflowFunction(this, {
+        step: role,
+        moduleName,
         description: `Lifeboat ${moduleName}: ${description}`,
-        ...lambdaEntry(moduleName),
+        roleDescription: `Lifeboat backup: ${moduleName}`,
         memorySize,
         timeout,
-        role: fnRole,
-        logGroup,
-        environment: functionEnvironment,
+        environment: {
+          ...environment,
+          POWERTOOLS_SERVICE_NAME: `lifeboat-${moduleName}`,
+          LIFEBOAT_FUNCTION: moduleName,
+        },
+        statements: statements[role],
+        logRetention: props.logRetention,
       });
-      Validations.of(fn).acknowledge({
-        id: 'AwsSolutions-L1',
-        reason:
-          'Node.js 22 is pinned on purpose: the bundle is built for it (esbuild target node22) and the test suite runs the handlers on Node.js 20/22; move to a newer runtime deliberately.',
-      });
-      acknowledgeWildcards(fnRole, arns);
-      functions[role] = fn;
-      roles[role] = fnRole;
+      acknowledgeWildcards(built.role, arns);
+      functions[role] = built.fn;
+      roles[role] = built.role;
     }
     // What the backup needs to make images present in the DR registry, in a policy of its own
     // (the capture role's default policy is already long).
@@ -193,36 +172,17 @@ export class BackupWorkflow extends Construct {
     this.functions = functions;
     this.roles = roles;
 
-    this.logGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention: props.logRetention });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    const machine = workflowStateMachine(this, {
       stateMachineName: BACKUP_STATE_MACHINE_NAME,
-      stateMachineType: sfn.StateMachineType.STANDARD,
       comment: 'Lifeboat backup: capture the ECS fleet, copy its EBS snapshots to the DR region, commit',
-      definitionBody: sfn.DefinitionBody.fromChainable(
-        backupDefinition(this, functions, Duration.seconds(config.volumes.ebs.pollSeconds)),
-      ),
+      definition: backupDefinition(this, functions, Duration.seconds(config.volumes.ebs.pollSeconds)),
       timeout: BACKUP_TIMEOUT,
-      tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      logRetention: props.logRetention,
+      functions: Object.values(functions),
+      workflow: 'backup',
     });
-    const machineRole = this.stateMachine.role;
-    Validations.of(machineRole).acknowledge({
-      id: 'AwsSolutions-IAM5[Action::xray:*]',
-      reason:
-        'Step Functions X-Ray tracing needs xray:PutTraceSegments and related actions, which have no resource scope.',
-    });
-    Validations.of(machineRole).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'X-Ray trace delivery and CloudWatch Logs delivery for Step Functions support no resource-level permissions.',
-    });
-    for (const fn of Object.values(functions)) {
-      const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
-      Validations.of(machineRole).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
-        reason: 'The state machine invokes each backup function and its versions (ARN:*); nothing else.',
-      });
-    }
+    this.stateMachine = machine.stateMachine;
+    this.logGroup = machine.logGroup;
 
     if (props.failureQueue) {
       new events.Rule(this, 'FailedExecutions', {
@@ -239,28 +199,6 @@ export class BackupWorkflow extends Construct {
         targets: [new eventsTargets.SqsQueue(props.failureQueue)],
       });
     }
-  }
-}
-
-function pascal(name: string): string {
-  return `${name.charAt(0).toUpperCase()}${name.slice(1)}`;
-}
-
-function checkEnvironmentSize(
-  scope: Construct,
-  moduleName: string,
-  environment: Record<string, string>,
-): void {
-  const bytes = Object.entries(environment).reduce(
-    (sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value),
-    0,
-  );
-  if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
-    throw new InfrastructureError(
-      `the ${moduleName} function's environment is ${bytes} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}-byte limit; ` +
-        'LIFEBOAT_CONFIG carries the whole configuration: shorten lifeboat.mappings or lifeboat.selection',
-      scope.node.path,
-    );
   }
 }
 

@@ -1,8 +1,8 @@
 import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -14,8 +14,8 @@ import { MANAGED_TAG } from '../src/core/ebs-tags';
 import { RESTORE_RUN_PREFIX } from '../src/restore/run-store';
 import { restoreConfigOf } from '../src/restore/settings';
 import { InfrastructureError } from './errors';
-import { lambdaEntry } from './lambda-defaults';
 import { domainSuffixOf, partitionOf } from './names';
+import { workflowFunction, workflowStateMachine } from './workflow-parts';
 
 /** The restore Lambdas: `LIFEBOAT_FUNCTION` value (the handler module `lambda/<name>.ts`) by role. */
 export const RESTORE_FUNCTIONS = {
@@ -152,73 +152,34 @@ export class RestoreWorkflow extends Construct {
     const roles = {} as Record<RestoreFunctionRole, iam.Role>;
     for (const role of Object.keys(RESTORE_FUNCTIONS) as RestoreFunctionRole[]) {
       const moduleName = RESTORE_FUNCTIONS[role];
-      const logGroup = new logs.LogGroup(this, `${pascal(role)}Logs`, { retention: props.logRetention });
-      const fnRole = new iam.Role(this, `${pascal(role)}Role`, {
-        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      const built = workflowFunction(this, {
+        step: role,
+        moduleName,
         description: `Lifeboat restore: ${moduleName}`,
-      });
-      fnRole.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'WriteOwnLogs',
-          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          resources: [logGroup.logGroupArn],
-        }),
-      );
-      for (const statement of statements[role]) fnRole.addToPrincipalPolicy(statement);
-      const fn = new lambdaNodejs.NodejsFunction(this, `${pascal(role)}Function`, {
-        description: `Lifeboat restore: ${moduleName}`,
-        ...lambdaEntry(moduleName),
+        roleDescription: `Lifeboat restore: ${moduleName}`,
         memorySize: 512,
         timeout: timeouts[role],
-        role: fnRole,
-        logGroup,
         environment: { ...environment, LIFEBOAT_FUNCTION: moduleName },
+        statements: statements[role],
+        logRetention: props.logRetention,
       });
-      Validations.of(fn).acknowledge({
-        id: 'AwsSolutions-L1',
-        reason:
-          'Node.js 22 is pinned on purpose: the bundle is built for it (esbuild target node22); move to a newer runtime deliberately.',
-      });
-      acknowledgeWildcards(fnRole, arns);
-      functions[role] = fn;
-      roles[role] = fnRole;
+      acknowledgeWildcards(built.role, arns);
+      functions[role] = built.fn;
+      roles[role] = built.role;
     }
     this.functions = functions;
     this.roles = roles;
 
-    this.logGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention: props.logRetention });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineType: sfn.StateMachineType.STANDARD,
+    const machine = workflowStateMachine(this, {
       comment: 'Lifeboat restore: relaunch ECS services in the DR region from a recovery point',
-      definitionBody: sfn.DefinitionBody.fromChainable(
-        restoreDefinition(this, functions, { concurrency, interval }),
-      ),
-      tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      definition: restoreDefinition(this, functions, { concurrency, interval }),
+      logRetention: props.logRetention,
+      functions: Object.values(functions),
+      workflow: 'restore',
     });
-    const machineRole = this.stateMachine.role;
-    Validations.of(machineRole).acknowledge({
-      id: 'AwsSolutions-IAM5[Action::xray:*]',
-      reason:
-        'Step Functions X-Ray tracing needs xray:PutTraceSegments and related actions, which have no resource scope.',
-    });
-    Validations.of(machineRole).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'X-Ray trace delivery and CloudWatch Logs delivery for Step Functions support no resource-level permissions.',
-    });
-    for (const fn of Object.values(functions)) {
-      const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
-      Validations.of(machineRole).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
-        reason: 'The state machine invokes each restore function and its versions (ARN:*); nothing else.',
-      });
-    }
+    this.stateMachine = machine.stateMachine;
+    this.logGroup = machine.logGroup;
   }
-}
-
-function pascal(name: string): string {
-  return `${name.charAt(0).toUpperCase()}${name.slice(1)}`;
 }
 
 /** The Amazon States Language of the restore workflow, as CDK chainables. */
