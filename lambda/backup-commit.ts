@@ -3,11 +3,15 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import { CatalogStore } from '../src/aws/catalog-store';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
 import { catalogStaging, commitBackup } from '../src/backup/capture';
 import { applyRetention, type RetentionResult } from '../src/backup/retention';
-import { type BackupSettings, backupSettingsFromEnv, recoveryPointIdOf } from '../src/backup/settings';
+import {
+  type BackupSettings,
+  backupSettingsFromEnv,
+  catalogStoreOf,
+  recoveryPointIdOf,
+} from '../src/backup/settings';
 
 /**
  * Backup workflow, last step (BackupStack, primary region): adds the DR copies of the volume
@@ -47,11 +51,7 @@ export function createHandler(deps: BackupCommitHandlerDeps): BackupCommitHandle
     try {
       const recoveryPointId = recoveryPointIdOf(event);
       settings ??= backupSettingsFromEnv(deps.env);
-      const store = new CatalogStore(
-        clients.s3(settings.config.drRegion),
-        settings.bucket,
-        settings.kmsKeyId ? { kmsKeyId: settings.kmsKeyId } : {},
-      );
+      const store = catalogStoreOf(clients, settings);
       const now = deps.now ? { now: deps.now } : {};
       const { manifest, key } = await commitBackup(
         {

@@ -4,10 +4,14 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import { CatalogStore } from '../src/aws/catalog-store';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
 import { advanceVolumeCopies, catalogStaging } from '../src/backup/capture';
-import { type BackupSettings, backupSettingsFromEnv, recoveryPointIdOf } from '../src/backup/settings';
+import {
+  type BackupSettings,
+  backupSettingsFromEnv,
+  catalogStoreOf,
+  recoveryPointIdOf,
+} from '../src/backup/settings';
 import type { PhaseCounts } from '../src/core/ebs-volumes';
 
 /**
@@ -49,11 +53,7 @@ export function createHandler(deps: BackupVolumesHandlerDeps): BackupVolumesHand
     try {
       const recoveryPointId = recoveryPointIdOf(event);
       settings ??= backupSettingsFromEnv(deps.env);
-      const store = new CatalogStore(
-        clients.s3(settings.config.drRegion),
-        settings.bucket,
-        settings.kmsKeyId ? { kmsKeyId: settings.kmsKeyId } : {},
-      );
+      const store = catalogStoreOf(clients, settings);
       const signal = context
         ? AbortSignal.timeout(Math.max(0, context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS))
         : undefined;

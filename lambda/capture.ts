@@ -6,10 +6,9 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import { CatalogStore } from '../src/aws/catalog-store';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
 import { catalogStaging, stageBackup } from '../src/backup/capture';
-import { type BackupSettings, backupSettingsFromEnv } from '../src/backup/settings';
+import { type BackupSettings, backupSettingsFromEnv, catalogStoreOf } from '../src/backup/settings';
 
 /**
  * Backup workflow, first step (BackupStack, primary region): captures the selected ECS
@@ -51,11 +50,7 @@ export function createHandler(deps: CaptureHandlerDeps): CaptureHandler {
     if (context) logger.addContext(context);
     try {
       settings ??= backupSettingsFromEnv(deps.env);
-      const store = new CatalogStore(
-        clients.s3(settings.config.drRegion),
-        settings.bucket,
-        settings.kmsKeyId ? { kmsKeyId: settings.kmsKeyId } : {},
-      );
+      const store = catalogStoreOf(clients, settings);
       const { body, copies, done, counts, warnings } = await stageBackup({
         clients,
         config: settings.config,

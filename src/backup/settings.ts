@@ -1,3 +1,5 @@
+import { CatalogStore } from '../aws/catalog-store';
+import type { AwsClients } from '../aws/clients';
 import { VOLUME_KEY_ALIAS } from '../core/catalog-names';
 import { type LifeboatConfig, parseConfig } from '../core/config';
 import { ConfigError, LifeboatError } from '../core/errors';
@@ -80,5 +82,14 @@ export function recoveryPointIdOf(event: unknown): string {
   throw new BackupEventError(
     'The event must be {"recoveryPointId": "rp-…"} with the id the Capture step returned; ' +
       `got ${value === undefined ? 'no recoveryPointId' : `recoveryPointId ${JSON.stringify(value).slice(0, 80)}`}.`,
+  );
+}
+
+/** The DR catalog the settings name, written with their KMS key. */
+export function catalogStoreOf(clients: AwsClients, settings: BackupSettings): CatalogStore {
+  return new CatalogStore(
+    clients.s3(settings.config.drRegion),
+    settings.bucket,
+    settings.kmsKeyId ? { kmsKeyId: settings.kmsKeyId } : {},
   );
 }
