@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { ensureCatalogBucket } from '../src/aws/catalog-store';
 import { AwsClients, CallCounter } from '../src/aws/clients';
-import { runCapture } from '../src/backup/capture';
+import { runCapture } from '../src/backup/steps';
 import { parseConfig } from '../src/core/config';
 import { parseImageReference } from '../src/core/images';
 import type { SeededFleet } from './fleet';

@@ -1,7 +1,7 @@
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
 import { ensureCatalogBucket } from '../src/aws/catalog-store';
 import { AwsClients } from '../src/aws/clients';
-import { runCapture } from '../src/backup/capture';
+import { runCapture } from '../src/backup/steps';
 import { parseConfig } from '../src/core/config';
 import {
   ensureLocalReportTopic,

@@ -4,7 +4,6 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
-import { catalogStaging, commitBackup } from '../src/backup/capture';
 import { applyRetention, type RetentionResult } from '../src/backup/retention';
 import {
   type BackupSettings,
@@ -12,6 +11,7 @@ import {
   catalogStoreOf,
   recoveryPointIdOf,
 } from '../src/backup/settings';
+import { catalogStaging, commitBackup } from '../src/backup/steps';
 
 /**
  * Backup workflow, last step (BackupStack, primary region): adds the DR copies of the volume

@@ -5,13 +5,13 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
-import { advanceVolumeCopies, catalogStaging } from '../src/backup/capture';
 import {
   type BackupSettings,
   backupSettingsFromEnv,
   catalogStoreOf,
   recoveryPointIdOf,
 } from '../src/backup/settings';
+import { advanceVolumeCopies, catalogStaging } from '../src/backup/steps';
 import type { PhaseCounts } from '../src/core/ebs-volumes';
 
 /**

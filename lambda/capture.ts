@@ -7,8 +7,8 @@ import { EFSClient } from '@aws-sdk/client-efs';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
-import { catalogStaging, stageBackup } from '../src/backup/capture';
 import { type BackupSettings, backupSettingsFromEnv, catalogStoreOf } from '../src/backup/settings';
+import { catalogStaging, stageBackup } from '../src/backup/steps';
 
 /**
  * Backup workflow, first step (BackupStack, primary region): captures the selected ECS

@@ -17,7 +17,7 @@ import { createHandler } from '../../lambda/capture';
 import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { PartialRecoveryPointError } from '../../src/aws/errors';
-import { runCapture } from '../../src/backup/capture';
+import { runCapture } from '../../src/backup/steps';
 import { canonicalJson } from '../../src/core/checksum';
 import { type LifeboatConfigInput, parseConfig } from '../../src/core/config';
 import { ChecksumMismatchError, ConfigError } from '../../src/core/errors';

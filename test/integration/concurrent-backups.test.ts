@@ -2,7 +2,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
 import { AwsClients } from '../../src/aws/clients';
-import { runCapture } from '../../src/backup/capture';
+import { runCapture } from '../../src/backup/steps';
 import { RECOVERY_POINT_PREFIX, STAGING_PREFIX } from '../../src/core/catalog-keys';
 import { parseConfig } from '../../src/core/config';
 import { seedDemoFleet } from '../../src/local/seed';

@@ -39,6 +39,7 @@ import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { discoverVolumes } from '../../src/aws/ebs-discovery';
 import { verifyReplica } from '../../src/aws/ebs-replica-verify';
+import { applyRetention } from '../../src/backup/retention';
 import {
   advanceVolumeCopies,
   type BackupStaging,
@@ -46,8 +47,7 @@ import {
   commitBackup,
   runCapture,
   stageBackup,
-} from '../../src/backup/capture';
-import { applyRetention } from '../../src/backup/retention';
+} from '../../src/backup/steps';
 import { newRecoveryPointId } from '../../src/core/catalog-keys';
 import { type LifeboatConfig, type LifeboatConfigInput, parseConfig } from '../../src/core/config';
 import { EBS_BLOCK_SIZE_BYTES } from '../../src/core/ebs-blocks';

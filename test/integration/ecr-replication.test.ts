@@ -13,7 +13,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
-import { runCapture } from '../../src/backup/capture';
+import { runCapture } from '../../src/backup/steps';
 import { type LifeboatConfigInput, parseConfig } from '../../src/core/config';
 import { manifestDigest } from '../../src/core/image-plan';
 import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';

@@ -3,7 +3,8 @@ import { DescribeAccessPointsCommand, DescribeFileSystemsCommand } from '@aws-sd
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureCatalogBucket } from '../../src/aws/catalog-store';
 import { type CaptureEfsOptions, captureEfs, EMULATOR_REPLICA_TOKEN_SUFFIX } from '../../src/aws/efs-capture';
-import { captureFleet, runCapture } from '../../src/backup/capture';
+import { captureFleet } from '../../src/backup/capture';
+import { runCapture } from '../../src/backup/steps';
 import { type LifeboatConfig, parseConfig } from '../../src/core/config';
 import { SOURCE_ID_TAG } from '../../src/core/dr-inventory';
 import type { Manifest, TaskDefinitionRecord } from '../../src/core/manifest';

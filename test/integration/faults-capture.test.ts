@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
-import { runCapture } from '../../src/backup/capture';
+import { runCapture } from '../../src/backup/steps';
 import { type LifeboatConfig, parseConfig } from '../../src/core/config';
 import type { Manifest } from '../../src/core/manifest';
 import { seedDemoFleet } from '../../src/local/seed';

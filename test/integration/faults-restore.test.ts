@@ -10,7 +10,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureCatalogBucket } from '../../src/aws/catalog-store';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
-import { runCapture } from '../../src/backup/capture';
+import { runCapture } from '../../src/backup/steps';
 import { parseConfig } from '../../src/core/config';
 import { ensureLocalReportTopic, runLocalRestore } from '../../src/local/restore-runner';
 import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';

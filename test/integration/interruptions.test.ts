@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
-import { runCapture } from '../../src/backup/capture';
+import { runCapture } from '../../src/backup/steps';
 import { parseConfig } from '../../src/core/config';
 import type { Manifest } from '../../src/core/manifest';
 import { ensureLocalReportTopic, runLocalRestore } from '../../src/local/restore-runner';

@@ -12,7 +12,7 @@ import { CreateFileSystemCommand } from '@aws-sdk/client-efs';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
-import { runCapture } from '../../src/backup/capture';
+import { runCapture } from '../../src/backup/steps';
 import { recoveryPointKey } from '../../src/core/catalog-keys';
 import { canonicalJson, sealManifest } from '../../src/core/checksum';
 import { type LifeboatConfig, parseConfig } from '../../src/core/config';
