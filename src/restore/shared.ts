@@ -3,8 +3,8 @@ import { CreateClusterCommand, type CreateClusterCommandInput } from '@aws-sdk/c
 import {
   CreateAccessPointCommand,
   type CreateAccessPointCommandInput,
-  DescribeAccessPointsCommand,
   type EFSClient,
+  paginateDescribeAccessPoints,
 } from '@aws-sdk/client-efs';
 import { mapConcurrent } from '../aws/concurrency';
 import { failOverReplica } from '../aws/efs-replication';
@@ -51,17 +51,15 @@ async function failOverFileSystem(ctx: RestoreContext, fs: EfsFailoverPlan): Pro
 
 /** The DR access point made for `sourceAccessPointId` (tagged lifeboat:source-id), if any. */
 async function findAccessPoint(efs: EFSClient, ap: AccessPointPlan): Promise<string | undefined> {
-  let NextToken: string | undefined;
-  do {
-    const page = await efs.send(
-      new DescribeAccessPointsCommand({ FileSystemId: ap.drFileSystemId, NextToken }),
-    );
+  for await (const page of paginateDescribeAccessPoints(
+    { client: efs },
+    { FileSystemId: ap.drFileSystemId },
+  )) {
     const found = (page.AccessPoints ?? []).find((p) =>
       p.Tags?.some((t) => t.Key === SOURCE_ID_TAG && t.Value === ap.sourceAccessPointId),
     );
     if (found?.AccessPointId) return found.AccessPointId;
-    NextToken = page.NextToken;
-  } while (NextToken);
+  }
   return undefined;
 }
 

@@ -1,7 +1,7 @@
 import {
   CreateVolumeCommand,
-  DescribeVolumesCommand,
   type EC2Client,
+  paginateDescribeVolumes,
   type Volume,
   type VolumeType,
 } from '@aws-sdk/client-ec2';
@@ -35,20 +35,18 @@ export async function findRestoredVolume(
   sourceVolumeId: string,
 ): Promise<Volume | undefined> {
   const found: Volume[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await ec2.send(
-      new DescribeVolumesCommand({
-        Filters: [
-          { Name: `tag:${RECOVERY_POINT_TAG}`, Values: [recoveryPointId] },
-          { Name: `tag:${SOURCE_VOLUME_TAG}`, Values: [sourceVolumeId] },
-        ],
-        NextToken,
-      }),
-    );
+  const pages = paginateDescribeVolumes(
+    { client: ec2 },
+    {
+      Filters: [
+        { Name: `tag:${RECOVERY_POINT_TAG}`, Values: [recoveryPointId] },
+        { Name: `tag:${SOURCE_VOLUME_TAG}`, Values: [sourceVolumeId] },
+      ],
+    },
+  );
+  for await (const page of pages) {
     found.push(...(page.Volumes ?? []).filter((v) => v.VolumeId && !GONE.has(v.State ?? '')));
-    NextToken = page.NextToken;
-  } while (NextToken);
+  }
   const time = (v: Volume) => v.CreateTime?.getTime() ?? 0;
   return found.sort((a, b) => time(a) - time(b) || (a.VolumeId ?? '').localeCompare(b.VolumeId ?? ''))[0];
 }
