@@ -5,7 +5,7 @@ import { RECOVERY_STACK_ID } from '../../lib/names';
 import type { AwsClients } from '../aws/clients';
 import { awsErrorCode, awsErrorMessage } from '../aws/errors';
 import type { ReportResult, RestoreReport } from '../restore/report';
-import { CliError, UsageError } from './errors';
+import { CliError, ExecutionEndedError, UsageError } from './errors';
 
 /** The RecoveryStack output naming the restore state machine. */
 export const RESTORE_STATE_MACHINE_OUTPUT = 'RestoreStateMachineArn';
@@ -28,16 +28,15 @@ export class RecoveryStackNotFoundError extends UsageError {
 }
 
 /** The restore execution ended without a restore report (it failed before the Report step, or was stopped). */
-export class RestoreExecutionError extends CliError {
-  constructor(
-    readonly executionArn: string,
-    readonly status: string,
-    readonly error: string | undefined,
-    cause: string | undefined,
-  ) {
+export class RestoreExecutionError extends ExecutionEndedError {
+  constructor(executionArn: string, status: string, error: string | undefined, cause: string | undefined) {
     super(
-      `The restore execution ${executionArn} ended ${status}${error ? ` with ${error}` : ''}${cause ? `: ${cause}` : ''}. ` +
-        'Open it in the Step Functions console for the failing step; nothing after that step was changed.',
+      'restore',
+      executionArn,
+      status,
+      error,
+      cause,
+      'Open it in the Step Functions console for the failing step; nothing after that step was changed.',
     );
     this.name = 'RestoreExecutionError';
   }

@@ -44,6 +44,23 @@ export class UsageError extends CliError {
   }
 }
 
+/** A workflow execution ended without its result (failed, timed out or aborted before its last step). */
+export class ExecutionEndedError extends CliError {
+  constructor(
+    readonly workflow: 'backup' | 'restore',
+    readonly executionArn: string,
+    readonly status: string,
+    readonly error: string | undefined,
+    cause: string | undefined,
+    whatNow: string,
+  ) {
+    super(
+      `The ${workflow} execution ${executionArn} ended ${status}${error ? ` with ${error}` : ''}${cause ? `: ${cause}` : ''}. ${whatNow}`,
+    );
+    this.name = 'ExecutionEndedError';
+  }
+}
+
 /** Nothing answers at `--endpoint`. */
 export class EndpointUnreachableError extends CliError {
   constructor(

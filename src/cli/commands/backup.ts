@@ -5,7 +5,7 @@ import type { EbsVolumeRecord, Manifest } from '../../core/manifest';
 import { type BackupStep, runLocalBackup, synthesiseBackupWorkflow } from '../../local/backup-runner';
 import type { ExecutionEvent } from '../../local/step-functions';
 import { localExecutionName } from '../../local/workflow-runner';
-import { CliError, ExitCode } from '../errors';
+import { ExecutionEndedError, ExitCode } from '../errors';
 import { type Column, formatSeconds, paint, plural, renderTable } from '../format';
 import type { Output } from '../io';
 import { ensureLocalKey } from '../local-resources';
@@ -16,16 +16,15 @@ import { manifestCounts, recoveryPointHeader, renderBackup } from '../views';
 const EMULATOR_WAIT_SCALE = 0.02;
 
 /** The backup workflow ended without committing a recovery point. */
-export class BackupExecutionError extends CliError {
-  constructor(
-    readonly executionArn: string,
-    readonly status: string,
-    readonly error: string | undefined,
-    cause: string | undefined,
-  ) {
+export class BackupExecutionError extends ExecutionEndedError {
+  constructor(executionArn: string, status: string, error: string | undefined, cause: string | undefined) {
     super(
-      `The backup execution ${executionArn} ended ${status}${error ? ` with ${error}` : ''}${cause ? `: ${cause}` : ''}. ` +
-        'No recovery point was committed; fix the cause and run `lifeboat backup` again (snapshots it started are removed by retention).',
+      'backup',
+      executionArn,
+      status,
+      error,
+      cause,
+      'No recovery point was committed; fix the cause and run `lifeboat backup` again (snapshots it started are removed by retention).',
     );
     this.name = 'BackupExecutionError';
   }
