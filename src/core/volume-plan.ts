@@ -1,4 +1,5 @@
-import { MANAGED_TAG, RECOVERY_POINT_TAG, SERVICE_TAG, SOURCE_VOLUME_TAG } from './ebs-tags';
+import { SOURCE_VOLUME_TAG } from './ebs-tags';
+import { snapshotTags } from './ebs-volumes';
 import { compareText, type Finding } from './findings';
 import type { EbsVolumeRecord, Tag } from './manifest';
 import { isRecord, lookup, recordsAt } from './retarget-refs';
@@ -59,8 +60,6 @@ export type ZoneResolution =
   | { readonly zone: string; readonly finding?: FindingInput }
   | { readonly zone?: undefined; readonly finding: FindingInput };
 
-/** Most tags an EC2 resource takes. */
-const MAX_TAGS = 50;
 const IOPS_TYPES: ReadonlySet<string> = new Set(['gp3', 'io1', 'io2']);
 const THROUGHPUT_TYPES: ReadonlySet<string> = new Set(['gp3']);
 
@@ -136,25 +135,18 @@ export function drAvailabilityZone(
   };
 }
 
-function isReservedTag(key: string): boolean {
-  return key.startsWith('aws:') || key.startsWith('AmazonECS');
-}
-
 /**
- * Tags of a volume the restore creates: `lifeboat:managed=true`, `lifeboat:recovery-point`,
- * `lifeboat:source-volume`, `lifeboat:service`, then the source volume's own tags (not `aws:*`,
- * not `AmazonECS*`), at most 50 in all. A re-run finds the volume by the first three.
+ * Tags of a volume the restore creates: the same as on the snapshots it came from
+ * (`lifeboat:managed=true`, `lifeboat:recovery-point`, `lifeboat:source-volume`,
+ * `lifeboat:service`, then the source volume's own tags), so a re-run finds it by the first three.
  */
 export function restoredVolumeTags(record: EbsVolumeRecord, recoveryPointId: string): Tag[] {
-  const lifeboat: Tag[] = [
-    { key: MANAGED_TAG, value: 'true' },
-    { key: RECOVERY_POINT_TAG, value: recoveryPointId },
-    { key: SOURCE_VOLUME_TAG, value: record.sourceVolumeId },
-    { key: SERVICE_TAG, value: `${record.clusterName}/${record.serviceName}` },
-  ];
-  const set = new Set(lifeboat.map((t) => t.key));
-  const own = record.tags.filter((t) => !isReservedTag(t.key) && !set.has(t.key));
-  return [...lifeboat, ...own].slice(0, MAX_TAGS);
+  return snapshotTags({
+    recoveryPointId,
+    serviceKey: `${record.clusterName}/${record.serviceName}`,
+    sourceVolumeId: record.sourceVolumeId,
+    volumeTags: record.tags,
+  });
 }
 
 /** What planning one service's volumes needs. */
