@@ -4,14 +4,10 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
+import { type BackupHandlerDeps, backupStepHandler } from '../src/backup/handler-support';
 import { applyRetention, type RetentionResult } from '../src/backup/retention';
-import {
-  type BackupSettings,
-  backupSettingsFromEnv,
-  catalogStoreOf,
-  recoveryPointIdOf,
-} from '../src/backup/settings';
-import { catalogStaging, commitBackup } from '../src/backup/steps';
+import { recoveryPointIdOf } from '../src/backup/settings';
+import { commitBackup } from '../src/backup/steps';
 
 /**
  * Backup workflow, last step (BackupStack, primary region): adds the DR copies of the volume
@@ -19,14 +15,8 @@ import { catalogStaging, commitBackup } from '../src/backup/steps';
  * retention (old recovery points and their snapshots in both regions).
  */
 
-export interface BackupCommitHandlerDeps {
-  readonly clients: AwsClients;
-  /** `LIFEBOAT_CONFIG`, `CATALOG_BUCKET`, `CATALOG_KMS_KEY_ID` (read on the first invocation). */
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly logger: Logger;
+export interface BackupCommitHandlerDeps extends BackupHandlerDeps {
   readonly metrics: Metrics;
-  /** @default - the system clock */
-  readonly now?: () => Date;
 }
 
 export interface CommitBackupResult {
@@ -45,19 +35,21 @@ export type BackupCommitHandler = (event: unknown, context?: Context) => Promise
 
 export function createHandler(deps: BackupCommitHandlerDeps): BackupCommitHandler {
   const { clients, logger, metrics } = deps;
-  let settings: BackupSettings | undefined;
-  return async (event: unknown, context?: Context): Promise<CommitBackupResult> => {
-    if (context) logger.addContext(context);
-    try {
-      const recoveryPointId = recoveryPointIdOf(event);
-      settings ??= backupSettingsFromEnv(deps.env);
-      const store = catalogStoreOf(clients, settings);
+  return backupStepHandler(
+    deps,
+    {
+      readEvent: recoveryPointIdOf,
+      failureMessage: 'Commit failed',
+      failureMetric: 'CommitFailures',
+      metrics,
+    },
+    async (recoveryPointId, { settings, store, staging }): Promise<CommitBackupResult> => {
       const now = deps.now ? { now: deps.now } : {};
       const { manifest, key } = await commitBackup(
         {
           clients,
           config: settings.config,
-          staging: catalogStaging(store),
+          staging,
           bucket: settings.bucket,
           ...(settings.kmsKeyId ? { kmsKeyId: settings.kmsKeyId } : {}),
           log: logger,
@@ -84,14 +76,8 @@ export function createHandler(deps: BackupCommitHandlerDeps): BackupCommitHandle
       metrics.addMetric('SnapshotsExpired', MetricUnit.Count, retention.snapshotsDeleted);
       logger.info('Backup committed', { ...result, retention });
       return result;
-    } catch (error) {
-      metrics.addMetric('CommitFailures', MetricUnit.Count, 1);
-      logger.error('Commit failed', error instanceof Error ? error : String(error));
-      throw error;
-    } finally {
-      metrics.publishStoredMetrics();
-    }
-  };
+    },
+  );
 }
 
 // The bundle carries these SDK clients; register them so none is loaded a second time.

@@ -5,13 +5,9 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
-import {
-  type BackupSettings,
-  backupSettingsFromEnv,
-  catalogStoreOf,
-  recoveryPointIdOf,
-} from '../src/backup/settings';
-import { advanceVolumeCopies, catalogStaging } from '../src/backup/steps';
+import { type BackupHandlerDeps, backupStepHandler } from '../src/backup/handler-support';
+import { recoveryPointIdOf } from '../src/backup/settings';
+import { advanceVolumeCopies } from '../src/backup/steps';
 import type { PhaseCounts } from '../src/core/ebs-volumes';
 
 /**
@@ -24,14 +20,7 @@ import type { PhaseCounts } from '../src/core/ebs-volumes';
 /** Time left for saving the copy state after the block engine stops. */
 export const DEADLINE_MARGIN_MS = 60_000;
 
-export interface BackupVolumesHandlerDeps {
-  readonly clients: AwsClients;
-  /** `LIFEBOAT_CONFIG`, `CATALOG_BUCKET`, `CATALOG_KMS_KEY_ID`, `VOLUME_KMS_KEY_ID` (read on the first invocation). */
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly logger: Logger;
-  /** @default - the system clock */
-  readonly now?: () => Date;
-}
+export type BackupVolumesHandlerDeps = BackupHandlerDeps;
 
 export interface BackupVolumesResult {
   readonly recoveryPointId: string;
@@ -47,13 +36,10 @@ export type BackupVolumesHandler = (event: unknown, context?: Context) => Promis
 
 export function createHandler(deps: BackupVolumesHandlerDeps): BackupVolumesHandler {
   const { clients, logger } = deps;
-  let settings: BackupSettings | undefined;
-  return async (event: unknown, context?: Context): Promise<BackupVolumesResult> => {
-    if (context) logger.addContext(context);
-    try {
-      const recoveryPointId = recoveryPointIdOf(event);
-      settings ??= backupSettingsFromEnv(deps.env);
-      const store = catalogStoreOf(clients, settings);
+  return backupStepHandler(
+    deps,
+    { readEvent: recoveryPointIdOf, failureMessage: 'Volume copy tick failed' },
+    async (recoveryPointId, { settings, staging }, context): Promise<BackupVolumesResult> => {
       const signal = context
         ? AbortSignal.timeout(Math.max(0, context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS))
         : undefined;
@@ -61,7 +47,7 @@ export function createHandler(deps: BackupVolumesHandlerDeps): BackupVolumesHand
         {
           clients,
           config: settings.config,
-          staging: catalogStaging(store),
+          staging,
           volumeKmsKeyId: settings.volumeKmsKeyId,
           log: logger,
           ...(signal ? { signal } : {}),
@@ -70,11 +56,8 @@ export function createHandler(deps: BackupVolumesHandlerDeps): BackupVolumesHand
         recoveryPointId,
       );
       return { recoveryPointId, done, counts, bytesSent };
-    } catch (error) {
-      logger.error('Volume copy tick failed', error instanceof Error ? error : String(error));
-      throw error;
-    }
-  };
+    },
+  );
 }
 
 // The bundle carries these SDK clients; register them so none is loaded a second time.

@@ -7,8 +7,8 @@ import { EFSClient } from '@aws-sdk/client-efs';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
-import { type BackupSettings, backupSettingsFromEnv, catalogStoreOf } from '../src/backup/settings';
-import { catalogStaging, stageBackup } from '../src/backup/steps';
+import { type BackupHandlerDeps, backupStepHandler } from '../src/backup/handler-support';
+import { stageBackup } from '../src/backup/steps';
 
 /**
  * Backup workflow, first step (BackupStack, primary region): captures the selected ECS
@@ -17,14 +17,8 @@ import { catalogStaging, stageBackup } from '../src/backup/steps';
  * are volume copies to wait for before the Commit step.
  */
 
-export interface CaptureHandlerDeps {
-  readonly clients: AwsClients;
-  /** `LIFEBOAT_CONFIG`, `CATALOG_BUCKET`, `CATALOG_KMS_KEY_ID` (read on the first invocation). */
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly logger: Logger;
+export interface CaptureHandlerDeps extends BackupHandlerDeps {
   readonly metrics: Metrics;
-  /** @default - the system clock */
-  readonly now?: () => Date;
 }
 
 export interface CaptureHandlerResult {
@@ -45,16 +39,19 @@ export type CaptureHandler = (event: unknown, context?: Context) => Promise<Capt
 
 export function createHandler(deps: CaptureHandlerDeps): CaptureHandler {
   const { clients, logger, metrics } = deps;
-  let settings: BackupSettings | undefined;
-  return async (_event: unknown, context?: Context): Promise<CaptureHandlerResult> => {
-    if (context) logger.addContext(context);
-    try {
-      settings ??= backupSettingsFromEnv(deps.env);
-      const store = catalogStoreOf(clients, settings);
+  return backupStepHandler(
+    deps,
+    {
+      readEvent: () => undefined,
+      failureMessage: 'Capture failed',
+      failureMetric: 'CaptureFailures',
+      metrics,
+    },
+    async (_input, { settings, staging }): Promise<CaptureHandlerResult> => {
       const { body, copies, done, counts, warnings } = await stageBackup({
         clients,
         config: settings.config,
-        staging: catalogStaging(store),
+        staging,
         log: logger,
         verifyImages: true,
         // Run against the emulator (an endpoint override), a DR file system stands in for each EFS replica.
@@ -77,14 +74,8 @@ export function createHandler(deps: CaptureHandlerDeps): CaptureHandler {
       metrics.addMetric('VolumesSnapshotted', MetricUnit.Count, result.volumes);
       logger.info('Capture staged', { ...result, ...counts, warnings: warnings.length });
       return result;
-    } catch (error) {
-      metrics.addMetric('CaptureFailures', MetricUnit.Count, 1);
-      logger.error('Capture failed', error instanceof Error ? error : String(error));
-      throw error;
-    } finally {
-      metrics.publishStoredMetrics();
-    }
-  };
+    },
+  );
 }
 
 // The bundle carries these SDK clients; register them so none is loaded a second time.

@@ -1,0 +1,65 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import type { CatalogStore } from '../aws/catalog-store';
+import type { AwsClients } from '../aws/clients';
+import { type BackupSettings, backupSettingsFromEnv, catalogStoreOf } from './settings';
+import { type BackupStaging, catalogStaging } from './steps';
+
+/** What every backup Lambda handler is built from; tests and the local runner pass emulator clients. */
+export interface BackupHandlerDeps {
+  readonly clients: AwsClients;
+  /** `LIFEBOAT_CONFIG`, `CATALOG_BUCKET`, `CATALOG_KMS_KEY_ID`, `VOLUME_KMS_KEY_ID` (read on the first invocation). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly logger: Logger;
+  /** @default - the system clock */
+  readonly now?: () => Date;
+}
+
+/** What a backup step runs with: the settings, and the DR catalog with the backup's staging in it. */
+export interface BackupStepContext {
+  readonly settings: BackupSettings;
+  readonly store: CatalogStore;
+  readonly staging: BackupStaging;
+}
+
+export interface BackupHandlerOptions<E> {
+  /** Reads the step's input from the event (before anything else, so a bad event fails by name). */
+  readonly readEvent: (event: unknown) => E;
+  /** Logged (with the error) when the invocation fails. */
+  readonly failureMessage: string;
+  /** Count metric of 1 recorded when the invocation fails; needs `metrics`. */
+  readonly failureMetric?: string;
+  /** Published after every invocation. @default - no metrics */
+  readonly metrics?: Metrics;
+}
+
+/**
+ * The part every backup Lambda handler shares: adds the Lambda context to the logger, reads
+ * the settings once (on the first invocation), logs a failure (and counts it in
+ * `failureMetric`) before rethrowing it, and publishes the metrics after every invocation.
+ */
+export function backupStepHandler<E, R>(
+  deps: BackupHandlerDeps,
+  options: BackupHandlerOptions<E>,
+  run: (input: E, step: BackupStepContext, context?: Context) => Promise<R>,
+): (event: unknown, context?: Context) => Promise<R> {
+  const { clients, logger } = deps;
+  const { metrics } = options;
+  let settings: BackupSettings | undefined;
+  return async (event: unknown, context?: Context): Promise<R> => {
+    if (context) logger.addContext(context);
+    try {
+      const input = options.readEvent(event);
+      settings ??= backupSettingsFromEnv(deps.env);
+      const store = catalogStoreOf(clients, settings);
+      return await run(input, { settings, store, staging: catalogStaging(store) }, context);
+    } catch (error) {
+      if (options.failureMetric) metrics?.addMetric(options.failureMetric, MetricUnit.Count, 1);
+      logger.error(options.failureMessage, error instanceof Error ? error : String(error));
+      throw error;
+    } finally {
+      metrics?.publishStoredMetrics();
+    }
+  };
+}
