@@ -341,10 +341,21 @@ async function replicateBlocks(
     saving = saving.then(() => input.save(snapshot));
     return saving;
   };
+  // Looked up once, for every candidate without a resume state, when the first of them starts.
+  let previous: Promise<Map<string, PreviousReplica>> | undefined;
+  const previousOf = async (candidate: VolumeCopy): Promise<PreviousReplica | undefined> => {
+    if (candidate.resume) return fromResume(candidate.resume);
+    previous ??= previousReplicas(
+      input,
+      state.recoveryPointId,
+      candidates.filter((c) => !c.resume),
+    );
+    return (await previous).get(candidate.sourceVolumeId);
+  };
   const limit = Math.min(config.volumes.ebs.maxConcurrentCopies, BLOCK_COPIES_AT_ONCE);
   await mapConcurrent(candidates, limit, async (candidate) => {
     if (input.signal?.aborted) return;
-    const sent = await replicateOne(input, state.recoveryPointId, candidate, kmsKeyArn, update);
+    const sent = await replicateOne(input, state.recoveryPointId, candidate, kmsKeyArn, update, previousOf);
     bytesSent += sent;
   });
   await saving;
@@ -358,15 +369,14 @@ async function replicateOne(
   candidate: VolumeCopy,
   kmsKeyArn: string,
   update: (copy: VolumeCopy) => Promise<void>,
+  previousOf: (candidate: VolumeCopy) => Promise<PreviousReplica | undefined>,
 ): Promise<number> {
   const { clients, config, now, log } = input;
   let copy: VolumeCopy = { ...candidate, phase: 'copying', attempts: candidate.attempts + 1 };
   let runBytes = 0;
   const finish = (next: VolumeCopy) => update({ ...next, bytesSent: (candidate.bytesSent ?? 0) + runBytes });
   try {
-    const previous = candidate.resume
-      ? fromResume(candidate.resume)
-      : await previousReplica(input, recoveryPointId, candidate);
+    const previous = await previousOf(candidate);
     const result = await replicateSnapshot({
       source: {
         ebs: clients.ebs(config.primaryRegion),
@@ -441,33 +451,50 @@ function fromResume(resume: ResumeState): PreviousReplica | undefined {
 }
 
 /**
- * The newest completed DR snapshot of the volume from an earlier backup, when the primary
- * snapshot it was made from still exists: the block engine then sends only what changed.
+ * For each of `copies` (by source volume), the newest completed DR snapshot of the volume from
+ * an earlier backup, when the primary snapshot it was made from still exists: the block engine
+ * then sends only what changed. Two lookups for all the volumes: their DR snapshots, then the
+ * primary snapshots those were made from.
  */
-async function previousReplica(
+async function previousReplicas(
   input: CopyTickInput,
   recoveryPointId: string,
-  copy: VolumeCopy,
-): Promise<PreviousReplica | undefined> {
+  copies: readonly VolumeCopy[],
+): Promise<Map<string, PreviousReplica>> {
   const { clients, config } = input;
+  const byVolume = new Map(copies.map((c) => [c.sourceVolumeId, c]));
   const replicas = await findSnapshots(clients.ec2(config.drRegion), {
-    tags: { [MANAGED_TAG]: 'true', [SOURCE_VOLUME_TAG]: copy.sourceVolumeId },
+    tags: { [MANAGED_TAG]: 'true' },
+    tagIn: { key: SOURCE_VOLUME_TAG, values: [...byVolume.keys()] },
   });
-  const newest = replicas
-    .filter(
-      (s) =>
-        s.state === 'completed' &&
-        tagValue(s.tags, RECOVERY_POINT_TAG) !== recoveryPointId &&
-        tagValue(s.tags, SOURCE_SNAPSHOT_TAG) !== undefined &&
-        tagValue(s.tags, SOURCE_SNAPSHOT_TAG) !== copy.sourceSnapshotId,
+  const newest = new Map<string, { replicaId: string; sourceSnapshotId: string; startTime: string }>();
+  for (const s of replicas) {
+    const copy = byVolume.get(tagValue(s.tags, SOURCE_VOLUME_TAG) ?? '');
+    const sourceSnapshotId = tagValue(s.tags, SOURCE_SNAPSHOT_TAG);
+    if (
+      !copy ||
+      s.state !== 'completed' ||
+      tagValue(s.tags, RECOVERY_POINT_TAG) === recoveryPointId ||
+      sourceSnapshotId === undefined ||
+      sourceSnapshotId === copy.sourceSnapshotId
     )
-    .sort((a, b) => (b.startTime ?? '').localeCompare(a.startTime ?? ''))[0];
-  const sourceSnapshotId = newest ? tagValue(newest.tags, SOURCE_SNAPSHOT_TAG) : undefined;
-  if (!newest || !sourceSnapshotId) return undefined;
-  const [source] = await findSnapshots(clients.ec2(config.primaryRegion), {
-    snapshotIds: [sourceSnapshotId],
+      continue;
+    const startTime = s.startTime ?? '';
+    const known = newest.get(copy.sourceVolumeId);
+    if (!known || startTime.localeCompare(known.startTime) > 0) {
+      newest.set(copy.sourceVolumeId, { replicaId: s.snapshotId, sourceSnapshotId, startTime });
+    }
+  }
+  const chosen = [...newest].filter(([, replica]) => replica.sourceSnapshotId !== '');
+  const sources = await findSnapshots(clients.ec2(config.primaryRegion), {
+    snapshotIds: chosen.map(([, replica]) => replica.sourceSnapshotId),
   });
-  return source?.state === 'completed' ? { sourceSnapshotId, replicaId: newest.snapshotId } : undefined;
+  const completed = new Set(sources.filter((s) => s.state === 'completed').map((s) => s.snapshotId));
+  return new Map(
+    chosen
+      .filter(([, replica]) => completed.has(replica.sourceSnapshotId))
+      .map(([volumeId, { sourceSnapshotId, replicaId }]) => [volumeId, { sourceSnapshotId, replicaId }]),
+  );
 }
 
 /** The key ARN of `keyId` (an alias, alias ARN or key id) in `region`; a key ARN is returned as it is. */
