@@ -1,3 +1,4 @@
+import type * as z from 'zod';
 import { CatalogStore } from '../aws/catalog-store';
 import type { AwsClients, CallCounter } from '../aws/clients';
 import { ensureImagesInDr, type ImagePresenceStats } from '../aws/ecr-replication';
@@ -5,6 +6,7 @@ import { RecoveryPointExistsError } from '../aws/errors';
 import { VOLUME_KEY_ALIAS } from '../core/catalog-names';
 import { sealManifest } from '../core/checksum';
 import type { LifeboatConfig } from '../core/config';
+import { sleep } from '../core/ebs-blocks';
 import {
   applyVolumeCopies,
   isCopyDone,
@@ -54,15 +56,7 @@ export class StagingError extends LifeboatError {
 const BODY_PART = 'body';
 const COPIES_PART = 'volumes';
 
-interface Schema<T> {
-  safeParse(
-    value: unknown,
-  ):
-    | { success: true; data: T }
-    | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
-}
-
-function parseStaged<T>(schema: Schema<T>, value: unknown, id: string, where: string): T {
+function parseStaged<T>(schema: z.ZodType<T>, value: unknown, id: string, where: string): T {
   if (value === undefined) {
     throw new StagingError(
       `${where} does not exist: the Capture step of the same backup writes it. Start a new backup (or pass the recoveryPointId the Capture step returned).`,
@@ -317,11 +311,11 @@ export async function runCapture(deps: RunCaptureDeps): Promise<RunCaptureResult
     ...(deps.log ? { log: deps.log } : {}),
   };
   const pollMs = deps.pollMs ?? deps.config.volumes.ebs.pollSeconds * 1000;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const wait = deps.sleep ?? sleep;
   let ticks = 0;
   let counts = phaseCounts(staged.copies);
   for (let done = staged.done; !done; ) {
-    if (ticks > 0) await sleep(pollMs);
+    if (ticks > 0) await wait(pollMs);
     const tick = await advanceVolumeCopies(advance, id);
     ticks += 1;
     done = tick.done;
