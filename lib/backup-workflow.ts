@@ -1,4 +1,4 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,9 +12,9 @@ import { Construct } from 'constructs';
 import { RECOVERY_POINT_PREFIX, STAGING_PREFIX } from '../src/core/catalog-keys';
 import type { LifeboatConfig } from '../src/core/config';
 import { MANAGED_TAG } from '../src/core/ebs-tags';
-import { InfrastructureError } from './errors';
-import { BACKUP_STATE_MACHINE_NAME, domainSuffixOf, partitionOf } from './names';
-import { workflowFunction, workflowStateMachine } from './workflow-parts';
+import { explicitEnv, InfrastructureError } from './errors';
+import { BACKUP_STATE_MACHINE_NAME, partitionOf, viaService } from './names';
+import { acknowledgeWildcards, workflowFunctions, workflowStateMachine } from './workflow-parts';
 
 /** The backup Lambdas: `LIFEBOAT_FUNCTION` value (the handler module `lambda/<name>.ts`) by role. */
 export const BACKUP_FUNCTIONS = {
@@ -83,13 +83,11 @@ export class BackupWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: BackupWorkflowProps) {
     super(scope, id);
     const { config, catalog } = props;
-    const { region, account } = Stack.of(this);
-    if (Token.isUnresolved(region) || Token.isUnresolved(account)) {
-      throw new InfrastructureError(
-        'the backup workflow needs a stack with an explicit env (account and region): its permissions are literal ARNs of that account and region',
-        this.node.path,
-      );
-    }
+    const { region, account } = explicitEnv(
+      this,
+      'the backup workflow',
+      'its permissions are literal ARNs of that account and region',
+    );
     if (region !== config.primaryRegion || account !== config.account) {
       throw new InfrastructureError(
         `the backup workflow must deploy to the primary region ${config.primaryRegion} of account ${config.account} (the stack is ${account}/${region})`,
@@ -138,18 +136,15 @@ export class BackupWorkflow extends Construct {
       },
     };
 
-    const functions = {} as Record<BackupFunctionRole, lambdaNodejs.NodejsFunction>;
-    const roles = {} as Record<BackupFunctionRole, iam.Role>;
-    for (const role of Object.keys(BACKUP_FUNCTIONS) as BackupFunctionRole[]) {
-      const moduleName = BACKUP_FUNCTIONS[role];
-      const { description, memorySize, timeout } = settings[role];
-      const built = workflowFunction(this, {
-        step: role,
-        moduleName,
-        description: `Lifeboat ${moduleName}: ${description}`,
+    const wildcardReasons = backupWildcardReasons(arns);
+    const { functions, roles } = workflowFunctions(
+      this,
+      BACKUP_FUNCTIONS,
+      (role, moduleName) => ({
+        description: `Lifeboat ${moduleName}: ${settings[role].description}`,
         roleDescription: `Lifeboat backup: ${moduleName}`,
-        memorySize,
-        timeout,
+        memorySize: settings[role].memorySize,
+        timeout: settings[role].timeout,
         environment: {
           ...environment,
           POWERTOOLS_SERVICE_NAME: `lifeboat-${moduleName}`,
@@ -157,18 +152,16 @@ export class BackupWorkflow extends Construct {
         },
         statements: statements[role],
         logRetention: props.logRetention,
-      });
-      acknowledgeWildcards(built.role, arns);
-      functions[role] = built.fn;
-      roles[role] = built.role;
-    }
+      }),
+      wildcardReasons,
+    );
     // What the backup needs to make images present in the DR registry, in a policy of its own
     // (the capture role's default policy is already long).
     const imagePolicy = new iam.Policy(this, 'CaptureImagePolicy', {
       roles: [roles.capture],
       statements: imageStatements(arns, config.primaryRegion),
     });
-    acknowledgeWildcards(imagePolicy, arns);
+    acknowledgeWildcards(imagePolicy, wildcardReasons);
     this.functions = functions;
     this.roles = roles;
 
@@ -323,7 +316,6 @@ function backupStatements(
 ): Record<BackupFunctionRole, iam.PolicyStatement[]> {
   const { config, catalog } = props;
   const { primaryRegion, drRegion } = config;
-  const via = (service: string, region: string) => `${service}.${region}.${domainSuffixOf(region)}`;
   const inPrimaryRegion = { StringEquals: { 'aws:RequestedRegion': primaryRegion } };
   const inBothRegions = { StringEquals: { 'aws:RequestedRegion': [primaryRegion, drRegion] } };
   const managedOnCreate = { StringEquals: { [`aws:RequestTag/${MANAGED_TAG}`]: 'true' } };
@@ -345,7 +337,7 @@ function backupStatements(
     resources: [arns.drKeys],
     conditions: {
       'ForAnyValue:StringEquals': { 'kms:ResourceAliases': catalog.keyAlias },
-      StringEquals: { 'kms:ViaService': via('s3', catalog.region) },
+      StringEquals: { 'kms:ViaService': viaService('s3', catalog.region) },
     },
   });
   const describeSnapshots = (sid: string, conditions: Record<string, unknown>) =>
@@ -353,10 +345,12 @@ function backupStatements(
 
   // Snapshot copies (and, with the block engine, EBS direct writes) use the volume key in the
   // DR region, addressed by alias: an alias ARN does not authorise, so `key/*` + ResourceAliases.
-  const drVia = block ? [via('ec2', drRegion), via('ebs', drRegion)] : via('ec2', drRegion);
+  const drVia = block
+    ? [viaService('ec2', drRegion), viaService('ebs', drRegion)]
+    : viaService('ec2', drRegion);
   const primaryVia = block
-    ? [via('ec2', primaryRegion), via('ebs', primaryRegion)]
-    : via('ec2', primaryRegion);
+    ? [viaService('ec2', primaryRegion), viaService('ebs', primaryRegion)]
+    : viaService('ec2', primaryRegion);
   const volumeKeyConditions = {
     'ForAnyValue:StringEquals': { 'kms:ResourceAliases': props.volumeKeyAlias },
     StringEquals: { 'kms:ViaService': drVia },
@@ -582,9 +576,9 @@ function imageStatements(arns: BackupArns, primaryRegion: string): iam.PolicySta
   ];
 }
 
-/** cdk-nag IAM5 findings of the literal wildcard ARNs above, each with its reason. */
-function acknowledgeWildcards(scope: Construct, arns: BackupArns): void {
-  const reasons: Record<string, string> = {
+/** The reason for each cdk-nag IAM5 finding of the literal wildcard ARNs above. */
+function backupWildcardReasons(arns: BackupArns): Record<string, string> {
+  return {
     '*': 'ecs:ListClusters, ecs:ListServices, ecs:ListTasks, ecs:DescribeTaskDefinition, ec2:Describe*, ecr:DescribeRegistry and ecr:StartReplicationBackfill support no resource-level permissions (the last two act on the registry); each such statement is limited to the primary (or DR) region by aws:RequestedRegion, ecs:ListTasks also to the clusters of the account by ecs:cluster.',
     [arns.ecsClusters]:
       'Capture describes every cluster of the account in the primary region; which ones are backed up is decided by the selection in the configuration, at run time.',
@@ -611,7 +605,4 @@ function acknowledgeWildcards(scope: Construct, arns: BackupArns): void {
     [arns.staging]:
       'Staging keys are generated per run; access is limited to this prefix of the catalog bucket.',
   };
-  for (const [finding, reason] of Object.entries(reasons)) {
-    Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${finding}]`, reason });
-  }
 }

@@ -1,8 +1,7 @@
-import { Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct } from 'constructs';
 import type { ReplicationRule } from '../src/core/image-plan';
-import { InfrastructureError } from './errors';
+import { explicitEnv, InfrastructureError } from './errors';
 
 /** ECR accepts at most 100 repository filters per replication rule. */
 const MAX_REPOSITORY_FILTERS = 100;
@@ -34,13 +33,11 @@ export class EcrReplication extends Construct {
 
   constructor(scope: Construct, id: string, props: EcrReplicationProps) {
     super(scope, id);
-    const { region, account } = Stack.of(this);
-    if (Token.isUnresolved(region) || Token.isUnresolved(account)) {
-      throw new InfrastructureError(
-        'ECR replication needs a stack with an explicit env (account and region): the destination registry is that account in destinationRegion',
-        this.node.path,
-      );
-    }
+    const { region, account } = explicitEnv(
+      this,
+      'ECR replication',
+      'the destination registry is that account in destinationRegion',
+    );
     if (props.destinationRegion === region) {
       throw new InfrastructureError(
         `destinationRegion must differ from the stack's region (both are ${region}); replicate to the DR region`,

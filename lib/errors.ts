@@ -1,3 +1,5 @@
+import { Stack, Token } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
 import { LifeboatError } from '../src/core/errors';
 
 /**
@@ -12,4 +14,23 @@ export class InfrastructureError extends LifeboatError {
     super(`${constructPath}: ${message}`);
     this.name = 'InfrastructureError';
   }
+}
+
+/**
+ * The literal account and region of `scope`'s stack; throws when the stack has no explicit env.
+ * `subject` (e.g. "the backup workflow") and `why` complete the message.
+ */
+export function explicitEnv(
+  scope: Construct,
+  subject: string,
+  why: string,
+): { region: string; account: string } {
+  const { region, account } = Stack.of(scope);
+  if (Token.isUnresolved(region) || Token.isUnresolved(account)) {
+    throw new InfrastructureError(
+      `${subject} needs a stack with an explicit env (account and region): ${why}`,
+      scope.node.path,
+    );
+  }
+  return { region, account };
 }

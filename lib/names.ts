@@ -20,3 +20,8 @@ export function partitionOf(region: string): string {
 export function domainSuffixOf(region: string): string {
   return RegionInfo.get(region).domainSuffix ?? 'amazonaws.com';
 }
+
+/** The `kms:ViaService` value of a service in a region, e.g. `s3.us-west-2.amazonaws.com`. */
+export function viaService(service: string, region: string): string {
+  return `${service}.${region}.${domainSuffixOf(region)}`;
+}

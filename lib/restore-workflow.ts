@@ -1,4 +1,4 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -13,9 +13,9 @@ import type { LifeboatConfig } from '../src/core/config';
 import { MANAGED_TAG } from '../src/core/ebs-tags';
 import { RESTORE_RUN_PREFIX } from '../src/restore/run-store';
 import { restoreConfigOf } from '../src/restore/settings';
-import { InfrastructureError } from './errors';
-import { domainSuffixOf, partitionOf } from './names';
-import { workflowFunction, workflowStateMachine } from './workflow-parts';
+import { explicitEnv, InfrastructureError } from './errors';
+import { partitionOf, viaService } from './names';
+import { workflowFunctions, workflowStateMachine } from './workflow-parts';
 
 /** The restore Lambdas: `LIFEBOAT_FUNCTION` value (the handler module `lambda/<name>.ts`) by role. */
 export const RESTORE_FUNCTIONS = {
@@ -95,13 +95,11 @@ export class RestoreWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: RestoreWorkflowProps) {
     super(scope, id);
-    const { region, account } = Stack.of(this);
-    if (Token.isUnresolved(region) || Token.isUnresolved(account)) {
-      throw new InfrastructureError(
-        'the restore workflow needs a stack with an explicit env (account and region): its permissions are literal ARNs of that account and region',
-        this.node.path,
-      );
-    }
+    const { region, account } = explicitEnv(
+      this,
+      'the restore workflow',
+      'its permissions are literal ARNs of that account and region',
+    );
     const concurrency = props.serviceConcurrency ?? 10;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 40) {
       throw new InfrastructureError(
@@ -148,13 +146,10 @@ export class RestoreWorkflow extends Construct {
       report: Duration.minutes(2),
     };
     const statements = restoreStatements(arns, props, volumeKeyAlias);
-    const functions = {} as Record<RestoreFunctionRole, lambdaNodejs.NodejsFunction>;
-    const roles = {} as Record<RestoreFunctionRole, iam.Role>;
-    for (const role of Object.keys(RESTORE_FUNCTIONS) as RestoreFunctionRole[]) {
-      const moduleName = RESTORE_FUNCTIONS[role];
-      const built = workflowFunction(this, {
-        step: role,
-        moduleName,
+    const { functions, roles } = workflowFunctions(
+      this,
+      RESTORE_FUNCTIONS,
+      (role, moduleName) => ({
         description: `Lifeboat restore: ${moduleName}`,
         roleDescription: `Lifeboat restore: ${moduleName}`,
         memorySize: 512,
@@ -162,11 +157,9 @@ export class RestoreWorkflow extends Construct {
         environment: { ...environment, LIFEBOAT_FUNCTION: moduleName },
         statements: statements[role],
         logRetention: props.logRetention,
-      });
-      acknowledgeWildcards(built.role, arns);
-      functions[role] = built.fn;
-      roles[role] = built.role;
-    }
+      }),
+      restoreWildcardReasons(arns),
+    );
     this.functions = functions;
     this.roles = roles;
 
@@ -346,13 +339,13 @@ function restoreStatements(
       conditions: {
         'ForAnyValue:StringEquals': { 'kms:ResourceAliases': props.catalogKeyAlias },
         StringEquals: {
-          'kms:ViaService': services.map((s) => `${s}.${region}.${domainSuffixOf(region)}`),
+          'kms:ViaService': services.map((service) => viaService(service, region)),
         },
       },
     });
   const volumeKeyVia = {
     'ForAnyValue:StringEquals': { 'kms:ResourceAliases': volumeKeyAlias },
-    StringEquals: { 'kms:ViaService': `ec2.${region}.${domainSuffixOf(region)}` },
+    StringEquals: { 'kms:ViaService': viaService('ec2', region) },
   };
   const runs = (actions: string[]) =>
     new iam.PolicyStatement({ sid: 'RestoreRunDocuments', actions, resources: [arns.runs] });
@@ -501,8 +494,8 @@ function restoreStatements(
   };
 }
 
-/** cdk-nag IAM5 findings of the literal wildcard ARNs above, each with its reason. */
-function acknowledgeWildcards(role: iam.Role, arns: RestoreArns): void {
+/** The reason for each cdk-nag IAM5 finding of the literal wildcard ARNs above. */
+function restoreWildcardReasons(arns: RestoreArns): Record<string, string> {
   const reasons: Record<string, string> = {
     '*': 'ECS/EC2/Secrets Manager/SSM/Logs/EFS list and describe calls (ec2:DescribeVolumes and ec2:DescribeAvailabilityZones included) and ecs:RegisterTaskDefinition support no resource-level permissions; each such statement is limited to the DR region by aws:RequestedRegion.',
     [arns.ecsClusters]:
@@ -529,7 +522,5 @@ function acknowledgeWildcards(role: iam.Role, arns: RestoreArns): void {
     reasons[passRole] =
       'The task and execution roles are named by the recovery point; iam:PassRole is limited by iam:PassedToService to ECS, and the restore refuses roles the recovery point does not name.';
   }
-  for (const [finding, reason] of Object.entries(reasons)) {
-    Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${finding}]`, reason });
-  }
+  return reasons;
 }

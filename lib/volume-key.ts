@@ -1,9 +1,9 @@
-import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { InfrastructureError } from './errors';
-import { domainSuffixOf } from './names';
+import { explicitEnv, InfrastructureError } from './errors';
+import { viaService } from './names';
 
 const KEY_ALIAS = /^alias\/[a-zA-Z0-9/_-]{1,250}$/;
 
@@ -25,13 +25,7 @@ export class VolumeKey extends Construct {
 
   constructor(scope: Construct, id: string, props: VolumeKeyProps) {
     super(scope, id);
-    const { region, account } = Stack.of(this);
-    if (Token.isUnresolved(region) || Token.isUnresolved(account)) {
-      throw new InfrastructureError(
-        'the volume key needs a stack with an explicit env (account and region): its policy names them',
-        this.node.path,
-      );
-    }
+    const { region, account } = explicitEnv(this, 'the volume key', 'its policy names them');
     if (!KEY_ALIAS.test(props.alias) || props.alias.startsWith('alias/aws/')) {
       throw new InfrastructureError(
         `alias "${props.alias}" is not a valid KMS alias: use "alias/" followed by letters, digits, "/", "_" or "-" (the "alias/aws/" prefix is reserved for AWS managed keys)`,
@@ -48,7 +42,7 @@ export class VolumeKey extends Construct {
     const throughEc2 = {
       StringEquals: {
         'kms:CallerAccount': account,
-        'kms:ViaService': `ec2.${region}.${domainSuffixOf(region)}`,
+        'kms:ViaService': viaService('ec2', region),
       },
     };
     this.key.addToResourcePolicy(
