@@ -10,6 +10,7 @@ import {
   sampleConfig,
   synthLifeboat,
 } from './support/synth';
+import { expectFailedExecutionsRule } from './support/workflow';
 
 afterAll(removeTestApps);
 
@@ -109,14 +110,7 @@ describe('BackupStack', () => {
   });
 
   it('records failed, timed-out and aborted backup executions in the dead-letter queue', () => {
-    template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: {
-        source: ['aws.states'],
-        'detail-type': ['Step Functions Execution Status Change'],
-        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: machineId }] },
-      },
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } })],
-    });
+    expectFailedExecutionsRule(template, machineId, queueId);
   });
 
   it('raises an alarm while the dead-letter queue holds a run', () => {

@@ -6,18 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupWorkflow, type BackupWorkflowProps } from '../../lib/backup-workflow';
 import { InfrastructureError } from '../../lib/errors';
 import type { LifeboatConfig } from '../../src/core/config';
-import { renderDefinition, validateDefinition } from '../../src/local/step-functions';
+import { validateDefinition } from '../../src/local/step-functions';
 import { newApp, removeTestApps, sampleConfig } from './support/synth';
+import { definitionOf, expectFailedExecutionsRule, type Statement, statementsOf } from './support/workflow';
 
 afterAll(removeTestApps);
 
-type Statement = {
-  Sid?: string;
-  Effect?: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: unknown;
-};
 type States = Record<string, Record<string, unknown>>;
 
 const CATALOG = {
@@ -53,34 +47,6 @@ function build(
   return { stack, workflow, template: Template.fromStack(stack) };
 }
 
-function definitionOf(built: Built): Record<string, unknown> {
-  const id = built.stack.getLogicalId(built.workflow.stateMachine.node.defaultChild as CfnElement);
-  return renderDefinition(built.template.toJSON(), id, { region: 'us-east-1', account: '123456789012' })
-    .definition;
-}
-
-/** Statements of the role whose Lambda has LIFEBOAT_FUNCTION=`name`, by Sid. */
-function statementsOf(template: Template, name: string): Record<string, Statement> {
-  const json = template.toJSON() as {
-    Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
-  };
-  const fn = Object.values(json.Resources).find(
-    (r) =>
-      r.Type === 'AWS::Lambda::Function' &&
-      (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables.LIFEBOAT_FUNCTION ===
-        name,
-  );
-  if (!fn) throw new Error(`no Lambda with LIFEBOAT_FUNCTION=${name}`);
-  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
-  const statements: Statement[] = [];
-  for (const r of Object.values(json.Resources)) {
-    if (r.Type !== 'AWS::IAM::Policy') continue;
-    if (!(r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId)) continue;
-    statements.push(...(r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
-  }
-  return Object.fromEntries(statements.map((s) => [s.Sid ?? `(no sid: ${JSON.stringify(s.Action)})`, s]));
-}
-
 describe('BackupWorkflow', () => {
   let built: Built;
   let states: States;
@@ -88,7 +54,7 @@ describe('BackupWorkflow', () => {
 
   beforeAll(() => {
     built = build();
-    definition = definitionOf(built);
+    definition = definitionOf(built.template, built.workflow.stateMachine);
     states = definition.States as States;
   }, 120_000);
 
@@ -153,7 +119,9 @@ describe('BackupWorkflow', () => {
     it('waits lifeboat.volumes.ebs.pollSeconds (default 60) between two ticks, as a fixed Seconds', () => {
       expect(states.WaitForCopies?.Seconds).toBe(60);
       const quick = build({ volumes: { ebs: { pollSeconds: 15 } } });
-      expect((definitionOf(quick).States as States).WaitForCopies?.Seconds).toBe(15);
+      expect(
+        (definitionOf(quick.template, quick.workflow.stateMachine).States as States).WaitForCopies?.Seconds,
+      ).toBe(15);
     });
 
     it('is a Standard state machine named lifeboat-backup that may run 24 hours', () => {
@@ -557,14 +525,7 @@ describe('BackupWorkflow', () => {
       const template = Template.fromStack(stack);
       const machineId = stack.getLogicalId(workflow.stateMachine.node.defaultChild as CfnElement);
       const queueId = stack.getLogicalId(queue.node.defaultChild as CfnElement);
-      template.hasResourceProperties('AWS::Events::Rule', {
-        EventPattern: {
-          source: ['aws.states'],
-          'detail-type': ['Step Functions Execution Status Change'],
-          detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: machineId }] },
-        },
-        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } })],
-      });
+      expectFailedExecutionsRule(template, machineId, queueId);
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         PolicyDocument: {
           Statement: Match.arrayWith([

@@ -1,10 +1,10 @@
-import { type CfnElement, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RestoreWorkflow } from '../../lib/restore-workflow';
-import { renderDefinition, validateDefinition } from '../../src/local/step-functions';
+import { validateDefinition } from '../../src/local/step-functions';
 import {
   newApp,
   removeTestApps,
@@ -12,10 +12,9 @@ import {
   sampleConfig,
   synthLifeboat,
 } from './support/synth';
+import { definitionOf, statementsOf } from './support/workflow';
 
 afterAll(removeTestApps);
-
-type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
 describe('RestoreWorkflow', () => {
   let synth: SynthesisedLifeboat;
@@ -23,38 +22,10 @@ describe('RestoreWorkflow', () => {
   let definition: Record<string, unknown>;
   let states: Record<string, Record<string, unknown>>;
 
-  /** Statements of the role whose Lambda has LIFEBOAT_FUNCTION=`name`, by Sid. */
-  function statementsOf(name: string): Record<string, Statement> {
-    const json = template.toJSON() as {
-      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
-    };
-    const fn = Object.values(json.Resources).find(
-      (r) =>
-        r.Type === 'AWS::Lambda::Function' &&
-        (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables.LIFEBOAT_FUNCTION ===
-          name,
-    );
-    if (!fn) throw new Error(`no Lambda with LIFEBOAT_FUNCTION=${name}`);
-    const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
-    const policy = Object.values(json.Resources).find(
-      (r) =>
-        r.Type === 'AWS::IAM::Policy' &&
-        (r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId),
-    );
-    if (!policy) throw new Error(`no policy for the role of ${name}`);
-    const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
-    return Object.fromEntries(statements.map((s) => [s.Sid ?? '', s]));
-  }
-
   beforeAll(() => {
     synth = synthLifeboat(sampleConfig());
     template = synth.recovery;
-    const stack = synth.stacks.recovery;
-    const id = stack.getLogicalId(stack.restore.stateMachine.node.defaultChild as CfnElement);
-    definition = renderDefinition(template.toJSON(), id, {
-      region: 'us-west-2',
-      account: '123456789012',
-    }).definition;
+    definition = definitionOf(template, synth.stacks.recovery.restore.stateMachine);
     states = definition.States as Record<string, Record<string, unknown>>;
   }, 120_000);
 
@@ -147,7 +118,7 @@ describe('RestoreWorkflow', () => {
   });
 
   it('lets only the service restore pass roles, to ECS only', () => {
-    const service = statementsOf('restore-service');
+    const service = statementsOf(template, 'restore-service');
     expect(service.PassTaskAndServiceRoles).toMatchObject({
       Action: 'iam:PassRole',
       Resource: 'arn:aws:iam::123456789012:role/*',
@@ -160,12 +131,12 @@ describe('RestoreWorkflow', () => {
       StringEquals: { 'aws:RequestedRegion': 'us-west-2' },
     });
     for (const name of ['restore-prepare', 'restore-shared', 'restore-check', 'restore-report']) {
-      expect(JSON.stringify(statementsOf(name))).not.toContain('iam:PassRole');
+      expect(JSON.stringify(statementsOf(template, name))).not.toContain('iam:PassRole');
     }
   });
 
   it('scopes S3 to catalog prefixes, KMS to the alias and SNS to the report topic', () => {
-    const prepare = statementsOf('restore-prepare');
+    const prepare = statementsOf(template, 'restore-prepare');
     expect(prepare.ReadRecoveryPoints?.Resource).toBe(
       'arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2/recovery-points/*',
     );
@@ -175,18 +146,18 @@ describe('RestoreWorkflow', () => {
     expect(prepare.UseCatalogKeyViaAlias?.Condition).toMatchObject({
       'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/lifeboat-catalog' },
     });
-    const report = statementsOf('restore-report');
+    const report = statementsOf(template, 'restore-report');
     expect(report.WriteReports?.Resource).toBe(
       'arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2/restore-reports/*',
     );
     expect(report.PublishReports?.Action).toBe('sns:Publish');
     expect(JSON.stringify(report.PublishReports?.Resource)).toContain('ReportTopic');
-    const check = statementsOf('restore-check');
+    const check = statementsOf(template, 'restore-check');
     expect(Object.keys(check).sort()).toEqual(['DescribeDrServices', 'WriteOwnLogs']);
   });
 
   it('lets the service restore create volumes only from DR snapshots, tagged lifeboat:managed=true', () => {
-    const service = statementsOf('restore-service');
+    const service = statementsOf(template, 'restore-service');
     expect(service.CreateRestoredVolumes).toMatchObject({
       Action: 'ec2:CreateVolume',
       Resource: 'arn:aws:ec2:us-west-2:123456789012:volume/*',
@@ -207,12 +178,12 @@ describe('RestoreWorkflow', () => {
       Condition: { StringEquals: { 'aws:RequestedRegion': 'us-west-2' } },
     });
     for (const name of ['restore-prepare', 'restore-shared', 'restore-check', 'restore-report']) {
-      expect(JSON.stringify(statementsOf(name))).not.toContain('ec2:CreateVolume');
+      expect(JSON.stringify(statementsOf(template, name))).not.toContain('ec2:CreateVolume');
     }
   });
 
   it('lets the service restore use the volume key only by its alias and only through EC2 in the DR region', () => {
-    const service = statementsOf('restore-service');
+    const service = statementsOf(template, 'restore-service');
     const via = {
       'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/lifeboat-volumes' },
       StringEquals: { 'kms:ViaService': 'ec2.us-west-2.amazonaws.com' },
@@ -237,7 +208,7 @@ describe('RestoreWorkflow', () => {
   });
 
   it('lets Prepare read the DR availability zones', () => {
-    expect(statementsOf('restore-prepare').ListDrInventory?.Action).toContain(
+    expect(statementsOf(template, 'restore-prepare').ListDrInventory?.Action).toContain(
       'ec2:DescribeAvailabilityZones',
     );
   });
