@@ -1,70 +1,23 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BatchDeleteImageCommand } from '@aws-sdk/client-ecr';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local/emulator';
-import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';
+import type { DemoFleet } from '../../src/local/seed';
+import { useCliWorkspace } from '../support/cli';
+import { ACCOUNT, DR, PRIMARY, seedFleet } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';
 
-const BIN = resolve(__dirname, '../../bin/lifeboat.js');
-const PRIMARY = 'us-east-1';
-const DR = 'us-west-2';
-const ACCOUNT = '123456789012';
 const STACK_LINE = /\n\s+at /;
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 const ctx = useEmulator();
-let dir: string;
+const cli = useCliWorkspace(ctx, { prefix: 'lifeboat-cli-', timeoutMs: 60_000 });
+const { lifeboat, lifeboatInProcess, onEmulator } = cli;
 let fleet: DemoFleet;
 
-/** Runs bin/lifeboat.js as a child process, the way an operator does. */
-function lifeboat(args: readonly string[]): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** Runs the CLI in this process (same `main` the binary calls), for the cheaper extra cases. */
-async function lifeboatInProcess(args: readonly string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: { NO_COLOR: '1' },
-    cwd: dir,
-  });
-  return { code, stdout, stderr };
-}
-
-const onEmulator = (...args: string[]) => [...args, '--endpoint', ctx.endpoint, '--config', 'lifeboat.json'];
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'lifeboat-cli-'));
-  writeFileSync(
-    join(dir, 'lifeboat.json'),
-    JSON.stringify({ account: ACCOUNT, primaryRegion: PRIMARY, drRegion: DR, rpoTargetMinutes: 60 }),
-  );
-  fleet = await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
+  fleet = await seedFleet(ctx.clients);
 });
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('lifeboat CLI against the emulator (subprocess)', () => {
   let recoveryPointId: string;
@@ -251,7 +204,7 @@ describe('lifeboat CLI against the emulator (in-process main)', () => {
   it('backup prints the recovery point and its EBS volumes, snapshot → DR copy, for people', async () => {
     // Only the payments cluster: shop/worker lost an image tag in the test above.
     writeFileSync(
-      join(dir, 'payments.json'),
+      join(cli.dir, 'payments.json'),
       JSON.stringify({
         account: ACCOUNT,
         primaryRegion: PRIMARY,

@@ -1,32 +1,15 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const BIN = resolve(__dirname, '../../bin/lifeboat.js');
+import { runCli } from '../support/cli';
 
 describe('lifeboat demo (subprocess, its own emulator)', () => {
   it('demo --json backs up (EBS volumes included), loses the primary region, fails over, and reports restored services and volumes with RPO and RTO', async () => {
     // A directory without cdk.json: the demo reads no configuration.
     const dir = mkdtempSync(join(tmpdir(), 'lifeboat-demo-'));
     try {
-      const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>(
-        (done) => {
-          execFile(
-            process.execPath,
-            [BIN, 'demo', '--json'],
-            { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, timeout: 170_000 },
-            (error, out, err) => {
-              done({
-                code: error ? (typeof error.code === 'number' ? error.code : -1) : 0,
-                stdout: out,
-                stderr: err,
-              });
-            },
-          );
-        },
-      );
+      const { code, stdout, stderr } = await runCli(['demo', '--json'], { cwd: dir, timeoutMs: 170_000 });
       expect(code, stderr).toBe(0);
       const doc = JSON.parse(stdout);
       expect(doc.recoveryPoint.status).toBe('complete');

@@ -1,66 +1,26 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ListClustersCommand,
 } from '@aws-sdk/client-ecs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { findRestoreStateMachine, RecoveryStackNotFoundError } from '../../src/cli/deployed-restore';
-import { main } from '../../src/cli/main';
 import type { RestorePlan } from '../../src/core/plan';
 import { simulatePrimaryRegionLoss } from '../../src/local/primary-loss';
-import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';
+import type { DemoFleet } from '../../src/local/seed';
+import { useCliWorkspace } from '../support/cli';
+import { ACCOUNT, DR, PRIMARY, seedFleet } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';
 
-const BIN = resolve(__dirname, '../../bin/lifeboat.js');
-const PRIMARY = 'us-east-1';
-const DR = 'us-west-2';
-const ACCOUNT = '123456789012';
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 const ctx = useEmulator({ MOTO_ECS_SERVICE_RUNNING: '10' });
-let dir: string;
+const { lifeboat, lifeboatInProcess, onEmulator } = useCliWorkspace(ctx, {
+  prefix: 'lifeboat-cli-restore-',
+  timeoutMs: 90_000,
+});
 let fleet: DemoFleet;
 let recoveryPointId: string;
 let plan: RestorePlan;
-
-/** Runs bin/lifeboat.js as a child process (stdin is a pipe, not a terminal). */
-function lifeboat(args: readonly string[]): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, timeout: 90_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-async function lifeboatInProcess(args: readonly string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: { NO_COLOR: '1' },
-    cwd: dir,
-  });
-  return { code, stdout, stderr };
-}
-
-const onEmulator = (...args: string[]) => [...args, '--endpoint', ctx.endpoint, '--config', 'lifeboat.json'];
 
 async function drServices(): Promise<string[]> {
   const ecs = ctx.clients.ecs(DR);
@@ -79,18 +39,11 @@ async function drServices(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'lifeboat-cli-restore-'));
-  writeFileSync(
-    join(dir, 'lifeboat.json'),
-    JSON.stringify({ account: ACCOUNT, primaryRegion: PRIMARY, drRegion: DR, rpoTargetMinutes: 60 }),
-  );
-  fleet = await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
+  fleet = await seedFleet(ctx.clients);
   const backup = await lifeboatInProcess(onEmulator('backup', '--json'));
   expect(backup.code, backup.stderr).toBe(0);
   recoveryPointId = JSON.parse(backup.stdout).recoveryPoint.id;
 }, 120_000);
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('lifeboat plan / failover against the emulator', () => {
   it('plan --json gives the dry-run plan of every selected service and exits 1 exactly when some are blocked', async () => {

@@ -1,26 +1,21 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
+import { CatalogStore } from '../../src/aws/catalog-store';
 import { AwsClients } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/steps';
 import { RECOVERY_POINT_PREFIX, STAGING_PREFIX } from '../../src/core/catalog-keys';
 import { parseConfig } from '../../src/core/config';
-import { seedDemoFleet } from '../../src/local/seed';
+import { BUCKET, CONFIG_INPUT, DR, seedFleetWithCatalog } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy';
 import { manifestContent } from '../support/manifest-content';
 
-const PRIMARY = 'us-east-1';
-const DR = 'us-west-2';
-const ACCOUNT = '123456789012';
-const BUCKET = `lifeboat-catalog-${ACCOUNT}-${DR}`;
-const config = parseConfig({ account: ACCOUNT, primaryRegion: PRIMARY, drRegion: DR });
+const config = parseConfig(CONFIG_INPUT);
 
 const ctx = useEmulator();
 
 beforeAll(async () => {
-  await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
-  await ensureCatalogBucket(ctx.clients.s3(DR), BUCKET, DR);
+  await seedFleetWithCatalog(ctx.clients);
 }, 300_000);
 
 function store(): CatalogStore {

@@ -11,28 +11,30 @@ import {
   RegisterTaskDefinitionCommand,
 } from '@aws-sdk/client-ecs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
+import { CatalogStore } from '../../src/aws/catalog-store';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/steps';
-import { type LifeboatConfigInput, parseConfig } from '../../src/core/config';
+import { parseConfig } from '../../src/core/config';
 import { manifestDigest } from '../../src/core/image-plan';
-import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';
+import type { DemoFleet } from '../../src/local/seed';
+import {
+  ACCOUNT,
+  BUCKET,
+  CONFIG_INPUT,
+  DR,
+  PRIMARY,
+  REGISTRY,
+  seedFleetWithCatalog,
+} from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';
 
-const PRIMARY = 'us-east-1';
-const DR = 'us-west-2';
-const ACCOUNT = '123456789012';
-const REGISTRY = `${ACCOUNT}.dkr.ecr.${PRIMARY}.amazonaws.com`;
-const BUCKET = `lifeboat-catalog-${ACCOUNT}-${DR}`;
-const CONFIG_INPUT: LifeboatConfigInput = { account: ACCOUNT, primaryRegion: PRIMARY, drRegion: DR };
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
 const ctx = useEmulator();
 let fleet: DemoFleet;
 
 beforeAll(async () => {
-  fleet = await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
-  await ensureCatalogBucket(ctx.clients.s3(DR), BUCKET, DR);
+  fleet = await seedFleetWithCatalog(ctx.clients);
 }, 300_000);
 
 function countedClients(): { clients: AwsClients; counter: CallCounter } {

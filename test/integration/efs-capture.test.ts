@@ -1,7 +1,6 @@
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { DescribeAccessPointsCommand, DescribeFileSystemsCommand } from '@aws-sdk/client-efs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureCatalogBucket } from '../../src/aws/catalog-store';
 import { type CaptureEfsOptions, captureEfs, EMULATOR_REPLICA_TOKEN_SUFFIX } from '../../src/aws/efs-capture';
 import { captureFleet } from '../../src/backup/capture';
 import { runCapture } from '../../src/backup/steps';
@@ -10,14 +9,11 @@ import { SOURCE_ID_TAG } from '../../src/core/dr-inventory';
 import type { Manifest, TaskDefinitionRecord } from '../../src/core/manifest';
 import { simulatePrimaryRegionLoss } from '../../src/local/primary-loss';
 import { ensureLocalReportTopic, runLocalRestore } from '../../src/local/restore-runner';
-import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';
+import type { DemoFleet } from '../../src/local/seed';
 import { SHARED_FILE_SYSTEM } from '../../src/local/seed-fleet';
+import { ACCOUNT, BUCKET, CONFIG_INPUT, DR, PRIMARY, seedFleetWithCatalog } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';
 
-const PRIMARY = 'us-east-1';
-const DR = 'us-west-2';
-const ACCOUNT = '123456789012';
-const BUCKET = `lifeboat-catalog-${ACCOUNT}-${DR}`;
 const WORKER = 'shop/worker';
 
 const ctx = useEmulator({ MOTO_ECS_SERVICE_RUNNING: '10' });
@@ -49,9 +45,8 @@ async function backupWithEfs(): Promise<Manifest> {
 }
 
 beforeAll(async () => {
-  fleet = await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
-  await ensureCatalogBucket(ctx.clients.s3(DR), BUCKET, DR);
-  config = parseConfig({ account: ACCOUNT, primaryRegion: PRIMARY, drRegion: DR });
+  fleet = await seedFleetWithCatalog(ctx.clients);
+  config = parseConfig(CONFIG_INPUT);
   taskDefinitions = (await captureFleet({ clients: ctx.clients, config, efsEmulatorFallback: true })).body
     .taskDefinitions;
 }, 300_000);

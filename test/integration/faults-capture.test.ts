@@ -4,15 +4,11 @@ import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/steps';
 import { type LifeboatConfig, parseConfig } from '../../src/core/config';
 import type { Manifest } from '../../src/core/manifest';
-import { seedDemoFleet } from '../../src/local/seed';
+import { ACCOUNT, BUCKET, DR, PRIMARY, seedFleet } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';
 import { DROP_PHASES, type FaultProxy, type FaultRule, startFaultProxy } from '../support/fault-proxy';
 import { manifestContent } from '../support/manifest-content';
 
-const PRIMARY = 'us-east-1';
-const DR = 'us-west-2';
-const ACCOUNT = '123456789012';
-const BUCKET = `lifeboat-catalog-${ACCOUNT}-${DR}`;
 /** The fleet's EFS file system is mapped to a DR copy, as an operator with a known replica configures it. */
 let config: LifeboatConfig;
 
@@ -26,7 +22,7 @@ let baseline: Manifest;
 let baselineCalls: number;
 
 beforeAll(async () => {
-  const fleet = await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
+  const fleet = await seedFleet(ctx.clients);
   config = parseConfig({
     account: ACCOUNT,
     primaryRegion: PRIMARY,

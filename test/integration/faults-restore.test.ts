@@ -8,21 +8,17 @@ import {
   ListTaskDefinitionsCommand,
 } from '@aws-sdk/client-ecs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureCatalogBucket } from '../../src/aws/catalog-store';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/steps';
 import { parseConfig } from '../../src/core/config';
 import { ensureLocalReportTopic, runLocalRestore } from '../../src/local/restore-runner';
-import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';
+import type { DemoFleet } from '../../src/local/seed';
 import type { ReportResult } from '../../src/restore/report';
+import { BUCKET, CONFIG_INPUT, DR, seedFleetWithCatalog } from '../support/demo-fleet';
 import { type EmulatorContext, useEmulator } from '../support/emulator';
 import { type FaultRule, startFaultProxy } from '../support/fault-proxy';
 
-const PRIMARY = 'us-east-1';
-const DR = 'us-west-2';
-const ACCOUNT = '123456789012';
-const BUCKET = `lifeboat-catalog-${ACCOUNT}-${DR}`;
-const config = parseConfig({ account: ACCOUNT, primaryRegion: PRIMARY, drRegion: DR });
+const config = parseConfig(CONFIG_INPUT);
 
 /** The rates the reliability issue asks a failover to survive, on every call. */
 const ISSUE_RATES: FaultRule = { match: '*', throttle: 0.1, serverError: 0.02, drop: 0.01 };
@@ -128,8 +124,7 @@ async function drState(clients: AwsClients): Promise<DrState> {
 
 /** Seeds the demo fleet, captures it fault-free and returns the report topic. */
 async function prepare(ctx: EmulatorContext): Promise<{ fleet: DemoFleet; topicArn: string }> {
-  const seeded = await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
-  await ensureCatalogBucket(ctx.clients.s3(DR), BUCKET, DR);
+  const seeded = await seedFleetWithCatalog(ctx.clients);
   const topicArn = await ensureLocalReportTopic(ctx.clients, DR);
   const { manifest } = await runCapture({
     clients: ctx.clients,

@@ -7,22 +7,19 @@ import {
 } from '@aws-sdk/client-ecs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
+import { CatalogStore } from '../../src/aws/catalog-store';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/steps';
 import { parseConfig } from '../../src/core/config';
 import type { Manifest } from '../../src/core/manifest';
 import { ensureLocalReportTopic, runLocalRestore } from '../../src/local/restore-runner';
-import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';
+import type { DemoFleet } from '../../src/local/seed';
+import { BUCKET, CONFIG_INPUT, DR, seedFleetWithCatalog } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy';
 import { manifestContent } from '../support/manifest-content';
 
-const PRIMARY = 'us-east-1';
-const DR = 'us-west-2';
-const ACCOUNT = '123456789012';
-const BUCKET = `lifeboat-catalog-${ACCOUNT}-${DR}`;
-const config = parseConfig({ account: ACCOUNT, primaryRegion: PRIMARY, drRegion: DR });
+const config = parseConfig(CONFIG_INPUT);
 /** shop/worker is blocked by its EFS access point (capture does not record EFS yet). */
 const FAILOVER = { dryRun: false, exclude: ['shop/worker'] };
 const SEED = 20260126;
@@ -74,6 +71,19 @@ function interruptionPoints(total: number, seed: number): number[] {
   });
 }
 
+/** The failover of the restorable services, as execution `executionName`. */
+function failover(clients: AwsClients, executionName: string) {
+  return runLocalRestore({
+    clients,
+    config,
+    bucket: BUCKET,
+    topicArn,
+    input: FAILOVER,
+    waitTimeScale: 0,
+    executionName,
+  });
+}
+
 function store(): CatalogStore {
   return new CatalogStore(ctx.clients.s3(DR), BUCKET);
 }
@@ -92,8 +102,7 @@ async function verifiedCompleteRecoveryPoints(): Promise<Manifest[]> {
 
 /** The recovery point without what differs between any two captures: id, times and checksum. */
 beforeAll(async () => {
-  fleet = await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
-  await ensureCatalogBucket(ctx.clients.s3(DR), BUCKET, DR);
+  fleet = await seedFleetWithCatalog(ctx.clients);
   topicArn = await ensureLocalReportTopic(ctx.clients, DR);
 }, 300_000);
 
@@ -189,17 +198,7 @@ describe('interrupted failovers', () => {
     const points = interruptionPoints(60, SEED + 1);
     let runs = 0;
     for (const [i, point] of points.entries()) {
-      const outcome = await killedAfter(point, (clients) =>
-        runLocalRestore({
-          clients,
-          config,
-          bucket: BUCKET,
-          topicArn,
-          input: FAILOVER,
-          waitTimeScale: 0,
-          executionName: `interrupted-${i}`,
-        }),
-      );
+      const outcome = await killedAfter(point, (clients) => failover(clients, `interrupted-${i}`));
       runs += 1;
       figures.interruptedFailovers += 1;
       if (!(outcome instanceof Error)) expect(outcome.status).not.toBe('TIMED_OUT');
@@ -214,15 +213,7 @@ describe('interrupted failovers', () => {
     }
 
     for (const attempt of [1, 2]) {
-      const rerun = await runLocalRestore({
-        clients: ctx.clients,
-        config,
-        bucket: BUCKET,
-        topicArn,
-        input: FAILOVER,
-        waitTimeScale: 0,
-        executionName: `rerun-${attempt}`,
-      });
+      const rerun = await failover(ctx.clients, `rerun-${attempt}`);
       runs += 1;
       figures.reruns += 1;
       expect(rerun.status, rerun.cause).toBe('SUCCEEDED');

@@ -14,11 +14,11 @@ import type { EbsVolumeRecord, Manifest } from '../../src/core/manifest';
 import type { RestorePlan } from '../../src/core/plan';
 import { ensureLocalReportTopic, runLocalRestore } from '../../src/local/restore-runner';
 import type { ReportResult, RestoreReport } from '../../src/restore/report';
+import { BUCKET } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';
 import { startFaultProxy } from '../support/fault-proxy';
 import { ACCOUNT, DR, ManifestBuilder, PRIMARY, RECOVERY_POINT_ID } from '../support/manifest-builder';
 
-const BUCKET = `lifeboat-catalog-${ACCOUNT}-${DR}`;
 const DR_KEY = `arn:aws:kms:${DR}:${ACCOUNT}:key/0000aaaa-1111-2222-3333-444455556666`;
 const ARCHIVE = 'vol-0archive000000001';
 const LEDGER = 'vol-0ledger0000000001';

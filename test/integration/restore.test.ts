@@ -11,7 +11,7 @@ import {
 import { CreateFileSystemCommand } from '@aws-sdk/client-efs';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
+import { CatalogStore } from '../../src/aws/catalog-store';
 import { runCapture } from '../../src/backup/steps';
 import { recoveryPointKey } from '../../src/core/catalog-keys';
 import { canonicalJson, sealManifest } from '../../src/core/checksum';
@@ -19,14 +19,10 @@ import { type LifeboatConfig, parseConfig } from '../../src/core/config';
 import { type Manifest, serviceKey } from '../../src/core/manifest';
 import type { RestorePlan } from '../../src/core/plan';
 import { ensureLocalReportTopic, runLocalRestore } from '../../src/local/restore-runner';
-import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';
+import type { DemoFleet } from '../../src/local/seed';
 import type { ReportResult, RestoreReport } from '../../src/restore/report';
+import { ACCOUNT, BUCKET, DR, PRIMARY, seedFleetWithCatalog } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';
-
-const PRIMARY = 'us-east-1';
-const DR = 'us-west-2';
-const ACCOUNT = '123456789012';
-const BUCKET = `lifeboat-catalog-${ACCOUNT}-${DR}`;
 
 const ctx = useEmulator({ MOTO_ECS_SERVICE_RUNNING: '10' });
 let fleet: DemoFleet;
@@ -124,8 +120,7 @@ function expectVolumesReported(report: RestoreReport, standalone: 'created' | 'e
 }
 
 beforeAll(async () => {
-  fleet = await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
-  await ensureCatalogBucket(ctx.clients.s3(DR), BUCKET, DR);
+  fleet = await seedFleetWithCatalog(ctx.clients);
   topicArn = await ensureLocalReportTopic(ctx.clients, DR);
   // EFS replication is missing from the emulator: the DR file system is mapped explicitly.
   const drFs = await ctx.clients

@@ -34,11 +34,10 @@ import { configSchema } from '../../src/core/config';
 import { parseImageReference } from '../../src/core/images';
 import { isSelected } from '../../src/core/selection';
 import { type DemoFleet, SOURCE_ID_TAG, seedDemoFleet } from '../../src/local/seed';
+import { DR, PRIMARY } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';
 
 const ctx = useEmulator();
-const PRIMARY = 'us-east-1';
-const DR = 'us-west-2';
 const OPTIONS = { primaryRegion: PRIMARY, drRegion: DR };
 
 const sha256 = (text: string) => `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`;
