@@ -1,12 +1,6 @@
-import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import {
-  CompleteSnapshotCommand,
-  type EBSClient,
-  PutSnapshotBlockCommand,
-  StartSnapshotCommand,
-} from '@aws-sdk/client-ebs';
+import type { EBSClient } from '@aws-sdk/client-ebs';
 import {
   CopySnapshotCommand,
   CreateImageCommand,
@@ -54,6 +48,7 @@ import { EBS_BLOCK_SIZE_BYTES } from '../../src/core/ebs-blocks';
 import { snapshotTags, type VolumeCopyState } from '../../src/core/ebs-volumes';
 import type { Tag } from '../../src/core/manifest';
 import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';
+import { seedSnapshot } from '../support/ebs-snapshots';
 import { useEmulator } from '../support/emulator';
 import { shopFleetManifest } from '../support/manifest-builder';
 
@@ -539,32 +534,10 @@ describe('a volume that cannot be snapshotted', () => {
 
 // ---------------------------------------------------------------------------------------
 
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
-
 function dataBlock(seed: number): Buffer {
   const data = Buffer.alloc(EBS_BLOCK_SIZE_BYTES, (seed % 251) + 1);
   data.write(`block seed ${seed}`, 0);
   return data;
-}
-
-/** A snapshot with blocks, written the way a volume snapshot holds data (the emulator's CreateSnapshot has none). */
-async function seedSnapshot(ebs: EBSClient, blocks: Map<number, Buffer>): Promise<string> {
-  const started = await ebs.send(new StartSnapshotCommand({ VolumeSize: 1 }));
-  const id = started.SnapshotId ?? '';
-  for (const [index, data] of blocks) {
-    await ebs.send(
-      new PutSnapshotBlockCommand({
-        SnapshotId: id,
-        BlockIndex: index,
-        BlockData: data,
-        DataLength: data.length,
-        Checksum: sha256(data).toString('base64'),
-        ChecksumAlgorithm: 'SHA256',
-      }),
-    );
-  }
-  await ebs.send(new CompleteSnapshotCommand({ SnapshotId: id, ChangedBlocksCount: blocks.size }));
-  return id;
 }
 
 describe('the block engine tick', () => {

@@ -1,13 +1,9 @@
-import { createHash } from 'node:crypto';
 import {
-  CompleteSnapshotCommand,
   type EBSClient,
   GetSnapshotBlockCommand,
   ListSnapshotBlocksCommand,
-  PutSnapshotBlockCommand,
   type ServiceInputTypes,
   type ServiceOutputTypes,
-  StartSnapshotCommand,
 } from '@aws-sdk/client-ebs';
 import { DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import type { InitializeMiddleware } from '@smithy/types';
@@ -28,6 +24,7 @@ import {
   ResumeStateError,
   writtenBlocks,
 } from '../../src/core/ebs-blocks';
+import { seedSnapshot, sha256 } from '../support/ebs-snapshots';
 import { useEmulator } from '../support/emulator';
 
 const PRIMARY = 'eu-west-1';
@@ -36,7 +33,6 @@ const ctx = useEmulator();
 
 type Content = Map<number, Buffer>;
 
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
 const zeros = () => Buffer.alloc(EBS_BLOCK_SIZE_BYTES);
 
 /** A recognisable non-zero block: a label and a fill byte derived from `seed`. */
@@ -53,31 +49,6 @@ function content(indexes: number[], zeroIndexes: number[] = [], salt = 0): Conte
   for (const i of indexes) out.set(i, dataBlock(i * 1000 + salt));
   for (const i of zeroIndexes) out.set(i, zeros());
   return new Map([...out.entries()].sort(([a], [b]) => a - b));
-}
-
-/** Writes a snapshot the way a volume snapshot holds data (the emulator's CreateSnapshot has no blocks). */
-async function seedSnapshot(ebs: EBSClient, blocks: Content, parentSnapshotId?: string): Promise<string> {
-  const started = await ebs.send(
-    new StartSnapshotCommand({
-      VolumeSize: 1,
-      ...(parentSnapshotId ? { ParentSnapshotId: parentSnapshotId } : {}),
-    }),
-  );
-  const id = started.SnapshotId as string;
-  for (const [index, data] of blocks) {
-    await ebs.send(
-      new PutSnapshotBlockCommand({
-        SnapshotId: id,
-        BlockIndex: index,
-        BlockData: data,
-        DataLength: data.length,
-        Checksum: sha256(data).toString('base64'),
-        ChecksumAlgorithm: 'SHA256',
-      }),
-    );
-  }
-  await ebs.send(new CompleteSnapshotCommand({ SnapshotId: id, ChangedBlocksCount: blocks.size }));
-  return id;
 }
 
 /** Every block a snapshot holds, read back directly (not through the engine), with its checksum. */
