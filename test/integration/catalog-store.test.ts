@@ -16,12 +16,12 @@ import {
   RecoveryPointExistsError,
 } from '../../src/aws/errors';
 import { newRecoveryPointId, recoveryPointKey, reportKey } from '../../src/core/catalog-keys';
-import { canonicalJson, sealManifest } from '../../src/core/checksum';
+import { canonicalJson } from '../../src/core/checksum';
 import { ChecksumMismatchError, ManifestError, RecoveryPointNotFoundError } from '../../src/core/errors';
-import type { Manifest, ManifestBody } from '../../src/core/manifest';
+import type { Manifest } from '../../src/core/manifest';
 import { useEmulator } from '../support/emulator';
+import { DR, ManifestBuilder } from '../support/manifest-builder';
 
-const DR = 'us-west-2';
 const ctx = useEmulator();
 
 let sequence = 0;
@@ -29,34 +29,23 @@ let sequence = 0;
 function manifestAt(minutesAgo: number, status: 'complete' | 'partial' = 'complete'): Manifest {
   const at = new Date(Date.UTC(2026, 0, 15, 12, 0, 0) - minutesAgo * 60_000);
   sequence += 1;
-  const body: ManifestBody = {
-    schemaVersion: 1,
-    id: newRecoveryPointId(at, () => sequence.toString(16).padStart(6, '0')),
-    status,
-    startedAt: at.toISOString(),
-    completedAt: at.toISOString(),
-    source: { account: '123456789012', region: 'us-east-1' },
-    target: { region: DR },
-    clusters: [],
-    services: [],
-    taskDefinitions: [],
-    images: [],
-    volumes: { ebs: [], efs: [] },
-    network: { subnets: [], securityGroups: [] },
-    errors:
-      status === 'partial'
-        ? [
-            {
-              resourceType: 'image',
-              resourceId: '123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/web:gone',
-              code: 'ImageNotFound',
-              message: 'Requested image not found',
-              at: at.toISOString(),
-            },
-          ]
-        : [],
-  };
-  return sealManifest(body);
+  const builder = new ManifestBuilder().edit((body) => {
+    body.id = newRecoveryPointId(at, () => sequence.toString(16).padStart(6, '0'));
+    body.startedAt = at.toISOString();
+    body.completedAt = at.toISOString();
+  });
+  if (status === 'partial') {
+    builder.partial([
+      {
+        resourceType: 'image',
+        resourceId: '123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/web:gone',
+        code: 'ImageNotFound',
+        message: 'Requested image not found',
+        at: at.toISOString(),
+      },
+    ]);
+  }
+  return builder.build();
 }
 
 let bucketCount = 0;
