@@ -13,6 +13,7 @@ import { captureEfs } from '../../../src/aws/efs-capture';
 import { describeReplication, EfsReplicationError, failOverReplica } from '../../../src/aws/efs-replication';
 import { isEmulatorMissingApi } from '../../../src/aws/errors';
 import type { TaskDefinitionRecord } from '../../../src/core/manifest';
+import { replicationTo } from '../../support/efs-replication';
 
 const PRIMARY = 'us-east-1';
 const DR = 'us-west-2';
@@ -184,18 +185,11 @@ describe('captureEfs (aws-sdk-client-mock: the emulator has no EFS replication A
 
   it('records an error when the file system replicates to another region', async () => {
     mockAccessPoint();
-    efsMock.on(DescribeReplicationConfigurationsCommand).resolves({
-      Replications: [
-        {
-          SourceFileSystemId: SOURCE_FS,
-          SourceFileSystemRegion: PRIMARY,
-          SourceFileSystemArn: 'arn',
-          OriginalSourceFileSystemArn: 'arn',
-          CreationTime: new Date(),
-          Destinations: [{ Region: 'eu-west-1', FileSystemId: DR_FS, Status: 'ENABLED' }],
-        },
-      ],
-    });
+    efsMock
+      .on(DescribeReplicationConfigurationsCommand)
+      .resolves(
+        replicationTo(SOURCE_FS, PRIMARY, { Region: 'eu-west-1', FileSystemId: DR_FS, Status: 'ENABLED' }),
+      );
 
     const result = await capture({ allowCreateReplication: true });
 
@@ -207,20 +201,14 @@ describe('captureEfs (aws-sdk-client-mock: the emulator has no EFS replication A
 
   it('records an error for a replication in ERROR and does not record its replica', async () => {
     mockAccessPoint();
-    efsMock.on(DescribeReplicationConfigurationsCommand).resolves({
-      Replications: [
-        {
-          SourceFileSystemId: SOURCE_FS,
-          SourceFileSystemRegion: PRIMARY,
-          SourceFileSystemArn: 'arn',
-          OriginalSourceFileSystemArn: 'arn',
-          CreationTime: new Date(),
-          Destinations: [
-            { Region: DR, FileSystemId: DR_FS, Status: 'ERROR', StatusMessage: 'KMS key disabled' },
-          ],
-        },
-      ],
-    });
+    efsMock.on(DescribeReplicationConfigurationsCommand).resolves(
+      replicationTo(SOURCE_FS, PRIMARY, {
+        Region: DR,
+        FileSystemId: DR_FS,
+        Status: 'ERROR',
+        StatusMessage: 'KMS key disabled',
+      }),
+    );
 
     const result = await capture();
 
@@ -231,18 +219,9 @@ describe('captureEfs (aws-sdk-client-mock: the emulator has no EFS replication A
 
   it('warns when the replica has not finished its first sync', async () => {
     mockAccessPoint();
-    efsMock.on(DescribeReplicationConfigurationsCommand).resolves({
-      Replications: [
-        {
-          SourceFileSystemId: SOURCE_FS,
-          SourceFileSystemRegion: PRIMARY,
-          SourceFileSystemArn: 'arn',
-          OriginalSourceFileSystemArn: 'arn',
-          CreationTime: new Date(),
-          Destinations: [{ Region: DR, FileSystemId: DR_FS, Status: 'ENABLING' }],
-        },
-      ],
-    });
+    efsMock
+      .on(DescribeReplicationConfigurationsCommand)
+      .resolves(replicationTo(SOURCE_FS, PRIMARY, { Region: DR, FileSystemId: DR_FS, Status: 'ENABLING' }));
 
     const result = await capture();
 
@@ -272,18 +251,9 @@ describe('captureEfs (aws-sdk-client-mock: the emulator has no EFS replication A
 
 describe('describeReplication (aws-sdk-client-mock: the emulator has no EFS replication APIs)', () => {
   it('tells a replica (destination) from a source', async () => {
-    efsMock.on(DescribeReplicationConfigurationsCommand, { FileSystemId: DR_FS }).resolves({
-      Replications: [
-        {
-          SourceFileSystemId: SOURCE_FS,
-          SourceFileSystemRegion: PRIMARY,
-          SourceFileSystemArn: 'arn',
-          OriginalSourceFileSystemArn: 'arn',
-          CreationTime: new Date(),
-          Destinations: [{ Region: DR, FileSystemId: DR_FS, Status: 'ENABLED' }],
-        },
-      ],
-    });
+    efsMock
+      .on(DescribeReplicationConfigurationsCommand, { FileSystemId: DR_FS })
+      .resolves(replicationTo(SOURCE_FS, PRIMARY, { Region: DR, FileSystemId: DR_FS, Status: 'ENABLED' }));
 
     const lookup = await describeReplication(new EFSClient({ region: DR }), DR_FS, PRIMARY);
 
@@ -297,18 +267,11 @@ describe('failOverReplica (aws-sdk-client-mock: the emulator has no EFS replicat
     credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
     maxAttempts: 1,
   });
-  const replicating = {
-    Replications: [
-      {
-        SourceFileSystemId: SOURCE_FS,
-        SourceFileSystemRegion: PRIMARY,
-        SourceFileSystemArn: 'arn',
-        OriginalSourceFileSystemArn: 'arn',
-        CreationTime: new Date(),
-        Destinations: [{ Region: DR, FileSystemId: DR_FS, Status: 'ENABLED' as const }],
-      },
-    ],
-  };
+  const replicating = replicationTo(SOURCE_FS, PRIMARY, {
+    Region: DR,
+    FileSystemId: DR_FS,
+    Status: 'ENABLED',
+  });
 
   it('deletes the replication configuration of the replica to make it writable', async () => {
     efsMock.on(DescribeReplicationConfigurationsCommand).resolves(replicating);

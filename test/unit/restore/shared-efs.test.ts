@@ -15,6 +15,7 @@ import type { RestorePlan } from '../../../src/core/plan';
 import { createRestoreContext } from '../../../src/restore/context';
 import type { RestoreRun, SharedResources } from '../../../src/restore/run-store';
 import { prepareShared } from '../../../src/restore/shared';
+import { replicationTo } from '../../support/efs-replication';
 
 const DR = 'us-west-2';
 const SOURCE_FS = 'fs-0123456789abcdef0';
@@ -70,18 +71,11 @@ function sharedWritten(): SharedResources {
   return JSON.parse(String(body)) as SharedResources;
 }
 
-const replicating = {
-  Replications: [
-    {
-      SourceFileSystemId: SOURCE_FS,
-      SourceFileSystemRegion: 'us-east-1',
-      SourceFileSystemArn: 'arn',
-      OriginalSourceFileSystemArn: 'arn',
-      CreationTime: new Date(),
-      Destinations: [{ Region: DR, FileSystemId: DR_FS, Status: 'ENABLED' as const }],
-    },
-  ],
-};
+const replicating = replicationTo(SOURCE_FS, 'us-east-1', {
+  Region: DR,
+  FileSystemId: DR_FS,
+  Status: 'ENABLED',
+});
 
 beforeEach(() => {
   efsMock.reset();
