@@ -32,9 +32,9 @@ import {
   StartSnapshotCommand,
 } from '@aws-sdk/client-ebs';
 import { AwsClients } from '../src/aws/clients';
-import { type ReplicationResult, replicateSnapshot } from '../src/aws/ebs-block-engine';
-import { EBS_BLOCK_SIZE_BYTES } from '../src/core/ebs-blocks';
-import { type Emulator, resetEmulator, startEmulator } from '../src/local/emulator';
+import { type Emulator, resetEmulator, startEmulator } from '../src/emulator/moto';
+import { type ReplicationResult, replicateSnapshot } from '../src/volumes/ebs/aws/block-engine';
+import { EBS_BLOCK_SIZE_BYTES } from '../src/volumes/ebs/blocks';
 import { median } from './stats';
 
 const PRIMARY = 'us-east-1';

@@ -7,11 +7,11 @@ import {
   ListClustersCommand,
   ListServicesCommand,
 } from '@aws-sdk/client-ecs';
-import { ensureCatalogBucket } from '../src/aws/catalog-store';
 import { AwsClients, CallCounter } from '../src/aws/clients';
 import { runCapture } from '../src/backup/steps';
-import { parseConfig } from '../src/core/config';
-import { parseImageReference } from '../src/core/images';
+import { ensureCatalogBucket } from '../src/catalog/aws/store';
+import { parseConfig } from '../src/config/schema';
+import { parseImageReference } from '../src/images/references';
 import type { SeededFleet } from './fleet';
 import { round, timed } from './stats';
 

@@ -1,7 +1,7 @@
 import { ListClustersCommand } from '@aws-sdk/client-ecs';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { AwsClients } from '../src/aws/clients';
-import { mapConcurrent } from '../src/aws/concurrency';
+import { mapConcurrent } from '../src/kernel/concurrency';
 import { median, percentile, round, timed } from './stats';
 
 export interface EmulatorSpeed {

@@ -7,7 +7,7 @@ import {
   RegisterTaskDefinitionCommand,
 } from '@aws-sdk/client-ecs';
 import type { AwsClients } from '../src/aws/clients';
-import { mapConcurrent } from '../src/aws/concurrency';
+import { mapConcurrent } from '../src/kernel/concurrency';
 
 /** The shape of the benchmark fleet. */
 export interface FleetShape {

@@ -3,14 +3,14 @@ import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Metafile } from 'esbuild';
-import { bundleLambda } from '../lib/lambda-defaults';
+import { bundleLambda } from '../lib/workflows/lambda-defaults';
 import { median, round } from './stats';
 
 const run = promisify(execFile);
 
 export interface BundleMeasure {
   readonly entry: string;
-  /** index.js bytes, as `lib/lambda-defaults.ts` builds it for the CDK (the source map ships beside it). */
+  /** index.js bytes, as `lib/workflows/lambda-defaults.ts` builds it for the CDK (the source map ships beside it). */
   readonly bytes: number;
   readonly sourceMapBytes: number;
   /** Largest contributors, package (or `src`) → bytes in the output. */

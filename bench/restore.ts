@@ -1,13 +1,13 @@
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
-import { ensureCatalogBucket } from '../src/aws/catalog-store';
 import { AwsClients } from '../src/aws/clients';
 import { runCapture } from '../src/backup/steps';
-import { parseConfig } from '../src/core/config';
+import { ensureCatalogBucket } from '../src/catalog/aws/store';
 import {
   ensureLocalReportTopic,
   runLocalRestore,
   synthesiseRestoreWorkflow,
-} from '../src/local/restore-runner';
+} from '../src/cli/runners/local-restore';
+import { parseConfig } from '../src/config/schema';
 import type { RestoreReport } from '../src/restore/report';
 import { seedFleet } from './fleet';
 import { round } from './stats';

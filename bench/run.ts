@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AwsClients } from '../src/aws/clients';
-import { PROJECT_ROOT, startEmulator } from '../src/local/emulator';
+import { PROJECT_ROOT, startEmulator } from '../src/emulator/moto';
 import type { BlockEngineResult } from './block-engine';
 import { benchCapture } from './capture';
 import { measureEmulatorSpeed } from './emulator-speed';

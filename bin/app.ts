@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { buildApp, configFromContext } from '../lib/app';
-import { LifeboatError } from '../src/core/errors';
+import { LifeboatError } from '../src/kernel/errors';
 
 /**
  * CDK entry point (`cdk synth`, `cdk deploy`). A configuration or construct error prints its

@@ -6,8 +6,8 @@ import type { Context } from 'aws-lambda';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
 import { type BackupHandlerDeps, backupStepHandler } from '../src/backup/handler-support';
 import { applyRetention, type RetentionResult } from '../src/backup/retention';
-import { recoveryPointIdOf } from '../src/backup/settings';
 import { commitBackup } from '../src/backup/steps';
+import { recoveryPointIdOf } from '../src/config/settings';
 
 /**
  * Backup workflow, last step (BackupStack, primary region): adds the DR copies of the volume

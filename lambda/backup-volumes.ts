@@ -6,9 +6,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
 import { type BackupHandlerDeps, backupStepHandler } from '../src/backup/handler-support';
-import { recoveryPointIdOf } from '../src/backup/settings';
 import { advanceVolumeCopies } from '../src/backup/steps';
-import type { PhaseCounts } from '../src/core/ebs-volumes';
+import { recoveryPointIdOf } from '../src/config/settings';
+import type { PhaseCounts } from '../src/volumes/ebs/model';
 
 /**
  * Backup workflow, CopyVolumes step (BackupStack, primary region): one tick of the copies of

@@ -1,10 +1,10 @@
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CONFIG_CONTEXT_KEY, type LifeboatConfig, parseConfig } from '../src/core/config';
-import { ConfigError } from '../src/core/errors';
-import { BackupStack } from './backup-stack';
+import { CONFIG_CONTEXT_KEY, type LifeboatConfig, parseConfig } from '../src/config/schema';
+import { ConfigError } from '../src/kernel/errors';
 import { BACKUP_STACK_ID, RECOVERY_STACK_ID } from './names';
-import { RecoveryStack } from './recovery-stack';
+import { BackupStack } from './stacks/backup-stack';
+import { RecoveryStack } from './stacks/recovery-stack';
 
 export interface LifeboatStacks {
   /** DR region: catalog, volume key, restore workflow and report topic. */

@@ -1,6 +1,6 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { LifeboatError } from '../src/core/errors';
+import { LifeboatError } from '../src/kernel/errors';
 
 /**
  * A construct was given props it cannot build (raised at synth time). `constructPath` names the

@@ -1,6 +1,6 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 
-export { CATALOG_KEY_ALIAS, catalogBucketName, VOLUME_KEY_ALIAS } from '../src/core/catalog-names';
+export { CATALOG_KEY_ALIAS, catalogBucketName, VOLUME_KEY_ALIAS } from '../src/catalog/names';
 
 /** Stack id (and CloudFormation stack name) of the DR region stack. */
 export const RECOVERY_STACK_ID = 'LifeboatRecovery';

@@ -1,4 +1,4 @@
-import { LifeboatError } from '../core/errors';
+import { LifeboatError } from '../kernel/errors';
 
 /** A catalog bucket operation failed; `bucket` names the bucket in the DR region. */
 export class CatalogError extends LifeboatError {

@@ -1,8 +1,19 @@
 import type { Cluster, ECSClient, Service, TaskDefinition } from '@aws-sdk/client-ecs';
 import type { AwsClients } from '../aws/clients';
-import { chunk, mapConcurrent } from '../aws/concurrency';
-import { discoverVolumes } from '../aws/ebs-discovery';
-import { type DigestResolution, imageRefKey, resolveRepositoryDigests } from '../aws/ecr-digests';
+import { awsErrorCode, awsErrorMessage } from '../aws/errors';
+import { newRecoveryPointId } from '../catalog/keys';
+import type {
+  ClusterRecord,
+  ImageRecord,
+  ManifestBody,
+  NetworkRecord,
+  ResourceError,
+  ResourceType,
+  ServiceRecord,
+  TaskDefinitionRecord,
+} from '../catalog/manifest';
+import type { LifeboatConfig } from '../config/schema';
+import { isSelected, matchesAny } from '../config/selection';
 import {
   DESCRIBE_CLUSTERS_MAX,
   DESCRIBE_SERVICES_MAX,
@@ -13,29 +24,8 @@ import {
   listClusterArns,
   listServiceArns,
   nameFromArn,
-} from '../aws/ecs-capture';
-import { captureEfs } from '../aws/efs-capture';
-import { awsErrorCode, awsErrorMessage } from '../aws/errors';
-import { describeNetwork } from '../aws/network-capture';
-import { newRecoveryPointId } from '../core/catalog-keys';
-import type { LifeboatConfig } from '../core/config';
-import type { VolumeCopyState } from '../core/ebs-volumes';
-import {
-  ecrImageUri,
-  type ImageReference,
-  InvalidImageReferenceError,
-  parseImageReference,
-} from '../core/images';
-import type {
-  ClusterRecord,
-  ImageRecord,
-  ManifestBody,
-  NetworkRecord,
-  ResourceError,
-  ResourceType,
-  ServiceRecord,
-  TaskDefinitionRecord,
-} from '../core/manifest';
+} from '../fleet/aws/capture';
+import { describeNetwork } from '../fleet/aws/network';
 import {
   clusterRecordFromDescribe,
   DescribeShapeError,
@@ -43,8 +33,18 @@ import {
   readWave,
   restorableTags,
   sanitiseTaskDefinition,
-} from '../core/sanitise';
-import { isSelected, matchesAny } from '../core/selection';
+} from '../fleet/sanitise';
+import { type DigestResolution, imageRefKey, resolveRepositoryDigests } from '../images/aws/digests';
+import {
+  ecrImageUri,
+  type ImageReference,
+  InvalidImageReferenceError,
+  parseImageReference,
+} from '../images/references';
+import { chunk, mapConcurrent } from '../kernel/concurrency';
+import { discoverVolumes } from '../volumes/ebs/aws/discovery';
+import type { VolumeCopyState } from '../volumes/ebs/model';
+import { captureEfs } from '../volumes/efs/aws/capture';
 import { discoveryServices, snapshotVolumes } from './volumes';
 
 /** Describe calls in flight at once, per capture. */

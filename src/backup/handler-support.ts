@@ -1,9 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import type { CatalogStore } from '../aws/catalog-store';
 import type { AwsClients } from '../aws/clients';
-import { type BackupSettings, backupSettingsFromEnv, catalogStoreOf } from './settings';
+import type { CatalogStore } from '../catalog/aws/store';
+import { type BackupSettings, backupSettingsFromEnv, catalogStoreOf } from '../config/settings';
 import { type BackupStaging, catalogStaging } from './steps';
 
 /** What every backup Lambda handler is built from; tests and the local runner pass emulator clients. */

@@ -1,12 +1,12 @@
-import type { CatalogStore, RecoveryPointSummary } from '../aws/catalog-store';
 import type { AwsClients } from '../aws/clients';
-import { mapConcurrent } from '../aws/concurrency';
-import { deleteSnapshot, findSnapshots } from '../aws/ebs-snapshots';
 import { awsErrorCode, awsErrorMessage } from '../aws/errors';
-import type { LifeboatConfig } from '../core/config';
-import { MANAGED_TAG, RECOVERY_POINT_TAG } from '../core/ebs-tags';
-import { tagValue } from '../core/ebs-volumes';
-import { planRetention, type RetentionSnapshot } from '../core/retention';
+import type { CatalogStore, RecoveryPointSummary } from '../catalog/aws/store';
+import { planRetention, type RetentionSnapshot } from '../catalog/retention';
+import type { LifeboatConfig } from '../config/schema';
+import { mapConcurrent } from '../kernel/concurrency';
+import { deleteSnapshot, findSnapshots } from '../volumes/ebs/aws/snapshots';
+import { tagValue } from '../volumes/ebs/model';
+import { MANAGED_TAG, RECOVERY_POINT_TAG } from '../volumes/ebs/tags';
 import type { CaptureLogger } from './capture';
 
 /** Deletes at once (DeleteObject, DeleteSnapshot). */

@@ -1,12 +1,15 @@
 import type * as z from 'zod';
-import { CatalogStore } from '../aws/catalog-store';
 import type { AwsClients, CallCounter } from '../aws/clients';
-import { ensureImagesInDr, type ImagePresenceStats } from '../aws/ecr-replication';
 import { RecoveryPointExistsError } from '../aws/errors';
-import { VOLUME_KEY_ALIAS } from '../core/catalog-names';
-import { sealManifest } from '../core/checksum';
-import type { LifeboatConfig } from '../core/config';
-import { sleep } from '../core/ebs-blocks';
+import { CatalogStore } from '../catalog/aws/store';
+import { sealManifest } from '../catalog/checksum';
+import { type Manifest, type ManifestBody, manifestBodySchema } from '../catalog/manifest';
+import { VOLUME_KEY_ALIAS } from '../catalog/names';
+import type { LifeboatConfig } from '../config/schema';
+import { ensureImagesInDr, type ImagePresenceStats } from '../images/aws/presence';
+import { applyImageOutcomes } from '../images/plan';
+import { LifeboatError } from '../kernel/errors';
+import { sleep } from '../volumes/ebs/blocks';
 import {
   applyVolumeCopies,
   isCopyDone,
@@ -14,10 +17,7 @@ import {
   phaseCounts,
   type VolumeCopyState,
   volumeCopyStateSchema,
-} from '../core/ebs-volumes';
-import { LifeboatError } from '../core/errors';
-import { applyImageOutcomes } from '../core/image-plan';
-import { type Manifest, type ManifestBody, manifestBodySchema } from '../core/manifest';
+} from '../volumes/ebs/model';
 import {
   type CaptureCounts,
   type CaptureDeps,

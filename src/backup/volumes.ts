@@ -1,20 +1,27 @@
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import type { AwsClients } from '../aws/clients';
-import { mapConcurrent } from '../aws/concurrency';
-import { replicateSnapshot } from '../aws/ebs-block-engine';
-import type { DiscoveryService } from '../aws/ebs-discovery';
-import { BlockReplicationError, ReplicationInterruptedError } from '../aws/ebs-errors';
+import { awsErrorCode, awsErrorMessage } from '../aws/errors';
+import type {
+  EbsVolumeRecord,
+  ResourceError,
+  ServiceRecord,
+  TaskDefinitionRecord,
+} from '../catalog/manifest';
+import type { LifeboatConfig } from '../config/schema';
+import { isRecord } from '../fleet/retarget/refs';
+import { mapConcurrent } from '../kernel/concurrency';
+import { LifeboatError } from '../kernel/errors';
+import { replicateSnapshot } from '../volumes/ebs/aws/block-engine';
+import type { DiscoveryService } from '../volumes/ebs/aws/discovery';
 import {
   copySnapshot,
   createSnapshot,
   findSnapshots,
   isCopyLimitError,
   type SnapshotFacts,
-} from '../aws/ebs-snapshots';
-import { awsErrorCode, awsErrorMessage } from '../aws/errors';
-import type { LifeboatConfig } from '../core/config';
-import type { ResumeState } from '../core/ebs-blocks';
-import { MANAGED_TAG, RECOVERY_POINT_TAG, SOURCE_SNAPSHOT_TAG, SOURCE_VOLUME_TAG } from '../core/ebs-tags';
+} from '../volumes/ebs/aws/snapshots';
+import type { ResumeState } from '../volumes/ebs/blocks';
+import { BlockReplicationError, ReplicationInterruptedError } from '../volumes/ebs/errors';
 import {
   type ChosenVolume,
   copiesToStart,
@@ -32,10 +39,8 @@ import {
   type VolumeCopyState,
   volumeOwnTags,
   withCopy,
-} from '../core/ebs-volumes';
-import { LifeboatError } from '../core/errors';
-import type { EbsVolumeRecord, ResourceError, ServiceRecord, TaskDefinitionRecord } from '../core/manifest';
-import { isRecord } from '../core/retarget-refs';
+} from '../volumes/ebs/model';
+import { MANAGED_TAG, RECOVERY_POINT_TAG, SOURCE_SNAPSHOT_TAG, SOURCE_VOLUME_TAG } from '../volumes/ebs/tags';
 import type { CaptureLogger } from './capture';
 
 /** Block replications one tick runs at once (they share one function's network and memory). */

@@ -5,12 +5,12 @@ import {
   LifeboatError,
   ManifestError,
   RecoveryPointNotFoundError,
-} from '../core/errors';
+} from '../kernel/errors';
 import {
   InvalidRestoreInputError,
   NoServicesSelectedError,
   RecoveryPointUnusableError,
-} from '../core/restore-errors';
+} from '../restore/input-errors';
 
 /** Exit codes of the `lifeboat` command (documented in `lifeboat --help`). */
 export const ExitCode = {

@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { version } from '../../package.json';
-import { recoveryPointIdSchema } from '../core/manifest';
+import { recoveryPointIdSchema } from '../catalog/manifest';
 import { describeError, EXIT_CODES_HELP, ExitCode } from './errors';
 import { type CliIo, Output } from './io';
 import type { GlobalOptions, Session } from './session';

@@ -1,5 +1,5 @@
-import type { Finding, FindingSeverity } from '../core/findings';
-import type { RestorePlan, ServicePlan } from '../core/plan';
+import type { Finding, FindingSeverity } from '../kernel/findings';
+import type { RestorePlan, ServicePlan } from '../restore/plan';
 import type { ReportedService, RestoreReport } from '../restore/report';
 import {
   type Column,

@@ -1,9 +1,9 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { CatalogStore, ensureCatalogBucket } from '../aws/catalog-store';
 import { AwsClients, type AwsTarget, CallCounter } from '../aws/clients';
-import { CATALOG_KEY_ALIAS, catalogBucketName } from '../core/catalog-names';
-import type { LifeboatConfig } from '../core/config';
-import { isReachable } from '../local/emulator';
+import { CatalogStore, ensureCatalogBucket } from '../catalog/aws/store';
+import { CATALOG_KEY_ALIAS, catalogBucketName } from '../catalog/names';
+import type { LifeboatConfig } from '../config/schema';
+import { isReachable } from '../emulator/moto';
 import { type LoadedConfig, loadConfig } from './config-source';
 import { AwsAccessError, describeError, EndpointUnreachableError, ExitCode } from './errors';
 import { type CliIo, Output } from './io';

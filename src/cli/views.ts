@@ -1,8 +1,8 @@
-import type { RecoveryPointStatus } from '../core/catalog-keys';
-import { type ImageRecord, type Manifest, type ResourceError, serviceKey } from '../core/manifest';
-import type { RestorePlan } from '../core/plan';
-import type { VolumePlan } from '../core/volume-plan';
+import type { RecoveryPointStatus } from '../catalog/keys';
+import { type ImageRecord, type Manifest, type ResourceError, serviceKey } from '../catalog/manifest';
+import type { RestorePlan } from '../restore/plan';
 import type { ReportedVolume, VolumeOutcome } from '../restore/report';
+import type { VolumePlan } from '../volumes/ebs/plan';
 import {
   type Column,
   formatDuration,

@@ -1,7 +1,7 @@
-import { CatalogStore } from '../aws/catalog-store';
 import type { AwsClients } from '../aws/clients';
-import { VOLUME_KEY_ALIAS } from '../core/catalog-names';
-import { RunStore } from './run-store';
+import { RunStore } from '../catalog/aws/run-store';
+import { CatalogStore } from '../catalog/aws/store';
+import { VOLUME_KEY_ALIAS } from '../catalog/names';
 import type { RestoreConfig, RestoreSettings } from './settings';
 
 /** Structured log sink; Powertools' Logger fits. */

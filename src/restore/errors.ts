@@ -1,4 +1,4 @@
-import { LifeboatError } from '../core/errors';
+import { LifeboatError } from '../kernel/errors';
 
 /** A restore step failed in a way that stops the whole execution; the message says what to fix. */
 export class RestoreError extends LifeboatError {

@@ -1,11 +1,11 @@
-import { readDrInventory } from '../aws/dr-inventory';
-import type { Manifest } from '../core/manifest';
-import { serviceKey } from '../core/manifest';
-import type { PlanTotals, RestorePlan } from '../core/plan';
-import { planRestore } from '../core/plan';
-import { isServiceSelected, parseRestoreInput, type RestoreInput } from '../core/restore-input';
+import { type RestoreRun, restoreRunKey } from '../catalog/aws/run-store';
+import type { Manifest } from '../catalog/manifest';
+import { serviceKey } from '../catalog/manifest';
+import { readDrInventory } from '../fleet/aws/inventory';
 import type { RestoreContext } from './context';
-import { type RestoreRun, restoreRunKey } from './run-store';
+import { isServiceSelected, parseRestoreInput, type RestoreInput } from './input';
+import type { PlanTotals, RestorePlan } from './plan';
+import { planRestore } from './plan';
 
 /** Input of the Prepare step: the execution input and the execution's identity. */
 export interface PrepareEvent {

@@ -1,10 +1,10 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { awsErrorCode } from '../aws/errors';
-import { reportKey } from '../core/catalog-keys';
-import type { FindingSeverity } from '../core/findings';
-import type { ServicePlan } from '../core/plan';
+import { type RestoreRun, restoreRunKey } from '../catalog/aws/run-store';
+import { reportKey } from '../catalog/keys';
+import type { FindingSeverity } from '../kernel/findings';
 import type { RestoreContext } from './context';
-import { type RestoreRun, restoreRunKey } from './run-store';
+import type { ServicePlan } from './plan';
 import type { ServiceOutcome } from './service';
 import type { CheckedService } from './wave-check';
 

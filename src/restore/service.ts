@@ -12,12 +12,13 @@ import {
   type UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
 import { awsErrorCode, awsErrorMessage } from '../aws/errors';
-import { RECOVERY_POINT_TAG } from '../core/dr-inventory';
-import type { RegisterTaskDefinitionInputRecord } from '../core/manifest';
-import type { ServicePlan } from '../core/plan';
-import { applyAccessPointIds } from '../core/retarget';
-import { sanitiseTaskDefinition } from '../core/sanitise';
-import type { StandaloneVolumePlan } from '../core/volume-plan';
+import { type RestoreRun, restoreRunKey, type SharedResources } from '../catalog/aws/run-store';
+import type { RegisterTaskDefinitionInputRecord } from '../catalog/manifest';
+import { RECOVERY_POINT_TAG } from '../fleet/inventory';
+import { applyAccessPointIds } from '../fleet/retarget/task-definition';
+import { sanitiseTaskDefinition } from '../fleet/sanitise';
+import { ensureStandaloneVolumes, type VolumeResult } from '../volumes/ebs/aws/create';
+import type { StandaloneVolumePlan } from '../volumes/ebs/plan';
 import type { RestoreContext } from './context';
 import {
   RestoreError,
@@ -25,8 +26,7 @@ import {
   ServiceNotPlannedError,
   TaskDefinitionRegistrationError,
 } from './errors';
-import { type RestoreRun, restoreRunKey, type SharedResources } from './run-store';
-import { ensureStandaloneVolumes, type VolumeResult } from './volumes';
+import type { ServicePlan } from './plan';
 
 export interface RestoreServiceEvent {
   readonly executionName: string;

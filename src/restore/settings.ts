@@ -1,7 +1,7 @@
-import { configFromEnvironment } from '../backup/settings';
-import { VOLUME_KEY_ALIAS } from '../core/catalog-names';
-import { type LifeboatConfig, parseConfig } from '../core/config';
-import { ConfigError } from '../core/errors';
+import { VOLUME_KEY_ALIAS } from '../catalog/names';
+import { type LifeboatConfig, parseConfig } from '../config/schema';
+import { configFromEnvironment } from '../config/settings';
+import { ConfigError } from '../kernel/errors';
 import { RestoreSettingsError } from './errors';
 
 /** The part of the configuration the restore reads (it never needs the primary region). */

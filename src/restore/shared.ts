@@ -6,13 +6,13 @@ import {
   type EFSClient,
   paginateDescribeAccessPoints,
 } from '@aws-sdk/client-efs';
-import { mapConcurrent } from '../aws/concurrency';
-import { failOverReplica } from '../aws/efs-replication';
 import { awsErrorCode, awsErrorMessage } from '../aws/errors';
-import { SOURCE_ID_TAG } from '../core/dr-inventory';
-import type { AccessPointPlan, EfsFailoverPlan } from '../core/plan';
+import { type RestoreRun, restoreRunKey, type SharedResources } from '../catalog/aws/run-store';
+import { SOURCE_ID_TAG } from '../fleet/inventory';
+import { mapConcurrent } from '../kernel/concurrency';
+import { failOverReplica } from '../volumes/efs/aws/replication';
 import type { RestoreContext } from './context';
-import { type RestoreRun, restoreRunKey, type SharedResources } from './run-store';
+import type { AccessPointPlan, EfsFailoverPlan } from './plan';
 
 export interface PrepareSharedEvent {
   readonly executionName: string;

@@ -1,6 +1,6 @@
 import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
-import { chunk } from '../aws/concurrency';
-import { DESCRIBE_SERVICES_MAX } from '../aws/ecs-capture';
+import { DESCRIBE_SERVICES_MAX } from '../fleet/aws/capture';
+import { chunk } from '../kernel/concurrency';
 import type { RestoreContext } from './context';
 import type { ServiceResult } from './service';
 

@@ -3,10 +3,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackupWorkflow, type BackupWorkflowProps } from '../../lib/backup-workflow';
 import { InfrastructureError } from '../../lib/errors';
-import type { LifeboatConfig } from '../../src/core/config';
-import { validateDefinition } from '../../src/local/step-functions';
+import { BackupWorkflow, type BackupWorkflowProps } from '../../lib/workflows/backup-workflow';
+import type { LifeboatConfig } from '../../src/config/schema';
+import { validateDefinition } from '../../src/emulator/step-functions/engine';
 import { newApp, removeTestApps, sampleConfig } from './support/synth';
 import { definitionOf, expectFailedExecutionsRule, type Statement, statementsOf } from './support/workflow';
 

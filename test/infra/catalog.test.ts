@@ -1,7 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Catalog, type CatalogProps } from '../../lib/catalog';
+import { Catalog, type CatalogProps } from '../../lib/constructs/catalog';
 import { InfrastructureError } from '../../lib/errors';
 import { newApp, removeTestApps } from './support/synth';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureEmulatorInstalled } from '../../src/local/emulator';
+import { ensureEmulatorInstalled } from '../../src/emulator/moto';
 import { removeTestApps, sampleConfig, synthLifeboat } from './support/synth';
 
 const run = promisify(execFile);

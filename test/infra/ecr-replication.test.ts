@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EcrReplication } from '../../lib/ecr-replication';
+import { EcrReplication } from '../../lib/constructs/ecr-replication';
 import { InfrastructureError } from '../../lib/errors';
 import { onlyResource, removeTestApps, sampleConfig, synthLifeboat } from './support/synth';
 

@@ -1,6 +1,6 @@
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { inlineSchemaKeys, inlineSdkSchemaKeys } from '../../lib/lambda-defaults';
+import { inlineSchemaKeys, inlineSdkSchemaKeys } from '../../lib/workflows/lambda-defaults';
 
 describe('inlineSchemaKeys', () => {
   it('writes computed keys naming string constants as the literals they stand for', () => {

@@ -3,8 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RestoreWorkflow } from '../../lib/restore-workflow';
-import { validateDefinition } from '../../src/local/step-functions';
+import { RestoreWorkflow } from '../../lib/workflows/restore-workflow';
+import { validateDefinition } from '../../src/emulator/step-functions/engine';
 import {
   newApp,
   removeTestApps,

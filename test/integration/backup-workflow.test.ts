@@ -1,20 +1,20 @@
 import { DescribeSnapshotsCommand, type Snapshot } from '@aws-sdk/client-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
 import { AwsClients } from '../../src/aws/clients';
+import { CatalogStore, ensureCatalogBucket } from '../../src/catalog/aws/store';
+import { CATALOG_KEY_ALIAS, catalogBucketName, VOLUME_KEY_ALIAS } from '../../src/catalog/names';
 import { ensureLocalKey } from '../../src/cli/local-resources';
-import { CATALOG_KEY_ALIAS, catalogBucketName, VOLUME_KEY_ALIAS } from '../../src/core/catalog-names';
-import { type LifeboatConfig, parseConfig } from '../../src/core/config';
+import { type BackupStep, runLocalBackup } from '../../src/cli/runners/local-backup';
+import { type LifeboatConfig, parseConfig } from '../../src/config/schema';
+import { type DemoFleet, seedDemoFleet } from '../../src/demo/seed';
+import type { ExecutionEvent } from '../../src/emulator/step-functions/engine';
 import {
   MANAGED_TAG,
   RECOVERY_POINT_TAG,
   SERVICE_TAG,
   SOURCE_SNAPSHOT_TAG,
   SOURCE_VOLUME_TAG,
-} from '../../src/core/ebs-tags';
-import { type BackupStep, runLocalBackup } from '../../src/local/backup-runner';
-import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';
-import type { ExecutionEvent } from '../../src/local/step-functions';
+} from '../../src/volumes/ebs/tags';
 import { useEmulator } from '../support/emulator';
 import { startFaultProxy } from '../support/fault-proxy';
 

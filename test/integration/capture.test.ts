@@ -14,15 +14,15 @@ import {
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHandler } from '../../lambda/capture';
-import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { PartialRecoveryPointError } from '../../src/aws/errors';
 import { runCapture } from '../../src/backup/steps';
-import { canonicalJson } from '../../src/core/checksum';
-import { type LifeboatConfigInput, parseConfig } from '../../src/core/config';
-import { ChecksumMismatchError, ConfigError } from '../../src/core/errors';
-import type { ManifestBody } from '../../src/core/manifest';
-import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';
+import { CatalogStore, ensureCatalogBucket } from '../../src/catalog/aws/store';
+import { canonicalJson } from '../../src/catalog/checksum';
+import type { ManifestBody } from '../../src/catalog/manifest';
+import { type LifeboatConfigInput, parseConfig } from '../../src/config/schema';
+import { type DemoFleet, seedDemoFleet } from '../../src/demo/seed';
+import { ChecksumMismatchError, ConfigError } from '../../src/kernel/errors';
 import { useEmulator } from '../support/emulator';
 
 const PRIMARY = 'us-east-1';

@@ -7,18 +7,18 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
-import { mapConcurrent } from '../../src/aws/concurrency';
 import {
   CatalogBucketNotFoundError,
   PartialRecoveryPointError,
   RecoveryPointExistsError,
 } from '../../src/aws/errors';
-import { newRecoveryPointId, recoveryPointKey, reportKey } from '../../src/core/catalog-keys';
-import { canonicalJson } from '../../src/core/checksum';
-import { ChecksumMismatchError, ManifestError, RecoveryPointNotFoundError } from '../../src/core/errors';
-import type { Manifest } from '../../src/core/manifest';
+import { CatalogStore, ensureCatalogBucket } from '../../src/catalog/aws/store';
+import { canonicalJson } from '../../src/catalog/checksum';
+import { newRecoveryPointId, recoveryPointKey, reportKey } from '../../src/catalog/keys';
+import type { Manifest } from '../../src/catalog/manifest';
+import { mapConcurrent } from '../../src/kernel/concurrency';
+import { ChecksumMismatchError, ManifestError, RecoveryPointNotFoundError } from '../../src/kernel/errors';
 import { useEmulator } from '../support/emulator';
 import { DR, ManifestBuilder } from '../support/manifest-builder';
 

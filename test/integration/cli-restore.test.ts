@@ -5,10 +5,10 @@ import {
   ListClustersCommand,
 } from '@aws-sdk/client-ecs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findRestoreStateMachine, RecoveryStackNotFoundError } from '../../src/cli/deployed-restore';
-import type { RestorePlan } from '../../src/core/plan';
-import { simulatePrimaryRegionLoss } from '../../src/local/primary-loss';
-import type { DemoFleet } from '../../src/local/seed';
+import { findRestoreStateMachine, RecoveryStackNotFoundError } from '../../src/cli/runners/deployed-restore';
+import { simulatePrimaryRegionLoss } from '../../src/demo/primary-loss';
+import type { DemoFleet } from '../../src/demo/seed';
+import type { RestorePlan } from '../../src/restore/plan';
 import { useCliWorkspace } from '../support/cli';
 import { ACCOUNT, DR, PRIMARY, seedFleet } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';

@@ -1,10 +1,10 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CatalogStore } from '../../src/aws/catalog-store';
 import { AwsClients } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/steps';
-import { RECOVERY_POINT_PREFIX, STAGING_PREFIX } from '../../src/core/catalog-keys';
-import { parseConfig } from '../../src/core/config';
+import { CatalogStore } from '../../src/catalog/aws/store';
+import { RECOVERY_POINT_PREFIX, STAGING_PREFIX } from '../../src/catalog/keys';
+import { parseConfig } from '../../src/config/schema';
 import { BUCKET, CONFIG_INPUT, DR, seedFleetWithCatalog } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy';

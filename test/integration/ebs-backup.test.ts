@@ -29,10 +29,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHandler as createCommitHandler } from '../../lambda/backup-commit';
 import { createHandler as createVolumesHandler } from '../../lambda/backup-volumes';
 import { createHandler as createCaptureHandler } from '../../lambda/capture';
-import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
-import { discoverVolumes } from '../../src/aws/ebs-discovery';
-import { verifyReplica } from '../../src/aws/ebs-replica-verify';
 import { applyRetention } from '../../src/backup/retention';
 import {
   advanceVolumeCopies,
@@ -42,12 +39,15 @@ import {
   runCapture,
   stageBackup,
 } from '../../src/backup/steps';
-import { newRecoveryPointId } from '../../src/core/catalog-keys';
-import { type LifeboatConfig, type LifeboatConfigInput, parseConfig } from '../../src/core/config';
-import { EBS_BLOCK_SIZE_BYTES } from '../../src/core/ebs-blocks';
-import { snapshotTags, type VolumeCopyState } from '../../src/core/ebs-volumes';
-import type { Tag } from '../../src/core/manifest';
-import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';
+import { CatalogStore, ensureCatalogBucket } from '../../src/catalog/aws/store';
+import { newRecoveryPointId } from '../../src/catalog/keys';
+import type { Tag } from '../../src/catalog/manifest';
+import { type LifeboatConfig, type LifeboatConfigInput, parseConfig } from '../../src/config/schema';
+import { type DemoFleet, seedDemoFleet } from '../../src/demo/seed';
+import { discoverVolumes } from '../../src/volumes/ebs/aws/discovery';
+import { verifyReplica } from '../../src/volumes/ebs/aws/replica-verify';
+import { EBS_BLOCK_SIZE_BYTES } from '../../src/volumes/ebs/blocks';
+import { snapshotTags, type VolumeCopyState } from '../../src/volumes/ebs/model';
 import { seedSnapshot } from '../support/ebs-snapshots';
 import { useEmulator } from '../support/emulator';
 import { shopFleetManifest } from '../support/manifest-builder';

@@ -9,13 +9,8 @@ import { DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import type { InitializeMiddleware } from '@smithy/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
-import { replicateSnapshot } from '../../src/aws/ebs-block-engine';
-import {
-  ReplicationFailedError,
-  ReplicationInterruptedError,
-  ReplicationOptionsError,
-} from '../../src/aws/ebs-errors';
-import { verifyReplica } from '../../src/aws/ebs-replica-verify';
+import { replicateSnapshot } from '../../src/volumes/ebs/aws/block-engine';
+import { verifyReplica } from '../../src/volumes/ebs/aws/replica-verify';
 import {
   EBS_BLOCK_SIZE_BYTES,
   linearAggregateChecksum,
@@ -23,7 +18,12 @@ import {
   type ResumeState,
   ResumeStateError,
   writtenBlocks,
-} from '../../src/core/ebs-blocks';
+} from '../../src/volumes/ebs/blocks';
+import {
+  ReplicationFailedError,
+  ReplicationInterruptedError,
+  ReplicationOptionsError,
+} from '../../src/volumes/ebs/errors';
 import { seedSnapshot, sha256 } from '../support/ebs-snapshots';
 import { useEmulator } from '../support/emulator';
 

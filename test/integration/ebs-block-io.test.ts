@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { type ServiceInputTypes, type ServiceOutputTypes, StartSnapshotCommand } from '@aws-sdk/client-ebs';
 import type { DeserializeMiddleware } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
-import { EbsCaller, writeBlock } from '../../src/aws/ebs-block-io';
-import { EBS_BLOCK_SIZE_BYTES } from '../../src/core/ebs-blocks';
+import { EbsCaller, writeBlock } from '../../src/volumes/ebs/aws/block-io';
+import { EBS_BLOCK_SIZE_BYTES } from '../../src/volumes/ebs/blocks';
 import { useEmulator } from '../support/emulator';
 
 const REGION = 'eu-west-1';

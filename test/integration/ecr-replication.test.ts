@@ -11,12 +11,12 @@ import {
   RegisterTaskDefinitionCommand,
 } from '@aws-sdk/client-ecs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CatalogStore } from '../../src/aws/catalog-store';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/steps';
-import { parseConfig } from '../../src/core/config';
-import { manifestDigest } from '../../src/core/image-plan';
-import type { DemoFleet } from '../../src/local/seed';
+import { CatalogStore } from '../../src/catalog/aws/store';
+import { parseConfig } from '../../src/config/schema';
+import type { DemoFleet } from '../../src/demo/seed';
+import { manifestDigest } from '../../src/images/plan';
 import {
   ACCOUNT,
   BUCKET,

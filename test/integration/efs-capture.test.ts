@@ -1,16 +1,20 @@
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { DescribeAccessPointsCommand, DescribeFileSystemsCommand } from '@aws-sdk/client-efs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CaptureEfsOptions, captureEfs, EMULATOR_REPLICA_TOKEN_SUFFIX } from '../../src/aws/efs-capture';
 import { captureFleet } from '../../src/backup/capture';
 import { runCapture } from '../../src/backup/steps';
-import { type LifeboatConfig, parseConfig } from '../../src/core/config';
-import { SOURCE_ID_TAG } from '../../src/core/dr-inventory';
-import type { Manifest, TaskDefinitionRecord } from '../../src/core/manifest';
-import { simulatePrimaryRegionLoss } from '../../src/local/primary-loss';
-import { ensureLocalReportTopic, runLocalRestore } from '../../src/local/restore-runner';
-import type { DemoFleet } from '../../src/local/seed';
-import { SHARED_FILE_SYSTEM } from '../../src/local/seed-fleet';
+import type { Manifest, TaskDefinitionRecord } from '../../src/catalog/manifest';
+import { ensureLocalReportTopic, runLocalRestore } from '../../src/cli/runners/local-restore';
+import { type LifeboatConfig, parseConfig } from '../../src/config/schema';
+import { simulatePrimaryRegionLoss } from '../../src/demo/primary-loss';
+import type { DemoFleet } from '../../src/demo/seed';
+import { SHARED_FILE_SYSTEM } from '../../src/demo/seed-fleet';
+import { SOURCE_ID_TAG } from '../../src/fleet/inventory';
+import {
+  type CaptureEfsOptions,
+  captureEfs,
+  EMULATOR_REPLICA_TOKEN_SUFFIX,
+} from '../../src/volumes/efs/aws/capture';
 import { ACCOUNT, BUCKET, CONFIG_INPUT, DR, PRIMARY, seedFleetWithCatalog } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';
 

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/steps';
-import { type LifeboatConfig, parseConfig } from '../../src/core/config';
-import type { Manifest } from '../../src/core/manifest';
+import { CatalogStore, ensureCatalogBucket } from '../../src/catalog/aws/store';
+import type { Manifest } from '../../src/catalog/manifest';
+import { type LifeboatConfig, parseConfig } from '../../src/config/schema';
 import { ACCOUNT, BUCKET, DR, PRIMARY, seedFleet } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';
 import { DROP_PHASES, type FaultProxy, type FaultRule, startFaultProxy } from '../support/fault-proxy';

@@ -10,9 +10,9 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/steps';
-import { parseConfig } from '../../src/core/config';
-import { ensureLocalReportTopic, runLocalRestore } from '../../src/local/restore-runner';
-import type { DemoFleet } from '../../src/local/seed';
+import { ensureLocalReportTopic, runLocalRestore } from '../../src/cli/runners/local-restore';
+import { parseConfig } from '../../src/config/schema';
+import type { DemoFleet } from '../../src/demo/seed';
 import type { ReportResult } from '../../src/restore/report';
 import { BUCKET, CONFIG_INPUT, DR, seedFleetWithCatalog } from '../support/demo-fleet';
 import { type EmulatorContext, useEmulator } from '../support/emulator';

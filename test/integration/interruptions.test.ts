@@ -7,13 +7,13 @@ import {
 } from '@aws-sdk/client-ecs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CatalogStore } from '../../src/aws/catalog-store';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/steps';
-import { parseConfig } from '../../src/core/config';
-import type { Manifest } from '../../src/core/manifest';
-import { ensureLocalReportTopic, runLocalRestore } from '../../src/local/restore-runner';
-import type { DemoFleet } from '../../src/local/seed';
+import { CatalogStore } from '../../src/catalog/aws/store';
+import type { Manifest } from '../../src/catalog/manifest';
+import { ensureLocalReportTopic, runLocalRestore } from '../../src/cli/runners/local-restore';
+import { parseConfig } from '../../src/config/schema';
+import type { DemoFleet } from '../../src/demo/seed';
 import { BUCKET, CONFIG_INPUT, DR, seedFleetWithCatalog } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy';

@@ -13,7 +13,7 @@ import {
   renderDefinition,
   runLocalStateMachine,
   validateDefinition,
-} from '../../src/local/step-functions';
+} from '../../src/emulator/step-functions/engine';
 import { useEmulator } from '../support/emulator';
 
 const REGION = 'us-west-2';

@@ -6,13 +6,13 @@ import {
 } from '@aws-sdk/client-ec2';
 import { type CreateServiceCommandInput, DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CatalogStore, ensureCatalogBucket } from '../../src/aws/catalog-store';
 import { AwsClients } from '../../src/aws/clients';
 import { awsErrorCode } from '../../src/aws/errors';
-import { type LifeboatConfig, parseConfig } from '../../src/core/config';
-import type { EbsVolumeRecord, Manifest } from '../../src/core/manifest';
-import type { RestorePlan } from '../../src/core/plan';
-import { ensureLocalReportTopic, runLocalRestore } from '../../src/local/restore-runner';
+import { CatalogStore, ensureCatalogBucket } from '../../src/catalog/aws/store';
+import type { EbsVolumeRecord, Manifest } from '../../src/catalog/manifest';
+import { ensureLocalReportTopic, runLocalRestore } from '../../src/cli/runners/local-restore';
+import { type LifeboatConfig, parseConfig } from '../../src/config/schema';
+import type { RestorePlan } from '../../src/restore/plan';
 import type { ReportResult, RestoreReport } from '../../src/restore/report';
 import { BUCKET } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';

@@ -30,10 +30,10 @@ import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-se
 import { GetParametersCommand } from '@aws-sdk/client-ssm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
-import { configSchema } from '../../src/core/config';
-import { parseImageReference } from '../../src/core/images';
-import { isSelected } from '../../src/core/selection';
-import { type DemoFleet, SOURCE_ID_TAG, seedDemoFleet } from '../../src/local/seed';
+import { configSchema } from '../../src/config/schema';
+import { isSelected } from '../../src/config/selection';
+import { type DemoFleet, SOURCE_ID_TAG, seedDemoFleet } from '../../src/demo/seed';
+import { parseImageReference } from '../../src/images/references';
 import { DR, PRIMARY } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';
 

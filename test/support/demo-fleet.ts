@@ -1,8 +1,8 @@
-import { ensureCatalogBucket } from '../../src/aws/catalog-store';
 import type { AwsClients } from '../../src/aws/clients';
-import { catalogBucketName } from '../../src/core/catalog-names';
-import type { LifeboatConfigInput } from '../../src/core/config';
-import { type DemoFleet, seedDemoFleet } from '../../src/local/seed';
+import { ensureCatalogBucket } from '../../src/catalog/aws/store';
+import { catalogBucketName } from '../../src/catalog/names';
+import type { LifeboatConfigInput } from '../../src/config/schema';
+import { type DemoFleet, seedDemoFleet } from '../../src/demo/seed';
 import { ACCOUNT, DR, PRIMARY } from './manifest-builder';
 
 /**

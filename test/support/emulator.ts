@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { AwsClients } from '../../src/aws/clients';
-import { type Emulator, startEmulator } from '../../src/local/emulator';
+import { type Emulator, startEmulator } from '../../src/emulator/moto';
 
 export interface EmulatorContext {
   readonly endpoint: string;

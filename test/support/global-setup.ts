@@ -1,4 +1,4 @@
-import { ensureEmulatorInstalled } from '../../src/local/emulator';
+import { ensureEmulatorInstalled } from '../../src/emulator/moto';
 
 /** Installs the pinned emulator once, before any worker starts one. */
 export default async function setup(): Promise<void> {

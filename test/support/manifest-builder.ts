@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sealManifest } from '../../src/core/checksum';
-import type { LifeboatConfig } from '../../src/core/config';
-import { type DrInventory, drInventorySchema } from '../../src/core/dr-inventory';
+import { sealManifest } from '../../src/catalog/checksum';
 import {
   type ImageRecord,
   type Manifest,
@@ -10,7 +8,9 @@ import {
   manifestBodySchema,
   type RegisterTaskDefinitionInputRecord,
   type ResourceError,
-} from '../../src/core/manifest';
+} from '../../src/catalog/manifest';
+import type { LifeboatConfig } from '../../src/config/schema';
+import { type DrInventory, drInventorySchema } from '../../src/fleet/inventory';
 
 /**
  * Readable recovery point fixtures for restore tests.

@@ -1,4 +1,4 @@
-import type { Manifest } from '../../src/core/manifest';
+import type { Manifest } from '../../src/catalog/manifest';
 
 /**
  * What two backups of an unchanged fleet must agree on: the manifest without its identity and

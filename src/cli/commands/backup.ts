@@ -1,14 +1,14 @@
 import type { CommitBackupResult } from '../../../lambda/backup-commit';
 import type { CaptureLogger } from '../../backup/capture';
-import { VOLUME_KEY_ALIAS } from '../../core/catalog-names';
-import type { EbsVolumeRecord, Manifest } from '../../core/manifest';
-import { type BackupStep, runLocalBackup, synthesiseBackupWorkflow } from '../../local/backup-runner';
-import type { ExecutionEvent } from '../../local/step-functions';
-import { localExecutionName } from '../../local/workflow-runner';
+import type { EbsVolumeRecord, Manifest } from '../../catalog/manifest';
+import { VOLUME_KEY_ALIAS } from '../../catalog/names';
+import type { ExecutionEvent } from '../../emulator/step-functions/engine';
 import { ExecutionEndedError, ExitCode } from '../errors';
 import { type Column, formatSeconds, paint, plural, renderTable } from '../format';
 import type { Output } from '../io';
 import { ensureLocalKey } from '../local-resources';
+import { type BackupStep, runLocalBackup, synthesiseBackupWorkflow } from '../runners/local-backup';
+import { localExecutionName } from '../runners/local-workflow';
 import type { Session } from '../session';
 import { manifestCounts, recoveryPointHeader, renderBackup } from '../views';
 

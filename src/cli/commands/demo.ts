@@ -1,9 +1,9 @@
 import { AwsClients } from '../../aws/clients';
-import { parseConfig } from '../../core/config';
-import type { RestorePlan } from '../../core/plan';
-import { type Emulator, MOTO_VERSION, startEmulator } from '../../local/emulator';
-import { simulatePrimaryRegionLoss } from '../../local/primary-loss';
-import { seedDemoFleet } from '../../local/seed';
+import { parseConfig } from '../../config/schema';
+import { simulatePrimaryRegionLoss } from '../../demo/primary-loss';
+import { seedDemoFleet } from '../../demo/seed';
+import { type Emulator, MOTO_VERSION, startEmulator } from '../../emulator/moto';
+import type { RestorePlan } from '../../restore/plan';
 import { ExitCode, UsageError } from '../errors';
 import { formatSeconds, formatTimestamp, paint, plural, renderFields } from '../format';
 import {

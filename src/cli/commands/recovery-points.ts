@@ -1,5 +1,5 @@
-import { mapConcurrent } from '../../aws/concurrency';
-import { ManifestError } from '../../core/errors';
+import { mapConcurrent } from '../../kernel/concurrency';
+import { ManifestError } from '../../kernel/errors';
 import { ExitCode } from '../errors';
 import type { Session } from '../session';
 import {

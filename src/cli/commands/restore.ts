@@ -1,17 +1,10 @@
-import type { RestorePlan } from '../../core/plan';
-import { parseRestoreInput, type RestoreInputRequest } from '../../core/restore-input';
-import {
-  ensureLocalReportTopic,
-  localExecutionName,
-  runLocalRestore,
-  synthesiseRestoreWorkflow,
-} from '../../local/restore-runner';
-import type { ExecutionEvent } from '../../local/step-functions';
+import type { ExecutionEvent } from '../../emulator/step-functions/engine';
 import { createRestoreContext, type RestoreLogger } from '../../restore/context';
+import { parseRestoreInput, type RestoreInputRequest } from '../../restore/input';
+import type { RestorePlan } from '../../restore/plan';
 import { loadPlan } from '../../restore/prepare';
 import type { ReportResult, RestoreReport } from '../../restore/report';
 import { restoreConfigOf } from '../../restore/settings';
-import { findRestoreStateMachine, RestoreExecutionError, runDeployedRestore } from '../deployed-restore';
 import { ExitCode, UsageError } from '../errors';
 import { formatDuration, plural } from '../format';
 import type { Output } from '../io';
@@ -24,6 +17,17 @@ import {
   renderPlanCompact,
   taskDefinitionLabel,
 } from '../restore-views';
+import {
+  findRestoreStateMachine,
+  RestoreExecutionError,
+  runDeployedRestore,
+} from '../runners/deployed-restore';
+import {
+  ensureLocalReportTopic,
+  localExecutionName,
+  runLocalRestore,
+  synthesiseRestoreWorkflow,
+} from '../runners/local-restore';
 import type { Session } from '../session';
 import { renderRestoredVolumes } from '../views';
 

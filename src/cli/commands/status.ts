@@ -1,4 +1,4 @@
-import type { RecoveryPointSummary } from '../../aws/catalog-store';
+import type { RecoveryPointSummary } from '../../catalog/aws/store';
 import { ExitCode } from '../errors';
 import { formatDuration, formatTimestamp, paint, renderFields } from '../format';
 import type { Session } from '../session';

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp, type LifeboatStacks } from '../../../lib/app';
-import { CONFIG_CONTEXT_KEY, type LifeboatConfig, parseConfig } from '../../../src/core/config';
+import { CONFIG_CONTEXT_KEY, type LifeboatConfig, parseConfig } from '../../../src/config/schema';
 
 const CDK_JSON = path.join(__dirname, '..', '..', '..', 'cdk.json');
 

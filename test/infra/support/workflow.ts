@@ -1,7 +1,7 @@
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { renderDefinition } from '../../../src/local/step-functions';
+import { renderDefinition } from '../../../src/emulator/step-functions/engine';
 
 /** An IAM policy statement as it stands in a synthesised template. */
 export type Statement = {

@@ -13,7 +13,7 @@ import {
   LifeboatError,
   ManifestError,
   RecoveryPointNotFoundError,
-} from '../../../src/core/errors';
+} from '../../../src/kernel/errors';
 
 const RP = 'rp-20260101T000000000Z-abc123';
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { sealManifest } from '../../../src/catalog/checksum';
+import type { Manifest, ManifestBody } from '../../../src/catalog/manifest';
 import {
   imageLabel,
   manifestCounts,
@@ -11,10 +13,8 @@ import {
   renderRestoredVolumes,
   serviceViews,
 } from '../../../src/cli/views';
-import { sealManifest } from '../../../src/core/checksum';
-import type { Manifest, ManifestBody } from '../../../src/core/manifest';
-import { planRestore } from '../../../src/core/plan';
-import { parseRestoreInput } from '../../../src/core/restore-input';
+import { parseRestoreInput } from '../../../src/restore/input';
+import { planRestore } from '../../../src/restore/plan';
 import type { ReportedVolume } from '../../../src/restore/report';
 import {
   emptyMappings,

@@ -1,17 +1,17 @@
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canonicalJson, openManifest } from '../../../src/core/checksum';
-import { CONFIG_CONTEXT_KEY, parseConfig } from '../../../src/core/config';
-import { ChecksumMismatchError, ConfigError, ManifestError } from '../../../src/core/errors';
-import type { Manifest } from '../../../src/core/manifest';
-import { type PlanContext, planRestore } from '../../../src/core/plan';
+import { canonicalJson, openManifest } from '../../../src/catalog/checksum';
+import type { Manifest } from '../../../src/catalog/manifest';
+import { CONFIG_CONTEXT_KEY, parseConfig } from '../../../src/config/schema';
+import { ChecksumMismatchError, ConfigError, ManifestError } from '../../../src/kernel/errors';
+import { parseRestoreInput, RESTORE_INPUT_FIELDS } from '../../../src/restore/input';
 import {
   InvalidRestoreInputError,
   NoServicesSelectedError,
   RecoveryPointUnusableError,
-} from '../../../src/core/restore-errors';
-import { parseRestoreInput, RESTORE_INPUT_FIELDS } from '../../../src/core/restore-input';
+} from '../../../src/restore/input-errors';
+import { type PlanContext, planRestore } from '../../../src/restore/plan';
 import {
   ACCOUNT,
   DR,

@@ -1,18 +1,18 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, openManifest, sealManifest } from '../../../src/core/checksum';
+import { canonicalJson, openManifest, sealManifest } from '../../../src/catalog/checksum';
+import type { ManifestBody } from '../../../src/catalog/manifest';
+import { retargetTaskDefinition } from '../../../src/fleet/retarget/task-definition';
+import { sanitiseTaskDefinition } from '../../../src/fleet/sanitise';
+import { parseRestoreInput } from '../../../src/restore/input';
+import { planRestore } from '../../../src/restore/plan';
 import {
   LinearAggregate,
   linearAggregateChecksum,
   parseResumeState,
   ReplicationLedger,
   type ResumeState,
-} from '../../../src/core/ebs-blocks';
-import type { ManifestBody } from '../../../src/core/manifest';
-import { planRestore } from '../../../src/core/plan';
-import { parseRestoreInput } from '../../../src/core/restore-input';
-import { retargetTaskDefinition } from '../../../src/core/retarget';
-import { sanitiseTaskDefinition } from '../../../src/core/sanitise';
+} from '../../../src/volumes/ebs/blocks';
 import {
   ACCOUNT,
   DR,

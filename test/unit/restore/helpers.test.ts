@@ -1,11 +1,11 @@
 import type { Service } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
-import { planRestore } from '../../../src/core/plan';
-import { parseRestoreInput } from '../../../src/core/restore-input';
+import type { RestoreRun } from '../../../src/catalog/aws/run-store';
 import { RestoreSettingsError } from '../../../src/restore/errors';
+import { parseRestoreInput } from '../../../src/restore/input';
+import { planRestore } from '../../../src/restore/plan';
 import { rolesNamedBy } from '../../../src/restore/prepare';
 import { buildReport } from '../../../src/restore/report';
-import type { RestoreRun } from '../../../src/restore/run-store';
 import { coveredBy } from '../../../src/restore/service';
 import { restoreSettingsFromEnv } from '../../../src/restore/settings';
 import { type CheckedService, isSteady } from '../../../src/restore/wave-check';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { planRestore } from '../../../src/core/plan';
-import { parseRestoreInput } from '../../../src/core/restore-input';
+import type { RestoreRun } from '../../../src/catalog/aws/run-store';
+import { parseRestoreInput } from '../../../src/restore/input';
+import { planRestore } from '../../../src/restore/plan';
 import { buildReport } from '../../../src/restore/report';
-import type { RestoreRun } from '../../../src/restore/run-store';
 import { restoreSettingsFromEnv } from '../../../src/restore/settings';
 import type { CheckedService } from '../../../src/restore/wave-check';
 import {

@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { ManifestError } from '../kernel/errors';
+import { recoveryPointIdSchema } from './manifest';
+
+/**
+ * Catalog key layout (DR region bucket):
+ *
+ *   recovery-points/<inverted-ms>_<id>.<status>.json   committed manifests, newest first
+ *   staging/<id>/<part>.json                            work in progress of a running backup
+ *   restore-reports/<inverted-ms>_<execution>.json      restore reports, newest first
+ *
+ * S3 lists keys in ascending order; an inverted timestamp (MAX - epoch ms, zero padded)
+ * makes the first page the newest recovery points, so "latest" is one List call with no scan.
+ */
+export const RECOVERY_POINT_PREFIX = 'recovery-points/';
+export const STAGING_PREFIX = 'staging/';
+export const REPORT_PREFIX = 'restore-reports/';
+
+const MAX_MS = 9_999_999_999_999;
+
+export type RecoveryPointStatus = 'complete' | 'partial';
+
+export function invertedTimestamp(epochMs: number): string {
+  return String(MAX_MS - epochMs).padStart(13, '0');
+}
+
+/** `rp-<yyyymmddThhmmssmmmZ>-<6 hex>`: sortable, unique, and carries its creation time. */
+export function newRecoveryPointId(
+  now: Date,
+  random: () => string = () => randomBytes(3).toString('hex'),
+): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('.', '');
+  return `rp-${stamp}-${random()}`;
+}
+
+/** Creation time encoded in a recovery point id. */
+export function recoveryPointTime(id: string): Date {
+  const parsed = recoveryPointIdSchema.safeParse(id);
+  if (!parsed.success) {
+    throw new ManifestError(
+      `"${id}" is not a recovery point id (expected rp-20260101T000000000Z-abc123).`,
+      id,
+    );
+  }
+  const m = /^rp-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-/.exec(id);
+  if (!m) throw new ManifestError(`"${id}" is not a recovery point id.`, id);
+  const [, y, mo, d, h, mi, s, ms] = m;
+  const iso = `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`;
+  const time = new Date(iso);
+  // Date parsing rolls 2026-02-30 over to March and gives NaN for month 13: require a real instant.
+  if (Number.isNaN(time.getTime()) || time.toISOString() !== iso) {
+    throw new ManifestError(`"${id}" is not a recovery point id: ${iso} is not a real UTC time.`, id);
+  }
+  return time;
+}
+
+/** Key prefix that finds one recovery point by id (its status suffix unknown). */
+export function recoveryPointKeyPrefix(id: string): string {
+  return `${RECOVERY_POINT_PREFIX}${invertedTimestamp(recoveryPointTime(id).getTime())}_${id}.`;
+}
+
+export function recoveryPointKey(id: string, status: RecoveryPointStatus): string {
+  return `${recoveryPointKeyPrefix(id)}${status}.json`;
+}
+
+/** Parses a committed manifest key; undefined for keys that are not manifests. */
+export function parseRecoveryPointKey(key: string): { id: string; status: RecoveryPointStatus } | undefined {
+  const m = /^recovery-points\/\d{13}_(rp-\d{8}T\d{9}Z-[a-f0-9]{6})\.(complete|partial)\.json$/.exec(key);
+  if (!m?.[1] || !m[2]) return undefined;
+  return { id: m[1], status: m[2] as RecoveryPointStatus };
+}
+
+export function stagingKey(id: string, part: string): string {
+  return `${STAGING_PREFIX}${id}/${part}.json`;
+}
+
+export function reportKey(startedAt: Date, executionName: string): string {
+  return `${REPORT_PREFIX}${invertedTimestamp(startedAt.getTime())}_${executionName}.json`;
+}

@@ -1,0 +1,292 @@
+import * as z from 'zod';
+import { ConfigError } from '../kernel/errors';
+
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const SCHEDULE_EXAMPLE = 'an EventBridge schedule expression such as "rate(1 hour)" or "cron(0 * * * ? *)"';
+
+/** Why EventBridge Scheduler would refuse a recurring schedule expression; undefined when it would not. */
+function scheduleProblem(expression: string): string | undefined {
+  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  if (rate?.[1] && rate[2]) {
+    const value = Number(rate[1]);
+    if (value < 1) return `must be ${SCHEDULE_EXAMPLE}; a rate is at least 1`;
+    const singular = !rate[2].endsWith('s');
+    if (singular !== (value === 1)) {
+      return `must be ${SCHEDULE_EXAMPLE}; use the singular unit for 1 and the plural otherwise (rate(1 hour), rate(2 hours))`;
+    }
+    return undefined;
+  }
+  const cron = /^cron\((.*)\)$/.exec(expression);
+  if (cron?.[1] !== undefined) {
+    const fields = cron[1].trim().split(/\s+/);
+    if (fields.length !== 6) {
+      return `must be ${SCHEDULE_EXAMPLE}; a cron expression has 6 fields (minutes hours day-of-month month day-of-week year), this one has ${fields.length}`;
+    }
+    if ((fields[2] === '?') === (fields[4] === '?')) {
+      return `must be ${SCHEDULE_EXAMPLE}; exactly one of day-of-month and day-of-week must be "?"`;
+    }
+    return undefined;
+  }
+  return `must be ${SCHEDULE_EXAMPLE}`;
+}
+
+/** A glob over "cluster/service" names: `*` matches any run of characters except "/". */
+const pattern = z
+  .string()
+  .min(1)
+  .regex(/^[A-Za-z0-9_*?-]+\/[A-Za-z0-9_*?-]+$/, 'must look like "cluster/service" (globs * and ? allowed)');
+
+const idMapping = z.record(z.string().min(1), z.string().min(1));
+
+/** Retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+export const configSchema = z
+  .object({
+    /** AWS account id that owns the ECS fleet and the DR region resources. */
+    account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+    /** Region that runs the protected services. */
+    primaryRegion: z.string().regex(REGION, 'must be an AWS region name such as us-east-1'),
+    /** Region that holds the recovery points and where failover relaunches the services. */
+    drRegion: z.string().regex(REGION, 'must be an AWS region name such as us-west-2'),
+    /** EventBridge Scheduler expression for backups. */
+    schedule: z
+      .string()
+      .superRefine((expression, ctx) => {
+        const problem = scheduleProblem(expression);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .default('rate(1 hour)'),
+    selection: z
+      .object({
+        /** Tags a service (or its cluster) must carry to be protected; empty selects by name only. */
+        tags: z.record(z.string().min(1), z.string()).default({ 'lifeboat:backup': 'true' }),
+        /** "cluster/service" globs to include. */
+        include: z.array(pattern).default(['*/*']),
+        /** "cluster/service" globs to exclude; exclusion wins over inclusion. */
+        exclude: z.array(pattern).default([]),
+      })
+      .strict()
+      .default({ tags: { 'lifeboat:backup': 'true' }, include: ['*/*'], exclude: [] }),
+    retention: z
+      .object({
+        /** Recovery points older than this are deleted (the newest `minRecoveryPoints` are always kept). */
+        days: z.number().int().min(1).max(3650).default(35),
+        /** Recovery points always kept regardless of age. */
+        minRecoveryPoints: z.number().int().min(1).max(1000).default(3),
+      })
+      .strict()
+      .default({ days: 35, minRecoveryPoints: 3 }),
+    /** RPO target used by `lifeboat status`. */
+    rpoTargetMinutes: z.number().int().min(1).default(120),
+    /** Explicit primary → DR id mappings used when the restore retargets services. */
+    mappings: z
+      .object({
+        subnets: idMapping.default({}),
+        securityGroups: idMapping.default({}),
+        targetGroups: idMapping.default({}),
+        /** Secrets Manager / SSM ARNs whose DR replica has a different ARN than the region rewrite gives. */
+        secrets: idMapping.default({}),
+        efsFileSystems: idMapping.default({}),
+        /**
+         * Primary → DR availability zone names for standalone EBS volumes (e.g. "us-east-1a" →
+         * "us-west-2b"); a zone not listed maps to the DR zone with the same letter.
+         */
+        availabilityZones: idMapping.default({}),
+      })
+      .strict()
+      .default({
+        subnets: {},
+        securityGroups: {},
+        targetGroups: {},
+        secrets: {},
+        efsFileSystems: {},
+        availabilityZones: {},
+      }),
+    /** Catalog bucket settings (infrastructure; used by the CDK stacks). */
+    catalog: z
+      .object({
+        /**
+         * Object Lock mode applied by default to every object version written to the catalog.
+         * GOVERNANCE: principals with s3:BypassGovernanceRetention can still delete early.
+         * COMPLIANCE: nobody, not even the account root, can delete a version before it expires.
+         */
+        objectLockMode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+        /** Days each object version stays locked; when omitted, `retention.days`. */
+        objectLockDays: z.number().int().min(1).max(36500).optional(),
+      })
+      .strict()
+      .default({ objectLockMode: 'GOVERNANCE' }),
+    /** How the images the services run are made present in the DR region's ECR. */
+    images: z
+      .object({
+        /**
+         * ECR registry replication to the DR region. A registry has one replication
+         * configuration: `manage: true` makes the BackupStack own it (it replaces any existing
+         * one); `manage: false` leaves it to you, and the backup still copies what is missing.
+         */
+        replication: z
+          .object({
+            manage: z.boolean().default(false),
+            /** Repository name prefixes to replicate (ECR PREFIX_MATCH filters); empty replicates every repository. */
+            repositoryPrefixes: z
+              .array(
+                z
+                  .string()
+                  .min(2)
+                  .max(256)
+                  .regex(
+                    /^(?:[a-z0-9]+(?:[._-][a-z0-9]*)*\/)*[a-z0-9]*(?:[._-][a-z0-9]*)*\/?$/,
+                    'must be an ECR repository name prefix: lowercase letters, digits, ".", "_", "-" and "/"',
+                  ),
+              )
+              .max(100, 'ECR accepts at most 100 repository filters in a replication rule')
+              .default([]),
+          })
+          .strict()
+          .default({ manage: false, repositoryPrefixes: [] }),
+        /**
+         * An image missing in the DR region that replication should have carried and that was
+         * pushed at least this long ago starts an ECR replication backfill (newer ones are
+         * assumed to be in flight).
+         */
+        backfillMinAgeMinutes: z.number().int().min(0).max(10080).default(30),
+        /** How long a backup waits for a backfill it started before copying what is still missing. */
+        backfillWaitSeconds: z.number().int().min(0).max(600).default(0),
+        /** Copy an image that neither replication nor backfill made present (manifests, config and layers). */
+        copyMissing: z.boolean().default(true),
+      })
+      .strict()
+      .default({
+        replication: { manage: false, repositoryPrefixes: [] },
+        backfillMinAgeMinutes: 30,
+        backfillWaitSeconds: 0,
+        copyMissing: true,
+      }),
+    /** Restore workflow settings (infrastructure; used by the RecoveryStack). */
+    restore: z
+      .object({
+        /**
+         * IAM roles the restore may pass to ECS (task and execution roles of the services), as
+         * ARNs or ARN patterns. Empty: every role of the account, still limited to ECS by
+         * `iam:PassedToService`, and the restore refuses roles the recovery point does not name.
+         */
+        passRoleArns: z
+          .array(
+            z
+              .string()
+              .regex(
+                /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@*/-]+$/,
+                'must be an IAM role ARN or pattern such as "arn:aws:iam::123456789012:role/ecs-*"',
+              ),
+          )
+          .default([]),
+      })
+      .strict()
+      .default({ passRoleArns: [] }),
+    /** Persistent data the services mount. */
+    volumes: z
+      .object({
+        ebs: z
+          .object({
+            /**
+             * How a volume's snapshot reaches the DR region. `native-copy`: EC2 CopySnapshot,
+             * encrypted with the DR volume key (incremental after the first copy). `block`: the
+             * EBS direct APIs, block by block with a SHA-256 per block (works across accounts,
+             * verifies every byte, measurable progress).
+             */
+            engine: z.enum(['native-copy', 'block']).default('native-copy'),
+            /**
+             * Snapshot copies in flight to the DR region at once. EC2 allows 20 concurrent copies
+             * per destination region (for the whole account); more wait in a queue.
+             */
+            maxConcurrentCopies: z.number().int().min(1).max(20).default(20),
+            /** Seconds the backup workflow waits between checks of the copies in flight. */
+            pollSeconds: z.number().int().min(5).max(3600).default(60),
+          })
+          .strict()
+          .default({ engine: 'native-copy', maxConcurrentCopies: 20, pollSeconds: 60 }),
+        efs: z
+          .object({
+            /**
+             * Create the EFS replication configuration to the DR region for a mounted file system
+             * that has none (EFS creates the replica and starts its initial sync). Without it,
+             * such a file system is a backup error and its services cannot be restored.
+             */
+            createReplication: z.boolean().default(false),
+          })
+          .strict()
+          .default({ createReplication: false }),
+      })
+      .strict()
+      .default({
+        ebs: { engine: 'native-copy', maxConcurrentCopies: 20, pollSeconds: 60 },
+        efs: { createReplication: false },
+      }),
+    /** Retention of Lifeboat's logs (Lambda log groups, catalog access logs), in days. */
+    logRetentionDays: z
+      .number()
+      .int()
+      .refine((days) => LOG_RETENTION_DAYS.includes(days), {
+        message: `must be a CloudWatch Logs retention period: one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(90),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    if (cfg.primaryRegion === cfg.drRegion) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['drRegion'],
+        message: `must differ from primaryRegion (both are ${cfg.drRegion}); pick the region that survives an outage of ${cfg.primaryRegion}`,
+      });
+    }
+  });
+
+export type LifeboatConfig = z.output<typeof configSchema>;
+export type LifeboatConfigInput = z.input<typeof configSchema>;
+
+/** Context key under which cdk.json holds the configuration. */
+export const CONFIG_CONTEXT_KEY = 'lifeboat';
+
+/**
+ * Validates raw configuration. Throws a ConfigError naming the first bad key (as
+ * `lifeboat.<path>`) and what a valid value looks like.
+ */
+export function parseConfig(raw: unknown): LifeboatConfig {
+  // reportInput: an invalid_type issue then tells a missing value from a value of the wrong type.
+  const result = configSchema.safeParse(raw, { reportInput: true });
+  if (result.success) return result.data;
+  const problems = result.error.issues.flatMap((issue) => {
+    const path = [CONFIG_CONTEXT_KEY, ...issue.path.map(String)];
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((k) => ({
+        key: [...path, k].join('.'),
+        message: 'unknown setting; remove it or check the spelling',
+      }));
+    }
+    const key = path.join('.');
+    if (issue.code === 'invalid_type') {
+      const message =
+        issue.input === undefined
+          ? 'is required'
+          : `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected} (got ${describeValue(issue.input)})`;
+      return [{ key, message }];
+    }
+    return [{ key, message: issue.message }];
+  });
+  const lines = problems.map((p) => `${p.key}: ${p.message}`);
+  throw new ConfigError(
+    `Invalid Lifeboat configuration:\n  ${lines.join('\n  ')}`,
+    problems[0]?.key ?? CONFIG_CONTEXT_KEY,
+  );
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}

@@ -1,0 +1,105 @@
+import { type App, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { describe, expect, it } from 'vitest';
+import {
+  localExecutionName,
+  runSynthesisedWorkflow,
+  synthesiseWorkflow,
+  type WorkflowSpec,
+} from '../../../../src/cli/runners/local-workflow';
+import { parseConfig } from '../../../../src/config/schema';
+import { LocalStepFunctionsError } from '../../../../src/emulator/step-functions/engine';
+
+const config = parseConfig({ account: '123456789012', primaryRegion: 'us-east-1', drRegion: 'us-west-2' });
+
+/** A stack with one state machine calling one Lambda, whose LIFEBOAT_FUNCTION is `name` (none when undefined). */
+function spec(name: string | undefined, workflow = `test-${name ?? 'unnamed'}`): WorkflowSpec {
+  return {
+    name: workflow,
+    config,
+    region: 'us-east-1',
+    build: (app: App) => {
+      const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
+      const fn = new lambda.Function(stack, 'Echo', {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler = async (e) => e;'),
+        ...(name ? { environment: { LIFEBOAT_FUNCTION: name } } : {}),
+      });
+      const stateMachine = new sfn.StateMachine(stack, 'Machine', {
+        definitionBody: sfn.DefinitionBody.fromChainable(
+          new tasks.LambdaInvoke(stack, 'Call', { lambdaFunction: fn, payloadResponseOnly: true }),
+        ),
+      });
+      return { stack, stateMachine };
+    },
+    handlerNames: ['echo'],
+  };
+}
+
+describe('synthesiseWorkflow', () => {
+  it('renders the state machine and maps each Lambda logical id to its LIFEBOAT_FUNCTION', () => {
+    const workflow = synthesiseWorkflow(spec('echo'));
+    expect(Object.values(workflow.functions)).toEqual(['echo']);
+    const [logicalId] = Object.keys(workflow.functions);
+    expect(workflow.rendered.definition).toMatchObject({
+      StartAt: 'Call',
+      States: { Call: { Resource: `arn:aws:lambda:us-east-1:123456789012:function:${logicalId}` } },
+    });
+  });
+
+  it('synthesises once per workflow and configuration', () => {
+    expect(synthesiseWorkflow(spec('echo'))).toBe(synthesiseWorkflow(spec('echo')));
+  });
+
+  it('fails naming the Lambda when it has no LIFEBOAT_FUNCTION', () => {
+    expect(() => synthesiseWorkflow(spec(undefined))).toThrow(LocalStepFunctionsError);
+    expect(() => synthesiseWorkflow(spec(undefined))).toThrow(
+      /Lambda Echo\w+ of the test-unnamed workflow has no known LIFEBOAT_FUNCTION \(undefined\).*one of echo/,
+    );
+  });
+
+  it('fails when LIFEBOAT_FUNCTION names no known handler', () => {
+    expect(() => synthesiseWorkflow(spec('other'))).toThrow(/no known LIFEBOAT_FUNCTION \(other\)/);
+  });
+});
+
+describe('runSynthesisedWorkflow', () => {
+  it('runs the rendered definition with the handler of each LIFEBOAT_FUNCTION', async () => {
+    const result = await runSynthesisedWorkflow({
+      workflow: synthesiseWorkflow(spec('echo')),
+      handlers: { echo: async (event: never) => ({ echoed: event }) },
+      input: { hello: 'world' },
+      region: 'us-east-1',
+      account: '123456789012',
+      executionName: 'unit',
+      waitTimeScale: 0,
+    });
+    expect(result).toMatchObject({ status: 'SUCCEEDED', output: { echoed: { hello: 'world' } } });
+    expect(result.executionArn).toMatch(/^arn:aws:states:us-east-1:123456789012:execution:Machine\w+:unit$/);
+  });
+
+  it('refuses to run without a handler for every function', async () => {
+    await expect(
+      runSynthesisedWorkflow({
+        workflow: synthesiseWorkflow(spec('echo')),
+        handlers: {},
+        input: {},
+        region: 'us-east-1',
+        account: '123456789012',
+        executionName: 'unit',
+        waitTimeScale: 0,
+      }),
+    ).rejects.toThrow(/No local handler for echo/);
+  });
+});
+
+describe('localExecutionName', () => {
+  it('is local-<compact UTC time>-<6 hex>', () => {
+    expect(localExecutionName(new Date('2026-01-02T03:04:05.678Z'))).toMatch(
+      /^local-20260102T030405678Z-[0-9a-f]{6}$/,
+    );
+  });
+});
