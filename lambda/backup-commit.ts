@@ -4,10 +4,9 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
-import { type BackupHandlerDeps, backupStepHandler } from '../src/backup/handler-support';
+import { type BackupHandlerDeps, backupStepHandler, recoveryPointIdOf } from '../src/backup/handler-support';
 import { applyRetention, type RetentionResult } from '../src/backup/retention';
 import { commitBackup } from '../src/backup/steps';
-import { recoveryPointIdOf } from '../src/config/settings';
 
 /**
  * Backup workflow, last step (BackupStack, primary region): adds the DR copies of the volume

@@ -5,9 +5,8 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
-import { type BackupHandlerDeps, backupStepHandler } from '../src/backup/handler-support';
+import { type BackupHandlerDeps, backupStepHandler, recoveryPointIdOf } from '../src/backup/handler-support';
 import { advanceVolumeCopies } from '../src/backup/steps';
-import { recoveryPointIdOf } from '../src/config/settings';
 import type { PhaseCounts } from '../src/volumes/ebs/model';
 
 /**

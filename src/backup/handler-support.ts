@@ -2,8 +2,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../aws/clients';
-import type { CatalogStore } from '../catalog/aws/store';
-import { type BackupSettings, backupSettingsFromEnv, catalogStoreOf } from '../config/settings';
+import { CatalogStore } from '../catalog/aws/store';
+import { recoveryPointIdSchema } from '../catalog/manifest';
+import { type BackupSettings, backupSettingsFromEnv } from '../config/settings';
+import { BackupEventError } from './errors';
 import { type BackupStaging, catalogStaging } from './steps';
 
 /** What every backup Lambda handler is built from; tests and the local runner pass emulator clients. */
@@ -62,4 +64,26 @@ export function backupStepHandler<E, R>(
       metrics?.publishStoredMetrics();
     }
   };
+}
+
+/** The `recoveryPointId` of a backup step's event (`{ "recoveryPointId": "rp-…" }`, as Capture returns it). */
+export function recoveryPointIdOf(event: unknown): string {
+  const value =
+    event !== null && typeof event === 'object'
+      ? (event as Record<string, unknown>).recoveryPointId
+      : undefined;
+  if (typeof value === 'string' && recoveryPointIdSchema.safeParse(value).success) return value;
+  throw new BackupEventError(
+    'The event must be {"recoveryPointId": "rp-…"} with the id the Capture step returned; ' +
+      `got ${value === undefined ? 'no recoveryPointId' : `recoveryPointId ${JSON.stringify(value).slice(0, 80)}`}.`,
+  );
+}
+
+/** The DR catalog the settings name, written with their KMS key. */
+export function catalogStoreOf(clients: AwsClients, settings: BackupSettings): CatalogStore {
+  return new CatalogStore(
+    clients.s3(settings.config.drRegion),
+    settings.bucket,
+    settings.kmsKeyId ? { kmsKeyId: settings.kmsKeyId } : {},
+  );
 }

@@ -8,6 +8,7 @@ import { recoveryPointIdSchema } from './manifest';
  *   recovery-points/<inverted-ms>_<id>.<status>.json   committed manifests, newest first
  *   staging/<id>/<part>.json                            work in progress of a running backup
  *   restore-reports/<inverted-ms>_<execution>.json      restore reports, newest first
+ *   restore-runs/<execution>/<part>.json                work of one restore execution
  *
  * S3 lists keys in ascending order; an inverted timestamp (MAX - epoch ms, zero padded)
  * makes the first page the newest recovery points, so "latest" is one List call with no scan.
@@ -15,6 +16,16 @@ import { recoveryPointIdSchema } from './manifest';
 export const RECOVERY_POINT_PREFIX = 'recovery-points/';
 export const STAGING_PREFIX = 'staging/';
 export const REPORT_PREFIX = 'restore-reports/';
+
+/**
+ * Work of one restore execution in the catalog: `restore-runs/<execution>/<part>.json`. The plan
+ * travels here, not through the state machine, so state payloads stay far below 256 KB.
+ */
+export const RESTORE_RUN_PREFIX = 'restore-runs/';
+
+export function restoreRunKey(executionName: string, part: 'plan' | 'shared'): string {
+  return `${RESTORE_RUN_PREFIX}${executionName}/${part}.json`;
+}
 
 const MAX_MS = 9_999_999_999_999;
 

@@ -1,11 +1,16 @@
-import type { AwsClients } from '../aws/clients';
-import { CatalogStore } from '../catalog/aws/store';
-import { recoveryPointIdSchema } from '../catalog/manifest';
 import { VOLUME_KEY_ALIAS } from '../catalog/names';
-import { ConfigError, LifeboatError } from '../kernel/errors';
+import { ConfigError } from '../kernel/errors';
 import { type LifeboatConfig, parseConfig } from './schema';
 
 type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The part of the configuration the restore reads (it never needs the primary region). */
+export type RestoreConfig = Pick<LifeboatConfig, 'account' | 'drRegion' | 'mappings'>;
+
+/** What `LIFEBOAT_CONFIG` of a restore function holds: the RestoreConfig of a validated configuration. */
+export function restoreConfigOf(config: LifeboatConfig): RestoreConfig {
+  return { account: config.account, drRegion: config.drRegion, mappings: config.mappings };
+}
 
 /** What the three backup handlers (capture, backup-volumes, backup-commit) read from their environment. */
 export interface BackupSettings {
@@ -62,34 +67,4 @@ export function backupSettingsFromEnv(env: Environment): BackupSettings {
     ...(kmsKeyId ? { kmsKeyId } : {}),
     volumeKmsKeyId: env.VOLUME_KMS_KEY_ID || VOLUME_KEY_ALIAS,
   };
-}
-
-/** A backup step was invoked with an event that does not name a recovery point. */
-export class BackupEventError extends LifeboatError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BackupEventError';
-  }
-}
-
-/** The `recoveryPointId` of a backup step's event (`{ "recoveryPointId": "rp-…" }`, as Capture returns it). */
-export function recoveryPointIdOf(event: unknown): string {
-  const value =
-    event !== null && typeof event === 'object'
-      ? (event as Record<string, unknown>).recoveryPointId
-      : undefined;
-  if (typeof value === 'string' && recoveryPointIdSchema.safeParse(value).success) return value;
-  throw new BackupEventError(
-    'The event must be {"recoveryPointId": "rp-…"} with the id the Capture step returned; ' +
-      `got ${value === undefined ? 'no recoveryPointId' : `recoveryPointId ${JSON.stringify(value).slice(0, 80)}`}.`,
-  );
-}
-
-/** The DR catalog the settings name, written with their KMS key. */
-export function catalogStoreOf(clients: AwsClients, settings: BackupSettings): CatalogStore {
-  return new CatalogStore(
-    clients.s3(settings.config.drRegion),
-    settings.bucket,
-    settings.kmsKeyId ? { kmsKeyId: settings.kmsKeyId } : {},
-  );
 }

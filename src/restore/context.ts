@@ -2,7 +2,8 @@ import type { AwsClients } from '../aws/clients';
 import { RunStore } from '../catalog/aws/run-store';
 import { CatalogStore } from '../catalog/aws/store';
 import { VOLUME_KEY_ALIAS } from '../catalog/names';
-import type { RestoreConfig, RestoreSettings } from './settings';
+import type { RestoreConfig } from '../config/settings';
+import type { RestoreSettings } from './settings';
 
 /** Structured log sink; Powertools' Logger fits. */
 export interface RestoreLogger {

@@ -1,4 +1,5 @@
-import { type RestoreRun, restoreRunKey } from '../catalog/aws/run-store';
+import type { RestoreRun } from '../catalog/aws/run-store';
+import { restoreRunKey } from '../catalog/keys';
 import type { Manifest } from '../catalog/manifest';
 import { serviceKey } from '../catalog/manifest';
 import { readDrInventory } from '../fleet/aws/inventory';

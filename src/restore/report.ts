@@ -1,7 +1,7 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { awsErrorCode } from '../aws/errors';
-import { type RestoreRun, restoreRunKey } from '../catalog/aws/run-store';
-import { reportKey } from '../catalog/keys';
+import type { RestoreRun } from '../catalog/aws/run-store';
+import { reportKey, restoreRunKey } from '../catalog/keys';
 import type { FindingSeverity } from '../kernel/findings';
 import type { RestoreContext } from './context';
 import type { ServicePlan } from './plan';

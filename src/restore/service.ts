@@ -12,7 +12,8 @@ import {
   type UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
 import { awsErrorCode, awsErrorMessage } from '../aws/errors';
-import { type RestoreRun, restoreRunKey, type SharedResources } from '../catalog/aws/run-store';
+import type { RestoreRun, SharedResources } from '../catalog/aws/run-store';
+import { restoreRunKey } from '../catalog/keys';
 import type { RegisterTaskDefinitionInputRecord } from '../catalog/manifest';
 import { RECOVERY_POINT_TAG } from '../fleet/inventory';
 import { applyAccessPointIds } from '../fleet/retarget/task-definition';

@@ -1,16 +1,8 @@
 import { VOLUME_KEY_ALIAS } from '../catalog/names';
-import { type LifeboatConfig, parseConfig } from '../config/schema';
-import { configFromEnvironment } from '../config/settings';
+import { parseConfig } from '../config/schema';
+import { configFromEnvironment, type RestoreConfig, restoreConfigOf } from '../config/settings';
 import { ConfigError } from '../kernel/errors';
 import { RestoreSettingsError } from './errors';
-
-/** The part of the configuration the restore reads (it never needs the primary region). */
-export type RestoreConfig = Pick<LifeboatConfig, 'account' | 'drRegion' | 'mappings'>;
-
-/** What `LIFEBOAT_CONFIG` of a restore function holds: the RestoreConfig of a validated configuration. */
-export function restoreConfigOf(config: LifeboatConfig): RestoreConfig {
-  return { account: config.account, drRegion: config.drRegion, mappings: config.mappings };
-}
 
 /** What every restore handler reads from its environment (set by the RestoreWorkflow construct). */
 export interface RestoreSettings {

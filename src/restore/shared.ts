@@ -7,7 +7,8 @@ import {
   paginateDescribeAccessPoints,
 } from '@aws-sdk/client-efs';
 import { awsErrorCode, awsErrorMessage } from '../aws/errors';
-import { type RestoreRun, restoreRunKey, type SharedResources } from '../catalog/aws/run-store';
+import type { RestoreRun, SharedResources } from '../catalog/aws/run-store';
+import { restoreRunKey } from '../catalog/keys';
 import { SOURCE_ID_TAG } from '../fleet/inventory';
 import { mapConcurrent } from '../kernel/concurrency';
 import { failOverReplica } from '../volumes/efs/aws/replication';

@@ -3,16 +3,6 @@ import { awsErrorCode, httpStatusOf } from '../../aws/errors';
 import { RestoreError, RestoreRunNotFoundError } from '../../restore/errors';
 import type { RestorePlan } from '../../restore/plan';
 
-/**
- * Work of one restore execution in the catalog: `restore-runs/<execution>/<part>.json`. The plan
- * travels here, not through the state machine, so state payloads stay far below 256 KB.
- */
-export const RESTORE_RUN_PREFIX = 'restore-runs/';
-
-export function restoreRunKey(executionName: string, part: 'plan' | 'shared'): string {
-  return `${RESTORE_RUN_PREFIX}${executionName}/${part}.json`;
-}
-
 /** What Prepare stores for the later steps of the same execution. */
 export interface RestoreRun {
   readonly executionName: string;

@@ -1,10 +1,10 @@
+import { restoreConfigOf } from '../../config/settings';
 import type { ExecutionEvent } from '../../emulator/step-functions/engine';
 import { createRestoreContext, type RestoreLogger } from '../../restore/context';
 import { parseRestoreInput, type RestoreInputRequest } from '../../restore/input';
 import type { RestorePlan } from '../../restore/plan';
 import { loadPlan } from '../../restore/prepare';
 import type { ReportResult, RestoreReport } from '../../restore/report';
-import { restoreConfigOf } from '../../restore/settings';
 import { ExitCode, UsageError } from '../errors';
 import { formatDuration, plural } from '../format';
 import type { Output } from '../io';

@@ -9,6 +9,7 @@ import { RecoveryStack } from '../../../lib/stacks/recovery-stack';
 import { RESTORE_FUNCTIONS } from '../../../lib/workflows/restore-workflow';
 import type { AwsClients } from '../../aws/clients';
 import type { LifeboatConfig } from '../../config/schema';
+import { restoreConfigOf } from '../../config/settings';
 import {
   type ExecutionEvent,
   type LambdaHandler,
@@ -18,7 +19,6 @@ import {
 import type { RestoreLogger } from '../../restore/context';
 import type { RestoreHandlerDeps } from '../../restore/handler-support';
 import type { ReportResult } from '../../restore/report';
-import { restoreConfigOf } from '../../restore/settings';
 import {
   localExecutionName,
   runSynthesisedWorkflow,

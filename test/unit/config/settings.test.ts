@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BackupEventError,
-  backupSettingsFromEnv,
-  configFromEnvironment,
-  recoveryPointIdOf,
-} from '../../../src/config/settings';
+import { BackupEventError } from '../../../src/backup/errors';
+import { recoveryPointIdOf } from '../../../src/backup/handler-support';
+import { backupSettingsFromEnv, configFromEnvironment } from '../../../src/config/settings';
 import { ConfigError } from '../../../src/kernel/errors';
 
 const CONFIG = { account: '123456789012', primaryRegion: 'us-east-1', drRegion: 'us-west-2' };
