@@ -3,7 +3,8 @@
  * `backup/retention.ts` lists and deletes).
  *
  * Recovery points: those older than `retentionDays` that are not among the newest
- * `minRecoveryPoints` (and never the one just committed) are deleted; the rest are kept.
+ * `minRecoveryPoints` (and never the one just committed) are deleted; the rest are kept. Of two
+ * points of the same age, the one with the larger id counts as the newer.
  * Snapshots: only those tagged `lifeboat:managed=true`. One is deleted when its recovery point
  * is not kept (deleted now, deleted earlier, or never committed) and it started before the
  * cutoff; a younger one whose recovery point is not committed belongs to a backup that may

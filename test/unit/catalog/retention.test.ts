@@ -75,6 +75,23 @@ describe('planRetention', () => {
     expect(plan.deleteSnapshots).toEqual([]);
   });
 
+  it('breaks a tie in age by id when choosing the newest minRecoveryPoints (fast-check counterexample)', () => {
+    const plan = planRetention({
+      recoveryPoints: [
+        { id: rp(7), createdAt: daysAgo(50) },
+        { id: rp(3), createdAt: daysAgo(50) },
+        { id: rp(5), createdAt: daysAgo(60) },
+      ],
+      snapshots: [],
+      retentionDays: 35,
+      minRecoveryPoints: 1,
+      now: NOW,
+    });
+
+    expect(plan.keepRecoveryPoints).toEqual([rp(7)]);
+    expect(plan.deleteRecoveryPoints).toEqual([rp(5), rp(3)]);
+  });
+
   const scenario = fc.record({
     points: fc.array(
       fc.record({
@@ -127,8 +144,12 @@ describe('planRetention', () => {
           if (s.recoveryPointId) expect(kept.has(s.recoveryPointId)).toBe(false);
         }
         // Never the newest minRecoveryPoints, never the one just committed.
+        // Ties in age are broken as planRetention documents it: the larger id counts as newer.
         const newest = [...recoveryPoints]
-          .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))
+          .sort(
+            (a, b) =>
+              Date.parse(b.createdAt) - Date.parse(a.createdAt) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+          )
           .slice(0, min)
           .map((r) => r.id);
         for (const id of newest) expect(plan.deleteRecoveryPoints).not.toContain(id);
