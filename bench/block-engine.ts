@@ -34,7 +34,7 @@ import {
 import { AwsClients } from '../src/aws/clients';
 import { type Emulator, resetEmulator, startEmulator } from '../src/emulator/moto';
 import { type ReplicationResult, replicateSnapshot } from '../src/volumes/ebs/aws/block-engine';
-import { EBS_BLOCK_SIZE_BYTES } from '../src/volumes/ebs/blocks';
+import { EBS_BLOCK_SIZE_BYTES } from '../src/volumes/ebs/checksums';
 import { median } from './stats';
 
 const PRIMARY = 'us-east-1';

@@ -46,7 +46,7 @@ import { type LifeboatConfig, type LifeboatConfigInput, parseConfig } from '../.
 import { type DemoFleet, seedDemoFleet } from '../../src/demo/seed';
 import { discoverVolumes } from '../../src/volumes/ebs/aws/discovery';
 import { verifyReplica } from '../../src/volumes/ebs/aws/replica-verify';
-import { EBS_BLOCK_SIZE_BYTES } from '../../src/volumes/ebs/blocks';
+import { EBS_BLOCK_SIZE_BYTES } from '../../src/volumes/ebs/checksums';
 import { snapshotTags, type VolumeCopyState } from '../../src/volumes/ebs/model';
 import { seedSnapshot } from '../support/ebs-snapshots';
 import { useEmulator } from '../support/emulator';

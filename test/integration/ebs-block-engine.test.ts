@@ -11,19 +11,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { replicateSnapshot } from '../../src/volumes/ebs/aws/block-engine';
 import { verifyReplica } from '../../src/volumes/ebs/aws/replica-verify';
-import {
-  EBS_BLOCK_SIZE_BYTES,
-  linearAggregateChecksum,
-  parseResumeState,
-  type ResumeState,
-  ResumeStateError,
-  writtenBlocks,
-} from '../../src/volumes/ebs/blocks';
+import { EBS_BLOCK_SIZE_BYTES, linearAggregateChecksum } from '../../src/volumes/ebs/checksums';
 import {
   ReplicationFailedError,
   ReplicationInterruptedError,
   ReplicationOptionsError,
+  ResumeStateError,
 } from '../../src/volumes/ebs/errors';
+import { parseResumeState, writtenBlocks } from '../../src/volumes/ebs/ledger';
+import type { ResumeState } from '../../src/volumes/ebs/resume-state';
 import { seedSnapshot, sha256 } from '../support/ebs-snapshots';
 import { useEmulator } from '../support/emulator';
 

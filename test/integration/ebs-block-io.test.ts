@@ -3,7 +3,7 @@ import { type ServiceInputTypes, type ServiceOutputTypes, StartSnapshotCommand }
 import type { DeserializeMiddleware } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
 import { EbsCaller, writeBlock } from '../../src/volumes/ebs/aws/block-io';
-import { EBS_BLOCK_SIZE_BYTES } from '../../src/volumes/ebs/blocks';
+import { EBS_BLOCK_SIZE_BYTES } from '../../src/volumes/ebs/checksums';
 import { useEmulator } from '../support/emulator';
 
 const REGION = 'eu-west-1';

@@ -6,7 +6,7 @@ import {
   type Tag,
   tagSchema,
 } from '../../catalog/manifest';
-import { resumeStateSchema } from './blocks';
+import { resumeStateSchema } from './resume-state';
 import {
   BACKUP_TAG,
   ECS_MANAGED_TAG,

@@ -7,21 +7,24 @@ import {
   type Tag,
 } from '@aws-sdk/client-ebs';
 import { UnexpectedResponseError } from '../../../aws/errors';
+import { runPipeline } from '../../../kernel/pipeline';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../../kernel/retry';
 import {
-  DEFAULT_RETRY_POLICY,
   EBS_BLOCK_SIZE_BYTES,
   isZeroBlock,
   mustWriteBlock,
-  parseResumeState,
-  ReplicationLedger,
-  type ResumeState,
-  ResumeStateError,
-  type RetryPolicy,
-  runPipeline,
   ZERO_BLOCK_DIGEST,
   zeroBlock,
-} from '../blocks';
-import { ReplicationFailedError, ReplicationInterruptedError, ReplicationOptionsError } from '../errors';
+} from '../checksums';
+import {
+  ReplicationFailedError,
+  ReplicationInterruptedError,
+  ReplicationOptionsError,
+  ResumeStateError,
+  StepError,
+} from '../errors';
+import { parseResumeState, ReplicationLedger } from '../ledger';
+import type { ResumeState } from '../resume-state';
 import {
   type EbsCallCounts,
   EbsCaller,
@@ -420,23 +423,6 @@ async function startTarget(options: ReplicateSnapshotOptions, caller: EbsCaller)
   );
   if (!out.SnapshotId) throw new UnexpectedResponseError('StartSnapshot', 'no SnapshotId');
   return out.SnapshotId;
-}
-
-/** Labels a failure with the step it happened in, so the run's error can name it. */
-class StepError extends Error {
-  constructor(
-    public readonly operation: string,
-    public override readonly cause: unknown,
-  ) {
-    super(`${operation} failed`);
-    this.name = 'StepError';
-  }
-
-  static unwrap(error: unknown, fallback: string): { operation: string; cause: unknown } {
-    return error instanceof StepError
-      ? { operation: error.operation, cause: error.cause }
-      : { operation: fallback, cause: error };
-  }
 }
 
 async function step<T>(operation: string, fn: () => Promise<T>): Promise<T> {

@@ -7,15 +7,14 @@ import {
 } from '@aws-sdk/client-ebs';
 import { UnexpectedResponseError } from '../../../aws/errors';
 import {
-  BlockIntegrityError,
   DEFAULT_RETRY_POLICY,
-  EBS_MAX_LIST_RESULTS,
   type RetryEvent,
   type RetryPolicy,
   ThrottleGate,
-  verifiedBlockDigest,
   withRetry,
-} from '../blocks';
+} from '../../../kernel/retry';
+import { EBS_MAX_LIST_RESULTS, verifiedBlockDigest } from '../checksums';
+import { BlockIntegrityError, classifyEbsError } from '../errors';
 
 /** The EBS direct API operations the engine calls. */
 export type EbsOperation =
@@ -79,7 +78,13 @@ export class EbsCaller {
           throw error;
         }
       },
-      { policy: this.policy, gate: this.gate, onRetry: this.onRetry, ...(signal ? { signal } : {}) },
+      {
+        classify: classifyEbsError,
+        policy: this.policy,
+        gate: this.gate,
+        onRetry: this.onRetry,
+        ...(signal ? { signal } : {}),
+      },
     );
   }
 

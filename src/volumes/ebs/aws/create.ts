@@ -6,7 +6,7 @@ import {
   type VolumeType,
 } from '@aws-sdk/client-ec2';
 import { awsErrorCode, awsErrorMessage } from '../../../aws/errors';
-import { RestoreError } from '../../../restore/errors';
+import { VolumeRestoreError } from '../errors';
 import type { StandaloneVolumePlan } from '../plan';
 import { RECOVERY_POINT_TAG, SOURCE_VOLUME_TAG } from '../tags';
 
@@ -67,7 +67,7 @@ export async function ensureStandaloneVolume(
   const base = { sourceVolumeId: volume.sourceVolumeId, ...(zone ? { availabilityZone: zone } : {}) };
   try {
     if (volume.action !== 'create' || !volume.drSnapshotId || !zone) {
-      throw new RestoreError(
+      throw new VolumeRestoreError(
         `Volume ${volume.sourceVolumeId} is not planned for creation (no DR snapshot or zone); plan the restore again.`,
       );
     }
@@ -97,7 +97,7 @@ export async function ensureStandaloneVolume(
       }),
     );
     if (!created.VolumeId)
-      throw new RestoreError(`CreateVolume returned no volume id for ${volume.sourceVolumeId}.`);
+      throw new VolumeRestoreError(`CreateVolume returned no volume id for ${volume.sourceVolumeId}.`);
     return {
       ...base,
       outcome: 'created',

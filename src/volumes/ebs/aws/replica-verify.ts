@@ -1,5 +1,7 @@
 import type { EBSClient } from '@aws-sdk/client-ebs';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy, runPipeline, ZERO_BLOCK_DIGEST } from '../blocks';
+import { runPipeline } from '../../../kernel/pipeline';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../../kernel/retry';
+import { ZERO_BLOCK_DIGEST } from '../checksums';
 import { ReplicationOptionsError, VerificationFailedError } from '../errors';
 import { type EbsCallCounts, EbsCaller, type ListedBlock, listBlocks, readBlock } from './block-io';
 

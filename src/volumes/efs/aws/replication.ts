@@ -8,7 +8,7 @@ import {
   type ReplicationStatus,
 } from '@aws-sdk/client-efs';
 import { awsErrorCode, awsErrorMessage, isEmulatorMissingApi } from '../../../aws/errors';
-import { LifeboatError } from '../../../kernel/errors';
+import { EfsReplicationError } from '../errors';
 
 /** EFS's answer when a file system is in no replication configuration. */
 const REPLICATION_NOT_FOUND = 'ReplicationNotFound';
@@ -37,19 +37,6 @@ export type ReplicationLookup =
   | { readonly kind: 'elsewhere'; readonly regions: string[] }
   /** It is itself a replica of `sourceFileSystemId` (a destination is read-only until failed over). */
   | { readonly kind: 'destination'; readonly sourceFileSystemId: string; readonly sourceRegion?: string };
-
-/** An EFS replication call failed in a way the caller must report; `code` goes in the manifest. */
-export class EfsReplicationError extends LifeboatError {
-  constructor(
-    public readonly code: string,
-    public readonly fileSystemId: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'EfsReplicationError';
-  }
-}
 
 function replicaOf(sourceFileSystemId: string, destination: Destination): ReplicaState {
   return {

@@ -12,11 +12,8 @@ import { AwsClients } from '../../../../../src/aws/clients';
 import { isEmulatorMissingApi } from '../../../../../src/aws/errors';
 import type { TaskDefinitionRecord } from '../../../../../src/catalog/manifest';
 import { captureEfs } from '../../../../../src/volumes/efs/aws/capture';
-import {
-  describeReplication,
-  EfsReplicationError,
-  failOverReplica,
-} from '../../../../../src/volumes/efs/aws/replication';
+import { describeReplication, failOverReplica } from '../../../../../src/volumes/efs/aws/replication';
+import { EfsReplicationError } from '../../../../../src/volumes/efs/errors';
 import { replicationTo } from '../../../../support/efs-replication';
 
 const PRIMARY = 'us-east-1';
