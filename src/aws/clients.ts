@@ -15,6 +15,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { UnknownClientClassError } from './errors';
 
 /** Where and how to reach AWS (or an AWS-compatible endpoint such as the emulator). */
 export interface AwsTarget {
@@ -80,17 +81,6 @@ const registered: { [S in ServiceName]?: ClientClasses[S] } = {};
  */
 export function registerClientClasses(classes: Partial<ClientClasses>): void {
   Object.assign(registered, classes);
-}
-
-export class UnknownClientClassError extends Error {
-  constructor(
-    message: string,
-    public readonly service: ServiceName,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'UnknownClientClassError';
-  }
 }
 
 /** `require` relative to this file; the package name is computed, so bundlers leave it alone. */

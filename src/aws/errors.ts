@@ -1,59 +1,5 @@
 import { LifeboatError } from '../kernel/errors';
 
-/** A catalog bucket operation failed; `bucket` names the bucket in the DR region. */
-export class CatalogError extends LifeboatError {
-  constructor(
-    message: string,
-    public readonly bucket: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'CatalogError';
-  }
-}
-
-/** The catalog bucket does not exist (or is not visible with these credentials). */
-export class CatalogBucketNotFoundError extends CatalogError {
-  constructor(bucket: string, options?: { cause?: unknown }) {
-    super(
-      `Catalog bucket "${bucket}" does not exist. Deploy the RecoveryStack to the DR region ` +
-        '(it creates the bucket), or check CATALOG_BUCKET and the credentials in use.',
-      bucket,
-      options,
-    );
-    this.name = 'CatalogBucketNotFoundError';
-  }
-}
-
-/** A manifest with this key is already committed; recovery points are never overwritten. */
-export class RecoveryPointExistsError extends CatalogError {
-  constructor(
-    bucket: string,
-    public readonly recoveryPointId: string,
-    public readonly key: string,
-    options?: { cause?: unknown },
-  ) {
-    super(
-      `Recovery point ${recoveryPointId} is already committed at s3://${bucket}/${key}; committed recovery points ` +
-        'are never overwritten. Capture again to create a new recovery point.',
-      bucket,
-      options,
-    );
-    this.name = 'RecoveryPointExistsError';
-  }
-}
-
-/** The requested recovery point is partial and the caller did not accept partial ones. */
-export class PartialRecoveryPointError extends LifeboatError {
-  constructor(public readonly recoveryPointId: string) {
-    super(
-      `Recovery point ${recoveryPointId} is partial: some resources failed to be captured (see its "errors"). ` +
-        'Pass allowPartial: true (CLI: --allow-partial) to use it anyway, or choose a complete recovery point.',
-    );
-    this.name = 'PartialRecoveryPointError';
-  }
-}
-
 /** An AWS API answered without a member it must return; `operation` names the call. */
 export class UnexpectedResponseError extends LifeboatError {
   constructor(
@@ -62,6 +8,18 @@ export class UnexpectedResponseError extends LifeboatError {
   ) {
     super(`${operation} returned an unexpected response: ${message}`);
     this.name = 'UnexpectedResponseError';
+  }
+}
+
+/** No SDK client class is registered or loadable for `service` (a bundle that does not carry it). */
+export class UnknownClientClassError extends LifeboatError {
+  constructor(
+    message: string,
+    public readonly service: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'UnknownClientClassError';
   }
 }
 

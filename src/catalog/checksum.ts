@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ChecksumMismatchError, ManifestError } from '../kernel/errors';
+import { ChecksumMismatchError, ManifestError } from './errors';
 import { type Manifest, type ManifestBody, manifestBodySchema, manifestSchema } from './manifest';
 
 /**

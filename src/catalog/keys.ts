@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ManifestError } from '../kernel/errors';
+import { ManifestError } from './errors';
 import { recoveryPointIdSchema } from './manifest';
 
 /**

@@ -11,9 +11,3 @@ export const CATALOG_KEY_ALIAS = 'alias/lifeboat-catalog';
 export function catalogBucketName(account: string, drRegion: string): string {
   return `lifeboat-catalog-${account}-${drRegion}`;
 }
-
-/**
- * Alias of the KMS key (in the DR region) the DR copies of EBS snapshots, and the volumes the
- * restore creates from them, are encrypted with.
- */
-export const VOLUME_KEY_ALIAS = 'alias/lifeboat-volumes';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ConfigError } from '../kernel/errors';
+import { ConfigError } from './errors';
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const SCHEDULE_EXAMPLE = 'an EventBridge schedule expression such as "rate(1 hour)" or "cron(0 * * * ? *)"';

@@ -1,27 +1,12 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { awsErrorCode, httpStatusOf } from '../../aws/errors';
-import { RestoreError, RestoreRunNotFoundError } from '../../restore/errors';
-import type { RestorePlan } from '../../restore/plan';
+import { RunDocumentError, RunDocumentNotFoundError } from '../errors';
 
-/** What Prepare stores for the later steps of the same execution. */
-export interface RestoreRun {
-  readonly executionName: string;
-  readonly startedAt: string;
-  readonly plan: RestorePlan;
-  /** Every IAM role ARN the recovery point names: the only roles the restore passes to ECS. */
-  readonly allowedRoles: string[];
-}
-
-/** What PrepareShared made, for the service restores. */
-export interface SharedResources {
-  /** Source EFS access point id → the DR access point made (or found) for it. */
-  readonly accessPoints: Record<string, string>;
-  /** Shared resources that could not be prepared: `resource` → reason. Services needing them fail. */
-  readonly failures: Record<string, string>;
-  readonly clustersCreated: string[];
-  readonly logGroupsCreated: string[];
-}
-
+/**
+ * The JSON documents a workflow execution keeps in the catalog for its later steps
+ * (`restore-runs/<execution>/<part>.json`, see `restoreRunKey`). What a document holds is the
+ * caller's business; the store writes and reads JSON, and caches what it wrote or read.
+ */
 export class RunStore {
   private readonly cache = new Map<string, unknown>();
 
@@ -31,6 +16,7 @@ export class RunStore {
     private readonly opts: { readonly kmsKeyId?: string } = {},
   ) {}
 
+  /** Writes a JSON document; throws RunDocumentError when S3 refuses it. */
   async put(key: string, body: unknown): Promise<void> {
     try {
       await this.s3.send(
@@ -45,15 +31,15 @@ export class RunStore {
         }),
       );
     } catch (error) {
-      throw new RestoreError(
-        `Could not write s3://${this.bucket}/${key} (${awsErrorCode(error)}); check the restore role may write the catalog and use its KMS key.`,
-        { cause: error },
-      );
+      throw new RunDocumentError(this.bucket, key, 'write', awsErrorCode(error), { cause: error });
     }
     this.cache.set(key, body);
   }
 
-  /** Reads a JSON document; cached per container (the documents of a run never change). */
+  /**
+   * Reads a JSON document; cached per container (the documents of a run never change). Throws
+   * RunDocumentNotFoundError when there is none, RunDocumentError when S3 refuses the read.
+   */
   async get<T>(key: string): Promise<T> {
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached as T;
@@ -63,12 +49,9 @@ export class RunStore {
       text = (await res.Body?.transformToString('utf-8')) ?? '';
     } catch (error) {
       if (httpStatusOf(error) === 404 || awsErrorCode(error) === 'NoSuchKey') {
-        throw new RestoreRunNotFoundError(key, this.bucket);
+        throw new RunDocumentNotFoundError(this.bucket, key, { cause: error });
       }
-      throw new RestoreError(
-        `Could not read s3://${this.bucket}/${key} (${awsErrorCode(error)}); check the restore role may read the catalog.`,
-        { cause: error },
-      );
+      throw new RunDocumentError(this.bucket, key, 'read', awsErrorCode(error), { cause: error });
     }
     const parsed = JSON.parse(text) as T;
     if (this.cache.size > 32) this.cache.clear();

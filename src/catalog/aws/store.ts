@@ -14,17 +14,16 @@ import {
   type PutObjectCommandInput,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { attemptsOf, awsErrorCode, httpStatusOf } from '../../aws/errors';
+import { canonicalJson, openManifest } from '../checksum';
 import {
-  attemptsOf,
-  awsErrorCode,
   CatalogBucketNotFoundError,
   CatalogError,
-  httpStatusOf,
+  ManifestError,
   PartialRecoveryPointError,
   RecoveryPointExistsError,
-} from '../../aws/errors';
-import { ManifestError, RecoveryPointNotFoundError } from '../../kernel/errors';
-import { canonicalJson, openManifest } from '../checksum';
+  RecoveryPointNotFoundError,
+} from '../errors';
 import {
   parseRecoveryPointKey,
   RECOVERY_POINT_PREFIX,

@@ -9,9 +9,9 @@ import {
   sealManifest,
   sha256Hex,
 } from '../../../src/catalog/checksum';
+import { ChecksumMismatchError, ManifestError } from '../../../src/catalog/errors';
 import type { ManifestBody } from '../../../src/catalog/manifest';
 import { sanitiseTaskDefinition } from '../../../src/fleet/sanitise';
-import { ChecksumMismatchError, ManifestError } from '../../../src/kernel/errors';
 
 const ID = 'rp-20260314T091500123Z-a1b2c3';
 const DIGEST = `sha256:${'ab'.repeat(32)}`;

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ManifestError } from '../../../src/catalog/errors';
 import {
   invertedTimestamp,
   newRecoveryPointId,
@@ -12,7 +13,6 @@ import {
   stagingKey,
 } from '../../../src/catalog/keys';
 import { recoveryPointIdSchema } from '../../../src/catalog/manifest';
-import { ManifestError } from '../../../src/kernel/errors';
 
 /** Instants a recovery point can have: millisecond precision, 2000 up to the inverted-timestamp limit (2286). */
 const instant = fc.date({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../src/config/errors';
 import { parseConfig } from '../../../src/config/schema';
-import { ConfigError } from '../../../src/kernel/errors';
 
 const minimal = { account: '123456789012', primaryRegion: 'us-east-1', drRegion: 'us-west-2' };
 

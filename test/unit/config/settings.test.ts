@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { BackupEventError } from '../../../src/backup/errors';
-import { recoveryPointIdOf } from '../../../src/backup/handler-support';
-import { backupSettingsFromEnv, configFromEnvironment } from '../../../src/config/settings';
-import { ConfigError } from '../../../src/kernel/errors';
+import { ConfigError, RestoreSettingsError } from '../../../src/config/errors';
+import {
+  backupSettingsFromEnv,
+  configFromEnvironment,
+  restoreSettingsFromEnv,
+} from '../../../src/config/settings';
+import { ACCOUNT, DR } from '../../support/manifest-builder';
 
 const CONFIG = { account: '123456789012', primaryRegion: 'us-east-1', drRegion: 'us-west-2' };
 const BUCKET = 'lifeboat-catalog-123456789012-us-west-2';
@@ -75,16 +78,54 @@ describe('configFromEnvironment', () => {
   });
 });
 
-describe('recoveryPointIdOf', () => {
-  it('reads the recovery point id of a backup step event', () => {
-    expect(recoveryPointIdOf({ recoveryPointId: 'rp-20260101T000000000Z-abc123', done: false })).toBe(
-      'rp-20260101T000000000Z-abc123',
+describe('restoreSettingsFromEnv', () => {
+  const config = JSON.stringify({ account: ACCOUNT, drRegion: DR });
+
+  it('reads the configuration, bucket, key and topic; the primary region is not needed', () => {
+    const settings = restoreSettingsFromEnv({
+      LIFEBOAT_CONFIG: config,
+      CATALOG_BUCKET: 'catalog',
+      CATALOG_KMS_KEY_ID: 'alias/lifeboat-catalog',
+      REPORT_TOPIC_ARN: 'arn:aws:sns:us-west-2:123456789012:reports',
+    });
+    expect(settings).toMatchObject({
+      config: { account: ACCOUNT, drRegion: DR },
+      bucket: 'catalog',
+      kmsKeyId: 'alias/lifeboat-catalog',
+      topicArn: 'arn:aws:sns:us-west-2:123456789012:reports',
+    });
+    expect(Object.keys(settings.config).sort()).toEqual(['account', 'drRegion', 'mappings']);
+  });
+
+  it.each([
+    ['LIFEBOAT_CONFIG missing', { CATALOG_BUCKET: 'catalog' }, 'LIFEBOAT_CONFIG'],
+    ['LIFEBOAT_CONFIG not JSON', { LIFEBOAT_CONFIG: '{', CATALOG_BUCKET: 'catalog' }, 'LIFEBOAT_CONFIG'],
+    ['CATALOG_BUCKET missing', { LIFEBOAT_CONFIG: config }, 'CATALOG_BUCKET'],
+  ])('fails naming the variable when %s, without echoing values', (_name, env, variable) => {
+    let error: unknown;
+    try {
+      restoreSettingsFromEnv(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(RestoreSettingsError);
+    expect((error as RestoreSettingsError).variable).toBe(variable);
+  });
+});
+
+describe('restoreSettingsFromEnv volume key', () => {
+  const env = {
+    LIFEBOAT_CONFIG: JSON.stringify({ account: ACCOUNT, drRegion: DR }),
+    CATALOG_BUCKET: 'catalog',
+  };
+
+  it('reads VOLUME_KMS_KEY_ID', () => {
+    expect(restoreSettingsFromEnv({ ...env, VOLUME_KMS_KEY_ID: 'alias/custom' }).volumeKmsKeyId).toBe(
+      'alias/custom',
     );
   });
 
-  it('fails with a BackupEventError naming the expected shape for a missing or malformed id', () => {
-    expect(() => recoveryPointIdOf({})).toThrow(BackupEventError);
-    expect(() => recoveryPointIdOf(null)).toThrow(/"recoveryPointId": "rp-…"/);
-    expect(() => recoveryPointIdOf({ recoveryPointId: 'latest' })).toThrow(/got recoveryPointId "latest"/);
+  it('defaults to the Lifeboat volume key alias', () => {
+    expect(restoreSettingsFromEnv(env).volumeKmsKeyId).toBe('alias/lifeboat-volumes');
   });
 });

@@ -1,0 +1,119 @@
+import { LifeboatError } from '../kernel/errors';
+
+/** A recovery point manifest failed schema validation or its checksum. */
+export class ManifestError extends LifeboatError {
+  constructor(
+    message: string,
+    public readonly recoveryPointId?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ManifestError';
+  }
+}
+
+/** The checksum recorded in a manifest does not match its content. */
+export class ChecksumMismatchError extends ManifestError {
+  constructor(recoveryPointId: string, expected: string, actual: string) {
+    super(
+      `Recovery point ${recoveryPointId} failed verification: recorded SHA-256 ${expected} but content hashes to ${actual}. ` +
+        'The manifest was altered after it was written; restore from another recovery point.',
+      recoveryPointId,
+    );
+    this.name = 'ChecksumMismatchError';
+  }
+}
+
+/** No recovery point matches the requested id (or the catalog is empty for "latest"). */
+export class RecoveryPointNotFoundError extends LifeboatError {
+  constructor(
+    public readonly recoveryPointId: string,
+    message?: string,
+  ) {
+    super(
+      message ??
+        `Recovery point "${recoveryPointId}" does not exist in the catalog. List recovery points with \`lifeboat recovery-points list\` and pass one of their ids, or "latest".`,
+    );
+    this.name = 'RecoveryPointNotFoundError';
+  }
+}
+
+/** A catalog bucket operation failed; `bucket` names the bucket in the DR region. */
+export class CatalogError extends LifeboatError {
+  constructor(
+    message: string,
+    public readonly bucket: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'CatalogError';
+  }
+}
+
+/** The catalog bucket does not exist (or is not visible with these credentials). */
+export class CatalogBucketNotFoundError extends CatalogError {
+  constructor(bucket: string, options?: { cause?: unknown }) {
+    super(
+      `Catalog bucket "${bucket}" does not exist. Deploy the RecoveryStack to the DR region ` +
+        '(it creates the bucket), or check CATALOG_BUCKET and the credentials in use.',
+      bucket,
+      options,
+    );
+    this.name = 'CatalogBucketNotFoundError';
+  }
+}
+
+/** A manifest with this key is already committed; recovery points are never overwritten. */
+export class RecoveryPointExistsError extends CatalogError {
+  constructor(
+    bucket: string,
+    public readonly recoveryPointId: string,
+    public readonly key: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Recovery point ${recoveryPointId} is already committed at s3://${bucket}/${key}; committed recovery points ` +
+        'are never overwritten. Capture again to create a new recovery point.',
+      bucket,
+      options,
+    );
+    this.name = 'RecoveryPointExistsError';
+  }
+}
+
+/** The requested recovery point is partial and the caller did not accept partial ones. */
+export class PartialRecoveryPointError extends LifeboatError {
+  constructor(public readonly recoveryPointId: string) {
+    super(
+      `Recovery point ${recoveryPointId} is partial: some resources failed to be captured (see its "errors"). ` +
+        'Pass allowPartial: true (CLI: --allow-partial) to use it anyway, or choose a complete recovery point.',
+    );
+    this.name = 'PartialRecoveryPointError';
+  }
+}
+
+/** A JSON document of a workflow run could not be read or written; `code` is the AWS error code. */
+export class RunDocumentError extends CatalogError {
+  constructor(
+    bucket: string,
+    public readonly key: string,
+    public readonly operation: 'read' | 'write',
+    public readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Could not ${operation} s3://${bucket}/${key} (${code}).`, bucket, options);
+    this.name = 'RunDocumentError';
+  }
+}
+
+/** A JSON document of a workflow run is not in the catalog (it was never written there). */
+export class RunDocumentNotFoundError extends CatalogError {
+  constructor(
+    bucket: string,
+    public readonly key: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`s3://${bucket}/${key} does not exist.`, bucket, options);
+    this.name = 'RunDocumentNotFoundError';
+  }
+}
