@@ -9,7 +9,7 @@ import {
   registerTaskDefinitionInputSchema,
   type Tag,
 } from '../catalog/manifest';
-import { LifeboatError } from '../kernel/errors';
+import { DescribeShapeError } from './errors';
 
 /**
  * Turns ECS Describe* output (SDK v3 shape, camelCase) into the inputs that recreate the
@@ -21,18 +21,6 @@ import { LifeboatError } from '../kernel/errors';
 export interface TagLike {
   readonly key?: string | undefined;
   readonly value?: string | undefined;
-}
-
-/** The Describe output cannot be turned into a create input (a required member is missing). */
-export class DescribeShapeError extends LifeboatError {
-  constructor(
-    message: string,
-    public readonly resourceType: 'taskDefinition' | 'service' | 'cluster',
-    public readonly resourceId: string,
-  ) {
-    super(message);
-    this.name = 'DescribeShapeError';
-  }
 }
 
 /** Members of a DescribeTaskDefinition `taskDefinition` that RegisterTaskDefinition does not take. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ImagePresence, ImageRecord, ManifestBody, ResourceError } from '../catalog/manifest';
 import type { LifeboatConfig } from '../config/schema';
-import { LifeboatError } from '../kernel/errors';
+import { ImageManifestError } from './errors';
 
 /**
  * What it takes to make every image a recovery point needs present, by digest, in the DR
@@ -31,17 +31,6 @@ const FOREIGN_LAYER_MEDIA_TYPES = new Set([
 ]);
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
-
-/** A manifest that Lifeboat cannot copy (not JSON, an unknown type, a malformed descriptor). */
-export class ImageManifestError extends LifeboatError {
-  constructor(
-    message: string,
-    public readonly digest?: string,
-  ) {
-    super(message);
-    this.name = 'ImageManifestError';
-  }
-}
 
 export interface ManifestChild {
   readonly digest: string;

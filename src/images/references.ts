@@ -1,4 +1,4 @@
-import { LifeboatError } from '../kernel/errors';
+import { InvalidImageReferenceError } from './errors';
 
 /**
  * Container image references as task definitions name them.
@@ -21,17 +21,6 @@ export type ImageReference =
       digest?: string;
     }
   | { kind: 'external'; registry: string; repository: string; tag?: string; digest?: string };
-
-/** An image reference (or the parts of one) that is not well formed. */
-export class InvalidImageReferenceError extends LifeboatError {
-  constructor(
-    public readonly reference: string,
-    problem: string,
-  ) {
-    super(`Image reference "${reference}" is not valid: ${problem}.`);
-    this.name = 'InvalidImageReferenceError';
-  }
-}
 
 export const DOCKER_HUB_REGISTRY = 'docker.io';
 

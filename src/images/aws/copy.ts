@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import { awsErrorCode, awsErrorMessage, isEmulatorMissingApi } from '../../aws/errors';
 import { chunk } from '../../kernel/concurrency';
-import { LifeboatError } from '../../kernel/errors';
+import { ImageCopyError } from '../errors';
 import {
   ACCEPTED_MANIFEST_MEDIA_TYPES,
   type BlobDescriptor,
@@ -27,18 +27,6 @@ export const ECR_BATCH_MAX = 100;
 
 /** Layer part size when InitiateLayerUpload does not recommend one. */
 const DEFAULT_PART_BYTES = 10 * 1024 * 1024;
-
-/** An image could not be copied to the DR registry; `code` is recorded in the manifest. */
-export class ImageCopyError extends LifeboatError {
-  constructor(
-    public readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'ImageCopyError';
-  }
-}
 
 /** Source and destination of a copy: the same repository name in two registries of one account. */
 export interface CopyEndpoints {

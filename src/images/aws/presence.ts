@@ -12,6 +12,8 @@ import { awsErrorCode, awsErrorMessage, isEmulatorMissingApi } from '../../aws/e
 import type { ImageRecord } from '../../catalog/manifest';
 import type { LifeboatConfig } from '../../config/schema';
 import { chunk, mapConcurrent } from '../../kernel/concurrency';
+import type { Logger } from '../../kernel/logger';
+import { sleep } from '../../kernel/sleep';
 import {
   type DigestOutcome,
   digestKey,
@@ -30,19 +32,13 @@ export const DEFAULT_IMAGE_CONCURRENCY = 4;
 /** Longest pause between two checks for images a backfill should bring. */
 const BACKFILL_POLL_MS = 15_000;
 
-/** Structured log sink; Powertools' Logger fits. */
-export interface ImageLogger {
-  info(message: string, attributes: Record<string, unknown>): void;
-  warn(message: string, attributes: Record<string, unknown>): void;
-}
-
 export interface EnsureImagesDeps {
   readonly clients: AwsClients;
   readonly config: LifeboatConfig;
   /** @default - the system clock */
   readonly now?: () => Date;
   /** @default - no logging */
-  readonly log?: ImageLogger;
+  readonly log?: Logger;
   /** Repositories worked on at once. @default 4 */
   readonly concurrency?: number;
   /** Waits between backfill checks. @default - a timer */
@@ -98,7 +94,6 @@ export async function ensureImagesInDr(
 ): Promise<EnsureImagesResult> {
   const { clients, config, log } = deps;
   const now = deps.now ?? (() => new Date());
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const concurrency = deps.concurrency ?? DEFAULT_IMAGE_CONCURRENCY;
   const account = config.account;
   const dr = clients.ecr(config.drRegion);
@@ -148,7 +143,7 @@ export async function ensureImagesInDr(
 
   // 2. Replication backfill for what the registry's rules should have replicated.
   if (needed.length > 0) {
-    const backfilled = await backfill({ ...deps, now, sleep, emulated, notes }, needed);
+    const backfilled = await backfill({ ...deps, now, sleep: deps.sleep ?? sleep, emulated, notes }, needed);
     for (const state of needed) {
       const { region, repositoryName } = state.group;
       const arrived = backfilled.get(`${region}/${repositoryName}`) ?? new Set<string>();

@@ -19,9 +19,9 @@ import {
   createServiceInputSchema,
   registerTaskDefinitionInputSchema,
 } from '../../../src/catalog/manifest';
+import { DescribeShapeError } from '../../../src/fleet/errors';
 import {
   clusterRecordFromDescribe,
-  DescribeShapeError,
   describeServiceForRestore,
   readWave,
   restorableTags,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ImageRecord, ManifestBody } from '../../../src/catalog/manifest';
 import { parseConfig } from '../../../src/config/schema';
+import { ImageManifestError } from '../../../src/images/errors';
 import {
   applyImageOutcomes,
   type DigestOutcome,
   digestKey,
-  ImageManifestError,
   imagesToVerify,
   MANIFEST_MEDIA_TYPES,
   manifestDigest,

@@ -1,11 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  ecrImageUri,
-  ecrRegistryHost,
-  InvalidImageReferenceError,
-  parseImageReference,
-} from '../../../src/images/references';
+import { InvalidImageReferenceError } from '../../../src/images/errors';
+import { ecrImageUri, ecrRegistryHost, parseImageReference } from '../../../src/images/references';
 
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
 

@@ -4,10 +4,10 @@ import type { ImageRecord, RegisterTaskDefinitionInputRecord } from '../../../..
 import { registerTaskDefinitionInputSchema } from '../../../../src/catalog/manifest';
 import {
   applyAccessPointIds,
-  type RetargetContext,
   type RetargetResult,
   retargetTaskDefinition,
 } from '../../../../src/fleet/retarget/task-definition';
+import type { RetargetContext } from '../../../../src/fleet/retarget/task-definition/rule';
 import { parseImageReference } from '../../../../src/images/references';
 import { mentionsRegion, parseArn } from '../../../../src/kernel/arns';
 import {

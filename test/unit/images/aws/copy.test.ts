@@ -13,12 +13,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isEmulatorMissingApi } from '../../../../src/aws/errors';
-import {
-  type CopyEndpoints,
-  copyImage,
-  ImageCopyError,
-  newCopySession,
-} from '../../../../src/images/aws/copy';
+import { type CopyEndpoints, copyImage, newCopySession } from '../../../../src/images/aws/copy';
+import { ImageCopyError } from '../../../../src/images/errors';
 import { MANIFEST_MEDIA_TYPES, manifestDigest } from '../../../../src/images/plan';
 
 const ACCOUNT = '123456789012';
