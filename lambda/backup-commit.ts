@@ -5,7 +5,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
 import { type BackupHandlerDeps, backupStepHandler, recoveryPointIdOf } from '../src/backup/handler-support';
-import { applyRetention, type RetentionResult } from '../src/backup/retention';
+import type { CommitBackupResult } from '../src/backup/results';
+import { applyRetention } from '../src/backup/retention';
 import { commitBackup } from '../src/backup/steps';
 
 /**
@@ -16,18 +17,6 @@ import { commitBackup } from '../src/backup/steps';
 
 export interface BackupCommitHandlerDeps extends BackupHandlerDeps {
   readonly metrics: Metrics;
-}
-
-export interface CommitBackupResult {
-  readonly recoveryPointId: string;
-  /** Catalog key of the committed manifest. */
-  readonly key: string;
-  readonly status: 'complete' | 'partial';
-  readonly services: number;
-  /** EBS volumes recorded. */
-  readonly volumes: number;
-  readonly errors: number;
-  readonly retention: RetentionResult;
 }
 
 export type BackupCommitHandler = (event: unknown, context?: Context) => Promise<CommitBackupResult>;

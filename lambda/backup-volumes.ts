@@ -6,8 +6,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
 import { type BackupHandlerDeps, backupStepHandler, recoveryPointIdOf } from '../src/backup/handler-support';
+import type { BackupVolumesResult } from '../src/backup/results';
 import { advanceVolumeCopies } from '../src/backup/steps';
-import type { PhaseCounts } from '../src/volumes/ebs/model';
 
 /**
  * Backup workflow, CopyVolumes step (BackupStack, primary region): one tick of the copies of
@@ -20,16 +20,6 @@ import type { PhaseCounts } from '../src/volumes/ebs/model';
 export const DEADLINE_MARGIN_MS = 60_000;
 
 export type BackupVolumesHandlerDeps = BackupHandlerDeps;
-
-export interface BackupVolumesResult {
-  readonly recoveryPointId: string;
-  /** Every copy completed or failed: go to Commit. */
-  readonly done: boolean;
-  /** Volumes by phase. */
-  readonly counts: PhaseCounts;
-  /** Block engine: bytes sent in this tick. */
-  readonly bytesSent: number;
-}
 
 export type BackupVolumesHandler = (event: unknown, context?: Context) => Promise<BackupVolumesResult>;
 

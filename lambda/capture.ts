@@ -8,6 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
 import { type BackupHandlerDeps, backupStepHandler } from '../src/backup/handler-support';
+import type { CaptureHandlerResult } from '../src/backup/results';
 import { stageBackup } from '../src/backup/steps';
 
 /**
@@ -19,20 +20,6 @@ import { stageBackup } from '../src/backup/steps';
 
 export interface CaptureHandlerDeps extends BackupHandlerDeps {
   readonly metrics: Metrics;
-}
-
-export interface CaptureHandlerResult {
-  readonly recoveryPointId: string;
-  /** Status so far (copies that fail later can still make it partial). */
-  readonly status: 'complete' | 'partial';
-  readonly services: number;
-  readonly taskDefinitions: number;
-  readonly images: number;
-  /** EBS volumes snapshotted. */
-  readonly volumes: number;
-  readonly errors: number;
-  /** No volume copy to wait for: go to Commit. */
-  readonly done: boolean;
 }
 
 export type CaptureHandler = (event: unknown, context?: Context) => Promise<CaptureHandlerResult>;

@@ -1,6 +1,4 @@
-import type { Cluster, ECSClient, Service, TaskDefinition } from '@aws-sdk/client-ecs';
 import type { AwsClients } from '../aws/clients';
-import { awsErrorCode, awsErrorMessage } from '../aws/errors';
 import { newRecoveryPointId } from '../catalog/keys';
 import type {
   ClusterRecord,
@@ -13,35 +11,24 @@ import type {
   TaskDefinitionRecord,
 } from '../catalog/manifest';
 import type { LifeboatConfig } from '../config/schema';
-import { isSelected, matchesAny } from '../config/selection';
 import {
-  DESCRIBE_CLUSTERS_MAX,
-  DESCRIBE_SERVICES_MAX,
-  type Described,
-  describeClusters,
-  describeServiceBatch,
-  describeTaskDefinition,
+  type CapturedCluster,
+  type CapturedService,
+  type CapturedTaskDefinition,
+  type ContainerImage,
+  captureTaskDefinitions,
+  describeClusterList,
   listClusterArns,
-  listServiceArns,
-  nameFromArn,
+  selectServices,
 } from '../fleet/aws/capture';
 import { describeNetwork } from '../fleet/aws/network';
-import {
-  clusterRecordFromDescribe,
-  DescribeShapeError,
-  describeServiceForRestore,
-  readWave,
-  restorableTags,
-  sanitiseTaskDefinition,
-} from '../fleet/sanitise';
+import { DescribeShapeError } from '../fleet/errors';
+import { readWave, restorableTags } from '../fleet/sanitise';
 import { type DigestResolution, imageRefKey, resolveRepositoryDigests } from '../images/aws/digests';
-import {
-  ecrImageUri,
-  type ImageReference,
-  InvalidImageReferenceError,
-  parseImageReference,
-} from '../images/references';
-import { chunk, mapConcurrent } from '../kernel/concurrency';
+import { InvalidImageReferenceError } from '../images/errors';
+import { ecrImageUri, type ImageReference, parseImageReference } from '../images/references';
+import { mapConcurrent } from '../kernel/concurrency';
+import type { Logger } from '../kernel/logger';
 import { discoverVolumes } from '../volumes/ebs/aws/discovery';
 import type { VolumeCopyState } from '../volumes/ebs/model';
 import { captureEfs } from '../volumes/efs/aws/capture';
@@ -50,19 +37,13 @@ import { discoveryServices, snapshotVolumes } from './volumes';
 /** Describe calls in flight at once, per capture. */
 export const DEFAULT_CAPTURE_CONCURRENCY = 8;
 
-/** Structured log sink; Powertools' Logger fits. */
-export interface CaptureLogger {
-  info(message: string, attributes: Record<string, unknown>): void;
-  warn(message: string, attributes: Record<string, unknown>): void;
-}
-
 export interface CaptureDeps {
   readonly clients: AwsClients;
   readonly config: LifeboatConfig;
   /** @default - the system clock */
   readonly now?: () => Date;
   /** @default - no logging */
-  readonly log?: CaptureLogger;
+  readonly log?: Logger;
   /** Describe calls in flight at once. @default 8 */
   readonly concurrency?: number;
   /**
@@ -105,26 +86,15 @@ export interface CaptureResult {
   readonly counts: CaptureCounts;
 }
 
-interface SelectedService {
-  readonly clusterName: string;
-  readonly service: Service;
-}
-
-interface CapturedTaskDefinition {
-  readonly record: TaskDefinitionRecord;
-  readonly described: TaskDefinition;
-}
-
 /** What every capture step shares: where to call, how wide, and where failures go. */
 interface Step {
   readonly clients: AwsClients;
   readonly config: LifeboatConfig;
-  readonly ecs: ECSClient;
   readonly concurrency: number;
   readonly failures: FailureLog;
 }
 
-/** Collects per-resource failures as manifest errors, stamped when they happen. */
+/** Collects per-resource failures as manifest errors, stamped when they are recorded. */
 class FailureLog {
   private readonly errors: ResourceError[] = [];
 
@@ -132,11 +102,6 @@ class FailureLog {
 
   add(resourceType: ResourceType, resourceId: string, code: string, message: string): void {
     this.errors.push({ resourceType, resourceId, code, message, at: this.now().toISOString() });
-  }
-
-  /** Records a failed AWS call (after the SDK's retries) against one resource. */
-  addCall(resourceType: ResourceType, resourceId: string, error: unknown, what: string): void {
-    this.add(resourceType, resourceId, awsErrorCode(error), `Could not ${what}: ${awsErrorMessage(error)}`);
   }
 
   sorted(): ResourceError[] {
@@ -165,25 +130,31 @@ export async function captureFleet(deps: CaptureDeps): Promise<CaptureResult> {
   const step: Step = {
     clients,
     config,
-    ecs: clients.ecs(config.primaryRegion),
     concurrency: deps.concurrency ?? DEFAULT_CAPTURE_CONCURRENCY,
     failures: new FailureLog(now),
   };
 
-  const clusterArns = await listClusterArns(step.ecs);
-  const clusters = await describeClusterList(step, clusterArns);
+  const ecs = clients.ecs(config.primaryRegion);
+  const clusterArns = await listClusterArns(ecs);
+  const listed = await describeClusterList(ecs, clusterArns, step.concurrency);
+  for (const f of listed.failures) step.failures.add(f.resourceType, f.resourceId, f.code, f.message);
+  const { clusters } = listed;
   log?.info('Listed clusters', { recoveryPointId: id, clusters: clusters.length });
 
-  const { selected, servicesListed } = await selectServices(step, clusters);
+  const selection = await selectServices(ecs, clusters, config.selection, step.concurrency);
+  for (const f of selection.failures) step.failures.add(f.resourceType, f.resourceId, f.code, f.message);
+  const { selected, servicesListed } = selection;
   log?.info('Selected services', { recoveryPointId: id, servicesListed, servicesSelected: selected.length });
 
-  const taskDefinitions = await captureTaskDefinitions(step, selected);
+  const described = await captureTaskDefinitions(ecs, selected, step.concurrency);
+  for (const f of described.failures) step.failures.add(f.resourceType, f.resourceId, f.code, f.message);
+  const { taskDefinitions } = described;
   const { services, warnings } = serviceRecords(step, selected, taskDefinitions);
   const used = new Set(services.map((s) => s.taskDefinitionArn));
   const captured = [...taskDefinitions.entries()].filter(([arn]) => used.has(arn)).map(([, td]) => td);
   const images = await captureImages(
     step,
-    captured.map((td) => td.described),
+    captured.flatMap((td) => td.images),
   );
   const network = await captureNetwork(step, services);
   const efs = await captureEfs(clients, {
@@ -246,7 +217,7 @@ async function captureEbs(
   const { clients, config } = step;
   const discovered = await discoverVolumes(
     clients.ec2(config.primaryRegion),
-    step.ecs,
+    clients.ecs(config.primaryRegion),
     discoveryServices(services, taskDefinitions),
     step.concurrency,
   );
@@ -263,170 +234,24 @@ async function captureEbs(
   return { records: snapshots.records, copies: snapshots.copies, warnings: discovered.warnings };
 }
 
-/** DescribeClusters (tags, settings, configuration) 100 at a time; skips deleted clusters. */
-async function describeClusterList(step: Step, clusterArns: readonly string[]): Promise<Cluster[]> {
-  const clusters: Cluster[] = [];
-  await mapConcurrent(chunk(clusterArns, DESCRIBE_CLUSTERS_MAX), step.concurrency, async (batch) => {
-    try {
-      const described = await describeClusters(step.ecs, batch);
-      clusters.push(...described.items.filter((c) => c.status !== 'INACTIVE'));
-      for (const f of described.failures) {
-        // MISSING: deleted since it was listed, so there is nothing to protect.
-        if (f.reason === 'MISSING') continue;
-        const name = nameFromArn(f.arn ?? '');
-        step.failures.add(
-          'cluster',
-          name,
-          f.reason ?? 'Failure',
-          f.detail ?? `DescribeClusters failed for ${name}`,
-        );
-      }
-    } catch (error) {
-      for (const arn of batch)
-        step.failures.addCall('cluster', nameFromArn(arn), error, `describe cluster ${arn}`);
-    }
-  });
-  return clusters;
-}
-
-/**
- * Lists each cluster's services, drops the names the include/exclude globs rule out before
- * describing anything, describes the rest ten at a time with their tags and applies the
- * full selection (tags on the service or its cluster).
- */
-async function selectServices(
-  step: Step,
-  clusters: readonly Cluster[],
-): Promise<{ selected: SelectedService[]; servicesListed: number }> {
-  const { include, exclude } = step.config.selection;
-  let servicesListed = 0;
-  const batches: { cluster: Cluster; clusterName: string; arns: string[] }[] = [];
-  await mapConcurrent(clusters, step.concurrency, async (cluster) => {
-    const clusterName = cluster.clusterName ?? nameFromArn(cluster.clusterArn ?? '');
-    let arns: string[];
-    try {
-      arns = await listServiceArns(step.ecs, cluster.clusterArn ?? clusterName);
-    } catch (error) {
-      step.failures.addCall('cluster', clusterName, error, `list the services of cluster ${clusterName}`);
-      return;
-    }
-    servicesListed += arns.length;
-    const candidates = arns.filter((arn) => {
-      const key = `${clusterName}/${nameFromArn(arn)}`;
-      return matchesAny(key, include) && !matchesAny(key, exclude);
-    });
-    for (const part of chunk(candidates, DESCRIBE_SERVICES_MAX))
-      batches.push({ cluster, clusterName, arns: part });
-  });
-
-  const selected: SelectedService[] = [];
-  await mapConcurrent(batches, step.concurrency, async ({ cluster, clusterName, arns }) => {
-    let described: Described<Service>;
-    try {
-      described = await describeServiceBatch(step.ecs, cluster.clusterArn ?? clusterName, arns);
-    } catch (error) {
-      for (const arn of arns) {
-        const key = `${clusterName}/${nameFromArn(arn)}`;
-        step.failures.addCall('service', key, error, `describe service ${key}`);
-      }
-      return;
-    }
-    for (const f of described.failures) {
-      if (f.reason === 'MISSING') continue;
-      const key = `${clusterName}/${nameFromArn(f.arn ?? '')}`;
-      step.failures.add(
-        'service',
-        key,
-        f.reason ?? 'Failure',
-        f.detail ?? `DescribeServices failed for ${key}`,
-      );
-    }
-    for (const service of described.items) {
-      // DRAINING and INACTIVE services are being deleted.
-      if (service.status !== 'ACTIVE') continue;
-      const candidate = {
-        clusterName,
-        serviceName: service.serviceName ?? nameFromArn(service.serviceArn ?? ''),
-        tags: service.tags ?? [],
-        clusterTags: cluster.tags ?? [],
-      };
-      if (isSelected(candidate, step.config.selection)) selected.push({ clusterName, service });
-    }
-  });
-  return { selected, servicesListed };
-}
-
-/**
- * Describes each distinct task definition revision once. INACTIVE (deregistered) revisions
- * still describe in full and are captured: a service may keep running one, and the restore
- * registers a new revision anyway. Deleted ones are errors.
- */
-async function captureTaskDefinitions(
-  step: Step,
-  selected: readonly SelectedService[],
-): Promise<Map<string, CapturedTaskDefinition>> {
-  const arns = [...new Set(selected.flatMap(({ service }) => service.taskDefinition ?? []))].sort();
-  const captured = new Map<string, CapturedTaskDefinition>();
-  await mapConcurrent(arns, step.concurrency, async (arn) => {
-    let described: Awaited<ReturnType<typeof describeTaskDefinition>>;
-    try {
-      described = await describeTaskDefinition(step.ecs, arn);
-    } catch (error) {
-      step.failures.addCall(
-        'taskDefinition',
-        arn,
-        error,
-        `describe task definition ${arn} (deleted, or not readable)`,
-      );
-      return;
-    }
-    const { taskDefinition, tags } = described;
-    if (taskDefinition.status === 'DELETE_IN_PROGRESS') {
-      step.failures.add(
-        'taskDefinition',
-        arn,
-        'TaskDefinitionDeleteInProgress',
-        `Task definition ${arn} is being deleted. Update the services that use it to a current revision, then run a backup.`,
-      );
-      return;
-    }
-    try {
-      captured.set(arn, {
-        record: {
-          sourceArn: arn,
-          family: taskDefinition.family ?? '',
-          revision: taskDefinition.revision ?? 0,
-          registerInput: sanitiseTaskDefinition(taskDefinition as Record<string, unknown>, tags),
-          tags: restorableTags(tags),
-        },
-        described: taskDefinition,
-      });
-    } catch (error) {
-      if (!(error instanceof DescribeShapeError)) throw error;
-      step.failures.add('taskDefinition', arn, error.name, error.message);
-    }
-  });
-  return captured;
-}
-
 /** Service records, sorted by key; a service whose task definition was not captured is an error. */
 function serviceRecords(
   step: Step,
-  selected: readonly SelectedService[],
+  selected: readonly CapturedService[],
   taskDefinitions: ReadonlyMap<string, CapturedTaskDefinition>,
 ): { services: ServiceRecord[]; warnings: CaptureWarning[] } {
   const services: ServiceRecord[] = [];
   const warnings: CaptureWarning[] = [];
-  for (const { clusterName, service } of selected) {
-    const serviceName = service.serviceName ?? nameFromArn(service.serviceArn ?? '');
+  for (const service of selected) {
+    const { clusterName, serviceName } = service;
     const key = `${clusterName}/${serviceName}`;
-    const arn = service.taskDefinition;
+    const arn = service.taskDefinitionArn;
     if (!arn) {
       step.failures.add(
         'service',
         key,
         'NoTaskDefinition',
-        `Service ${key} names no task definition (deployment controller ${service.deploymentController?.type ?? 'ECS'} with task sets); Lifeboat restores services that run one task definition.`,
+        `Service ${key} names no task definition (deployment controller ${service.deploymentController ?? 'ECS'} with task sets); Lifeboat restores services that run one task definition.`,
       );
       continue;
     }
@@ -439,19 +264,16 @@ function serviceRecords(
       );
       continue;
     }
-    let restore: ReturnType<typeof describeServiceForRestore>;
-    try {
-      restore = describeServiceForRestore(service as Record<string, unknown>, service.tags);
-    } catch (error) {
-      if (!(error instanceof DescribeShapeError)) throw error;
-      step.failures.add('service', key, error.name, error.message);
+    const { restore } = service;
+    if (restore instanceof DescribeShapeError) {
+      step.failures.add('service', key, restore.name, restore.message);
       continue;
     }
-    const wave = readWave(service.tags ?? []);
+    const wave = readWave(service.tags);
     services.push({
       clusterName,
       serviceName,
-      serviceArn: service.serviceArn ?? '',
+      serviceArn: service.serviceArn,
       taskDefinitionArn: arn,
       createInput: restore.input,
       tags: restorableTags(service.tags),
@@ -474,19 +296,15 @@ function serviceRecords(
 /** Cluster records for the clusters that have a captured service, sorted by name. */
 function clusterRecords(
   step: Step,
-  clusters: readonly Cluster[],
+  clusters: readonly CapturedCluster[],
   wanted: ReadonlySet<string>,
 ): ClusterRecord[] {
   const records: ClusterRecord[] = [];
-  for (const cluster of clusters) {
-    const name = cluster.clusterName ?? nameFromArn(cluster.clusterArn ?? '');
-    if (!wanted.has(name)) continue;
-    try {
-      records.push(clusterRecordFromDescribe(cluster as Record<string, unknown>));
-    } catch (error) {
-      if (!(error instanceof DescribeShapeError)) throw error;
-      step.failures.add('cluster', name, error.name, error.message);
-    }
+  for (const { clusterName, record } of clusters) {
+    if (!wanted.has(clusterName)) continue;
+    if (record instanceof DescribeShapeError)
+      step.failures.add('cluster', clusterName, record.name, record.message);
+    else records.push(record);
   }
   return records.sort((a, b) => compare(a.clusterName, b.clusterName));
 }
@@ -513,32 +331,23 @@ interface PendingImage {
  * ECR images (any region) are resolved to digests, one BatchGetImage per repository and 100
  * references; other registries are `external`; unresolvable ones are `missing` and errors.
  */
-async function captureImages(step: Step, described: readonly TaskDefinition[]): Promise<ImageRecord[]> {
+async function captureImages(step: Step, used: readonly ContainerImage[]): Promise<ImageRecord[]> {
   const { clients, config } = step;
   const pending = new Map<string, PendingImage>();
-  for (const td of described) {
-    for (const container of td.containerDefinitions ?? []) {
-      const uri = container.image;
-      if (!uri) continue;
-      let entry = pending.get(uri);
-      if (!entry) {
-        let ref: ImageReference | undefined;
-        try {
-          ref = parseImageReference(uri);
-        } catch (error) {
-          if (!(error instanceof InvalidImageReferenceError)) throw error;
-          step.failures.add(
-            'image',
-            uri,
-            error.name,
-            `${error.message} Fix the image in the task definition.`,
-          );
-        }
-        entry = { sourceUri: uri, ref, usedBy: new Set() };
-        pending.set(uri, entry);
+  for (const { uri, usedBy } of used) {
+    let entry = pending.get(uri);
+    if (!entry) {
+      let ref: ImageReference | undefined;
+      try {
+        ref = parseImageReference(uri);
+      } catch (error) {
+        if (!(error instanceof InvalidImageReferenceError)) throw error;
+        step.failures.add('image', uri, error.name, `${error.message} Fix the image in the task definition.`);
       }
-      entry.usedBy.add(`${td.family}:${td.revision}/${container.name}`);
+      entry = { sourceUri: uri, ref, usedBy: new Set() };
+      pending.set(uri, entry);
     }
+    entry.usedBy.add(usedBy);
   }
 
   const byRepository = new Map<string, { region: string; repositoryName: string; refs: ImageReference[] }>();

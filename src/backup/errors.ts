@@ -7,3 +7,15 @@ export class BackupEventError extends LifeboatError {
     this.name = 'BackupEventError';
   }
 }
+
+/** A staged part of a running backup is missing or not valid. */
+export class StagingError extends LifeboatError {
+  constructor(
+    message: string,
+    public readonly recoveryPointId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StagingError';
+  }
+}

@@ -4,10 +4,10 @@ import type { CatalogStore, RecoveryPointSummary } from '../catalog/aws/store';
 import { planRetention, type RetentionSnapshot } from '../catalog/retention';
 import type { LifeboatConfig } from '../config/schema';
 import { mapConcurrent } from '../kernel/concurrency';
+import type { Logger } from '../kernel/logger';
 import { deleteSnapshot, findSnapshots } from '../volumes/ebs/aws/snapshots';
 import { tagValue } from '../volumes/ebs/model';
 import { MANAGED_TAG, RECOVERY_POINT_TAG } from '../volumes/ebs/tags';
-import type { CaptureLogger } from './capture';
 
 /** Deletes at once (DeleteObject, DeleteSnapshot). */
 const DELETE_CONCURRENCY = 4;
@@ -20,7 +20,7 @@ export interface RetentionDeps {
   /** @default - the system clock */
   readonly now?: () => Date;
   /** @default - no logging */
-  readonly log?: CaptureLogger;
+  readonly log?: Logger;
 }
 
 export interface RetentionResult {

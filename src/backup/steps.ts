@@ -1,15 +1,15 @@
 import type * as z from 'zod';
 import type { AwsClients, CallCounter } from '../aws/clients';
-import { RecoveryPointExistsError } from '../aws/errors';
 import { CatalogStore } from '../catalog/aws/store';
 import { sealManifest } from '../catalog/checksum';
+import { RecoveryPointExistsError } from '../catalog/errors';
 import { type Manifest, type ManifestBody, manifestBodySchema } from '../catalog/manifest';
-import { VOLUME_KEY_ALIAS } from '../catalog/names';
 import type { LifeboatConfig } from '../config/schema';
+import { VOLUME_KEY_ALIAS } from '../config/settings';
 import { ensureImagesInDr, type ImagePresenceStats } from '../images/aws/presence';
 import { applyImageOutcomes } from '../images/plan';
-import { LifeboatError } from '../kernel/errors';
-import { sleep } from '../volumes/ebs/blocks';
+import type { Logger } from '../kernel/logger';
+import { sleep } from '../kernel/sleep';
 import {
   applyVolumeCopies,
   isCopyDone,
@@ -18,13 +18,8 @@ import {
   type VolumeCopyState,
   volumeCopyStateSchema,
 } from '../volumes/ebs/model';
-import {
-  type CaptureCounts,
-  type CaptureDeps,
-  type CaptureLogger,
-  type CaptureWarning,
-  captureFleet,
-} from './capture';
+import { type CaptureCounts, type CaptureDeps, type CaptureWarning, captureFleet } from './capture';
+import { StagingError } from './errors';
 import { advanceCopies, type CopyTickResult } from './volumes';
 
 /**
@@ -39,18 +34,6 @@ export interface BackupStaging {
   getBody(recoveryPointId: string): Promise<ManifestBody>;
   putCopies(state: VolumeCopyState): Promise<void>;
   getCopies(recoveryPointId: string): Promise<VolumeCopyState>;
-}
-
-/** A staged part of a running backup is missing or not valid. */
-export class StagingError extends LifeboatError {
-  constructor(
-    message: string,
-    public readonly recoveryPointId: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'StagingError';
-  }
 }
 
 const BODY_PART = 'body';
@@ -175,7 +158,7 @@ export interface AdvanceDeps {
   /** @default - the system clock */
   readonly now?: () => Date;
   /** @default - no logging */
-  readonly log?: CaptureLogger;
+  readonly log?: Logger;
   /** Block engine: stop at this signal, checkpointing (the next tick resumes). @default - none */
   readonly signal?: AbortSignal;
 }
@@ -219,7 +202,7 @@ export interface CommitDeps {
   /** @default - the system clock */
   readonly now?: () => Date;
   /** @default - no logging */
-  readonly log?: CaptureLogger;
+  readonly log?: Logger;
 }
 
 export interface CommitResult {

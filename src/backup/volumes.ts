@@ -1,4 +1,3 @@
-import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import type { AwsClients } from '../aws/clients';
 import { awsErrorCode, awsErrorMessage } from '../aws/errors';
 import type {
@@ -10,9 +9,10 @@ import type {
 import type { LifeboatConfig } from '../config/schema';
 import { isRecord } from '../fleet/retarget/refs';
 import { mapConcurrent } from '../kernel/concurrency';
-import { LifeboatError } from '../kernel/errors';
+import type { Logger } from '../kernel/logger';
 import { replicateSnapshot } from '../volumes/ebs/aws/block-engine';
 import type { DiscoveryService } from '../volumes/ebs/aws/discovery';
+import { volumeKeyArn } from '../volumes/ebs/aws/keys';
 import {
   copySnapshot,
   createSnapshot,
@@ -20,7 +20,6 @@ import {
   isCopyLimitError,
   type SnapshotFacts,
 } from '../volumes/ebs/aws/snapshots';
-import type { ResumeState } from '../volumes/ebs/blocks';
 import { BlockReplicationError, ReplicationInterruptedError } from '../volumes/ebs/errors';
 import {
   type ChosenVolume,
@@ -40,27 +39,11 @@ import {
   volumeOwnTags,
   withCopy,
 } from '../volumes/ebs/model';
+import type { ResumeState } from '../volumes/ebs/resume-state';
 import { MANAGED_TAG, RECOVERY_POINT_TAG, SOURCE_SNAPSHOT_TAG, SOURCE_VOLUME_TAG } from '../volumes/ebs/tags';
-import type { CaptureLogger } from './capture';
 
 /** Block replications one tick runs at once (they share one function's network and memory). */
 export const BLOCK_COPIES_AT_ONCE = 4;
-
-/** The DR volume key could not be resolved to the key ARN the EBS direct APIs take. */
-export class VolumeKeyError extends LifeboatError {
-  constructor(
-    public readonly keyId: string,
-    public readonly region: string,
-    options?: { cause?: unknown },
-  ) {
-    super(
-      `Could not resolve the DR volume key ${keyId} in ${region} to a key ARN (the block engine needs one). ` +
-        'Deploy the RecoveryStack (it creates alias/lifeboat-volumes), or set VOLUME_KMS_KEY_ID to the key ARN.',
-      options,
-    );
-    this.name = 'VolumeKeyError';
-  }
-}
 
 // ---------------------------------------------------------------------------------------
 // Stage: which volumes, and their snapshots
@@ -222,7 +205,7 @@ export interface CopyTickInput {
   /** DR-region KMS key (alias or ARN) the copies are encrypted with. */
   readonly volumeKmsKeyId: string;
   readonly now: () => Date;
-  readonly log?: CaptureLogger;
+  readonly log?: Logger;
   /** Block engine: stops the replications in flight (they checkpoint and resume next tick). @default - none */
   readonly signal?: AbortSignal;
   /** Persists the copy state (called at block-engine checkpoints and once at the end of the tick). */
@@ -500,17 +483,4 @@ async function previousReplicas(
       .filter(([, replica]) => completed.has(replica.sourceSnapshotId))
       .map(([volumeId, { sourceSnapshotId, replicaId }]) => [volumeId, { sourceSnapshotId, replicaId }]),
   );
-}
-
-/** The key ARN of `keyId` (an alias, alias ARN or key id) in `region`; a key ARN is returned as it is. */
-async function volumeKeyArn(clients: AwsClients, region: string, keyId: string): Promise<string> {
-  if (/^arn:aws[a-z-]*:kms:[^:]+:\d{12}:key\//.test(keyId)) return keyId;
-  let arn: string | undefined;
-  try {
-    arn = (await clients.kms(region).send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.Arn;
-  } catch (cause) {
-    throw new VolumeKeyError(keyId, region, { cause });
-  }
-  if (!arn) throw new VolumeKeyError(keyId, region);
-  return arn;
 }

@@ -1,15 +1,10 @@
 import type { AwsClients } from '../aws/clients';
 import { RunStore } from '../catalog/aws/run-store';
 import { CatalogStore } from '../catalog/aws/store';
-import { VOLUME_KEY_ALIAS } from '../catalog/names';
-import type { RestoreConfig } from '../config/settings';
-import type { RestoreSettings } from './settings';
-
-/** Structured log sink; Powertools' Logger fits. */
-export interface RestoreLogger {
-  info(message: string, attributes: Record<string, unknown>): void;
-  warn(message: string, attributes: Record<string, unknown>): void;
-}
+import { type RestoreConfig, type RestoreSettings, VOLUME_KEY_ALIAS } from '../config/settings';
+import type { Logger } from '../kernel/logger';
+import { sleep } from '../kernel/sleep';
+import { RestoreRuns } from './runs';
 
 /** Everything a restore step works with; built once per Lambda container (or local run). */
 export interface RestoreContext {
@@ -18,13 +13,13 @@ export interface RestoreContext {
   /** The DR region: where the restore runs and what it changes. */
   readonly region: string;
   readonly catalog: CatalogStore;
-  readonly runs: RunStore;
+  readonly runs: RestoreRuns;
   readonly topicArn?: string;
   /** KMS key (alias or ARN, DR region) of the standalone EBS volumes the restore creates. */
   readonly volumeKmsKeyId: string;
   readonly now: () => Date;
   readonly sleep: (ms: number) => Promise<void>;
-  readonly log?: RestoreLogger;
+  readonly log?: Logger;
 }
 
 export interface RestoreContextOptions {
@@ -32,7 +27,7 @@ export interface RestoreContextOptions {
   readonly now?: () => Date;
   /** @default - setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
-  readonly log?: RestoreLogger;
+  readonly log?: Logger;
 }
 
 export function createRestoreContext(
@@ -47,11 +42,11 @@ export function createRestoreContext(
     config: settings.config,
     region,
     catalog: new CatalogStore(clients.s3(region), settings.bucket, kms),
-    runs: new RunStore(clients.s3(region), settings.bucket, kms),
+    runs: new RestoreRuns(new RunStore(clients.s3(region), settings.bucket, kms)),
     ...(settings.topicArn ? { topicArn: settings.topicArn } : {}),
     volumeKmsKeyId: settings.volumeKmsKeyId ?? VOLUME_KEY_ALIAS,
     now: opts.now ?? (() => new Date()),
-    sleep: opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    sleep: opts.sleep ?? sleep,
     ...(opts.log ? { log: opts.log } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import type { AwsClients } from '../aws/clients';
-import { createRestoreContext, type RestoreContext, type RestoreLogger } from './context';
-import { restoreSettingsFromEnv } from './settings';
+import { restoreSettingsFromEnv } from '../config/settings';
+import type { Logger } from '../kernel/logger';
+import { createRestoreContext, type RestoreContext } from './context';
 
 /** What every restore Lambda handler is built from; tests and the local runner pass emulator clients. */
 export interface RestoreHandlerDeps {
@@ -8,7 +9,7 @@ export interface RestoreHandlerDeps {
   /** `LIFEBOAT_CONFIG`, `CATALOG_BUCKET`, `CATALOG_KMS_KEY_ID`, `REPORT_TOPIC_ARN`, `VOLUME_KMS_KEY_ID` (read on first use). */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** @default - no logging */
-  readonly log?: RestoreLogger;
+  readonly log?: Logger;
   /** @default - the system clock */
   readonly now?: () => Date;
   /** @default - setTimeout */

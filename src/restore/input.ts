@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { recoveryPointIdSchema } from '../catalog/manifest';
 import { matchesAny } from '../config/selection';
-import { InvalidRestoreInputError } from './input-errors';
+import { InvalidRestoreInputError } from './errors';
 
 /** "cluster/service" with globs: `*` and `?` match within one name, never across "/". */
 const patternSchema = z.string().regex(/^[A-Za-z0-9_*?-]+\/[A-Za-z0-9_*?-]+$/);

@@ -11,11 +11,8 @@ import type { LifeboatConfig } from '../config/schema';
 import { type DrInventory, RECOVERY_POINT_TAG, SOURCE_ID_TAG } from '../fleet/inventory';
 import { isFargateProvider, isRecord, type RetargetChange, RetargetSession } from '../fleet/retarget/refs';
 import { type DrCreateServiceInput, retargetService } from '../fleet/retarget/service';
-import {
-  type PendingAccessPoint,
-  type RetargetContext,
-  retargetTaskDefinition,
-} from '../fleet/retarget/task-definition';
+import { retargetTaskDefinition } from '../fleet/retarget/task-definition';
+import type { PendingAccessPoint, RetargetContext } from '../fleet/retarget/task-definition/rule';
 import { parseArn } from '../kernel/arns';
 import {
   compareText,
@@ -25,8 +22,8 @@ import {
   sortFindings,
 } from '../kernel/findings';
 import { planServiceVolumes, type VolumePlan } from '../volumes/ebs/plan';
+import { NoServicesSelectedError, RecoveryPointUnusableError } from './errors';
 import { isServiceSelected, type RestoreInput } from './input';
-import { NoServicesSelectedError, RecoveryPointUnusableError } from './input-errors';
 
 /** Where and into what the restore is planned. */
 export interface PlanContext {

@@ -1,4 +1,3 @@
-import type { RestoreRun } from '../catalog/aws/run-store';
 import { restoreRunKey } from '../catalog/keys';
 import type { Manifest } from '../catalog/manifest';
 import { serviceKey } from '../catalog/manifest';
@@ -7,6 +6,7 @@ import type { RestoreContext } from './context';
 import { isServiceSelected, parseRestoreInput, type RestoreInput } from './input';
 import type { PlanTotals, RestorePlan } from './plan';
 import { planRestore } from './plan';
+import type { RestoreRun } from './runs';
 
 /** Input of the Prepare step: the execution input and the execution's identity. */
 export interface PrepareEvent {

@@ -1,10 +1,10 @@
-import { PublishCommand } from '@aws-sdk/client-sns';
 import { awsErrorCode } from '../aws/errors';
-import type { RestoreRun } from '../catalog/aws/run-store';
+import { publishReport } from '../catalog/aws/reports';
 import { reportKey, restoreRunKey } from '../catalog/keys';
 import type { FindingSeverity } from '../kernel/findings';
 import type { RestoreContext } from './context';
 import type { ServicePlan } from './plan';
+import type { RestoreRun } from './runs';
 import type { ServiceOutcome } from './service';
 import type { CheckedService } from './wave-check';
 
@@ -274,16 +274,11 @@ export async function writeReport(ctx: RestoreContext, event: ReportEvent): Prom
       report: location,
     };
     try {
-      await ctx.clients.sns(ctx.region).send(
-        new PublishCommand({
-          TopicArn: ctx.topicArn,
-          Subject:
-            `Lifeboat restore ${report.outcome}: ${report.totals.restored}/${report.totals.selected} services`.slice(
-              0,
-              99,
-            ),
-          Message: JSON.stringify(summary, null, 2),
-        }),
+      await publishReport(
+        ctx.clients.sns(ctx.region),
+        ctx.topicArn,
+        `Lifeboat restore ${report.outcome}: ${report.totals.restored}/${report.totals.selected} services`,
+        summary,
       );
     } catch (error) {
       // The report is in the catalog; a notification failure must not hide the restore's outcome.

@@ -1,23 +1,14 @@
-import {
-  CreateServiceCommand,
-  type CreateServiceCommandInput,
-  DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
-  type ECSClient,
-  RegisterTaskDefinitionCommand,
-  type RegisterTaskDefinitionCommandInput,
-  type Service,
-  TagResourceCommand,
-  UpdateServiceCommand,
-  type UpdateServiceCommandInput,
-} from '@aws-sdk/client-ecs';
 import { awsErrorCode, awsErrorMessage } from '../aws/errors';
-import type { RestoreRun, SharedResources } from '../catalog/aws/run-store';
 import { restoreRunKey } from '../catalog/keys';
 import type { RegisterTaskDefinitionInputRecord } from '../catalog/manifest';
-import { RECOVERY_POINT_TAG } from '../fleet/inventory';
+import {
+  ensureService,
+  isConcurrentRegistration,
+  registerTaskDefinition,
+  reusableTaskDefinition,
+} from '../fleet/aws/deploy';
 import { applyAccessPointIds } from '../fleet/retarget/task-definition';
-import { sanitiseTaskDefinition } from '../fleet/sanitise';
+import { type RetryPolicy, withRetry } from '../kernel/retry';
 import { ensureStandaloneVolumes, type VolumeResult } from '../volumes/ebs/aws/create';
 import type { StandaloneVolumePlan } from '../volumes/ebs/plan';
 import type { RestoreContext } from './context';
@@ -27,7 +18,7 @@ import {
   ServiceNotPlannedError,
   TaskDefinitionRegistrationError,
 } from './errors';
-import type { ServicePlan } from './plan';
+import type { RestoreRun, SharedResources } from './runs';
 
 export interface RestoreServiceEvent {
   readonly executionName: string;
@@ -55,6 +46,14 @@ export interface ServiceResult {
 /** Attempts of RegisterTaskDefinition (concurrent registrations of a family fail with ClientException). */
 export const REGISTER_ATTEMPTS = 8;
 
+/** Backoff between those attempts: 250 ms doubling to 8 s, with equal jitter. */
+const REGISTER_RETRY: RetryPolicy = {
+  maxAttempts: REGISTER_ATTEMPTS,
+  baseDelayMs: 250,
+  maxDelayMs: 8_000,
+  jitter: 'equal',
+};
+
 const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
 function rolesIn(value: unknown, found: Set<string> = new Set()): Set<string> {
@@ -67,142 +66,34 @@ function rolesIn(value: unknown, found: Set<string> = new Set()): Set<string> {
 }
 
 /**
- * True when `wanted` is contained in `actual`: every member of `wanted` is present and equal
- * (objects recursively; arrays element by element with the same length). Members `actual` adds
- * (defaults ECS fills in) are ignored.
- */
-export function coveredBy(wanted: unknown, actual: unknown): boolean {
-  if (Array.isArray(wanted)) {
-    return (
-      Array.isArray(actual) &&
-      actual.length === wanted.length &&
-      wanted.every((w, i) => coveredBy(w, actual[i]))
-    );
-  }
-  if (wanted !== null && typeof wanted === 'object') {
-    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return false;
-    const a = actual as Record<string, unknown>;
-    return Object.entries(wanted as Record<string, unknown>).every(([k, v]) => coveredBy(v, a[k]));
-  }
-  // ECS echoes some numbers as strings (cpu, memory) and vice versa.
-  if (
-    (typeof wanted === 'number' || typeof wanted === 'string') &&
-    (typeof actual === 'number' || typeof actual === 'string')
-  ) {
-    return String(wanted) === String(actual);
-  }
-  return wanted === actual;
-}
-
-function isConcurrentRegistration(error: unknown): boolean {
-  const code = awsErrorCode(error);
-  if (code === 'ThrottlingException' || code === 'TooManyRequestsException') return true;
-  return code === 'ClientException' && /concurrent|too many|rate exceeded/i.test(awsErrorMessage(error));
-}
-
-/**
  * Registers the task definition unless the family's latest ACTIVE revision already equals it
  * (so a re-run adds no revision). Retries concurrent registrations of one family with backoff.
  */
 export async function ensureTaskDefinition(
-  ctx: Pick<RestoreContext, 'sleep'>,
-  ecs: ECSClient,
+  ctx: Pick<RestoreContext, 'clients' | 'region' | 'sleep'>,
   input: RegisterTaskDefinitionInputRecord,
 ): Promise<{ arn: string; action: 'registered' | 'reused' }> {
-  const { tags: _tags, ...comparable } = input as RegisterTaskDefinitionInputRecord & { tags?: unknown };
+  const ecs = ctx.clients.ecs(ctx.region);
+  const reusable = await reusableTaskDefinition(ecs, input);
+  if (reusable) return { arn: reusable, action: 'reused' };
   try {
-    const res = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: input.family }));
-    const latest = res.taskDefinition;
-    if (latest?.taskDefinitionArn && latest.status === 'ACTIVE') {
-      const described = sanitiseTaskDefinition(latest as unknown as Record<string, unknown>);
-      if (coveredBy(comparable, described)) return { arn: latest.taskDefinitionArn, action: 'reused' };
-    }
+    return await withRetry(
+      async () => {
+        const arn = await registerTaskDefinition(ecs, input);
+        if (!arn)
+          throw new RestoreError(`RegisterTaskDefinition returned no ARN for family ${input.family}.`);
+        return { arn, action: 'registered' as const };
+      },
+      {
+        classify: (error) => (isConcurrentRegistration(error) ? 'transient' : 'fatal'),
+        policy: REGISTER_RETRY,
+        sleep: (ms) => ctx.sleep(ms),
+      },
+    );
   } catch (error) {
-    if (awsErrorCode(error) !== 'ClientException') throw error;
+    if (!isConcurrentRegistration(error)) throw error;
+    throw new TaskDefinitionRegistrationError(input.family, REGISTER_ATTEMPTS, { cause: error });
   }
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      const res = await ecs.send(
-        new RegisterTaskDefinitionCommand(input as RegisterTaskDefinitionCommandInput),
-      );
-      const arn = res.taskDefinition?.taskDefinitionArn;
-      if (!arn) throw new RestoreError(`RegisterTaskDefinition returned no ARN for family ${input.family}.`);
-      return { arn, action: 'registered' };
-    } catch (error) {
-      if (!isConcurrentRegistration(error)) throw error;
-      if (attempt >= REGISTER_ATTEMPTS)
-        throw new TaskDefinitionRegistrationError(input.family, attempt, { cause: error });
-      const base = Math.min(8_000, 250 * 2 ** (attempt - 1));
-      await ctx.sleep(base / 2 + Math.random() * (base / 2));
-    }
-  }
-}
-
-const UPDATABLE: readonly (keyof UpdateServiceCommandInput & keyof CreateServiceCommandInput)[] = [
-  'desiredCount',
-  'capacityProviderStrategy',
-  'deploymentConfiguration',
-  'availabilityZoneRebalancing',
-  'networkConfiguration',
-  'placementConstraints',
-  'placementStrategy',
-  'platformVersion',
-  'healthCheckGracePeriodSeconds',
-  'enableExecuteCommand',
-  'enableECSManagedTags',
-  'loadBalancers',
-  'propagateTags',
-  'serviceRegistries',
-  'serviceConnectConfiguration',
-  'volumeConfigurations',
-  'vpcLatticeConfigurations',
-];
-
-async function describeService(ecs: ECSClient, cluster: string, name: string): Promise<Service | undefined> {
-  const res = await ecs.send(new DescribeServicesCommand({ cluster, services: [name], include: ['TAGS'] }));
-  return res.services?.find((s) => s.serviceName === name && s.status !== 'INACTIVE');
-}
-
-/**
- * Creates the service, or updates it when it already exists (ECS and the emulator disagree on a
- * second CreateService, so existence is checked first). Unchanged when it already runs this task
- * definition with this desired count and was restored from this recovery point.
- */
-export async function ensureService(
-  ecs: ECSClient,
-  plan: ServicePlan,
-  taskDefinitionArn: string,
-  recoveryPointId: string,
-): Promise<'created' | 'updated' | 'unchanged'> {
-  const input = {
-    ...plan.createServiceInput,
-    taskDefinition: taskDefinitionArn,
-  } as CreateServiceCommandInput & {
-    tags?: { key: string; value: string }[];
-  };
-  const existing = await describeService(ecs, plan.clusterName, plan.serviceName);
-  if (!existing) {
-    await ecs.send(new CreateServiceCommand(input));
-    return 'created';
-  }
-  const restoredFrom = existing.tags?.find((t) => t.key === RECOVERY_POINT_TAG)?.value;
-  const sameCount = input.desiredCount === undefined || existing.desiredCount === input.desiredCount;
-  if (existing.taskDefinition === taskDefinitionArn && sameCount && restoredFrom === recoveryPointId) {
-    return 'unchanged';
-  }
-  const update: Record<string, unknown> = {
-    cluster: plan.clusterName,
-    service: plan.serviceName,
-    taskDefinition: taskDefinitionArn,
-  };
-  for (const field of UPDATABLE) {
-    if (input[field] !== undefined) update[field] = input[field];
-  }
-  await ecs.send(new UpdateServiceCommand(update as unknown as UpdateServiceCommandInput));
-  if (existing.serviceArn && input.tags && input.tags.length > 0) {
-    await ecs.send(new TagResourceCommand({ resourceArn: existing.serviceArn, tags: input.tags }));
-  }
-  return 'updated';
 }
 
 function errorOf(error: unknown): { name: string; message: string } {
@@ -305,7 +196,7 @@ export async function restoreService(
     }
 
     const ecs = ctx.clients.ecs(ctx.region);
-    const td = await ensureTaskDefinition(ctx, ecs, registerInput);
+    const td = await ensureTaskDefinition(ctx, registerInput);
     taskDefinitionArn = td.arn;
     taskDefinition = td.action;
     const status = await ensureService(ecs, plan, td.arn, run.plan.recoveryPoint.id);

@@ -1,19 +1,12 @@
-import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateClusterCommand, type CreateClusterCommandInput } from '@aws-sdk/client-ecs';
-import {
-  CreateAccessPointCommand,
-  type CreateAccessPointCommandInput,
-  type EFSClient,
-  paginateDescribeAccessPoints,
-} from '@aws-sdk/client-efs';
 import { awsErrorCode, awsErrorMessage } from '../aws/errors';
-import type { RestoreRun, SharedResources } from '../catalog/aws/run-store';
 import { restoreRunKey } from '../catalog/keys';
-import { SOURCE_ID_TAG } from '../fleet/inventory';
+import { createCluster, createLogGroup } from '../fleet/aws/deploy';
 import { mapConcurrent } from '../kernel/concurrency';
+import { ensureAccessPoint } from '../volumes/efs/aws/access-points';
 import { failOverReplica } from '../volumes/efs/aws/replication';
 import type { RestoreContext } from './context';
-import type { AccessPointPlan, EfsFailoverPlan } from './plan';
+import type { EfsFailoverPlan } from './plan';
+import type { RestoreRun, SharedResources } from './runs';
 
 export interface PrepareSharedEvent {
   readonly executionName: string;
@@ -50,41 +43,6 @@ async function failOverFileSystem(ctx: RestoreContext, fs: EfsFailoverPlan): Pro
   return outcome === 'deleted' || outcome === 'deleted-locally';
 }
 
-/** The DR access point made for `sourceAccessPointId` (tagged lifeboat:source-id), if any. */
-async function findAccessPoint(efs: EFSClient, ap: AccessPointPlan): Promise<string | undefined> {
-  for await (const page of paginateDescribeAccessPoints(
-    { client: efs },
-    { FileSystemId: ap.drFileSystemId },
-  )) {
-    const found = (page.AccessPoints ?? []).find((p) =>
-      p.Tags?.some((t) => t.Key === SOURCE_ID_TAG && t.Value === ap.sourceAccessPointId),
-    );
-    if (found?.AccessPointId) return found.AccessPointId;
-  }
-  return undefined;
-}
-
-async function ensureAccessPoint(ctx: RestoreContext, ap: AccessPointPlan): Promise<string> {
-  const efs = ctx.clients.efs(ctx.region);
-  const existing = await findAccessPoint(efs, ap);
-  if (existing) return existing;
-  const res = await efs.send(
-    new CreateAccessPointCommand({
-      ClientToken: `lifeboat-${ap.sourceAccessPointId}`.slice(0, 64),
-      FileSystemId: ap.drFileSystemId,
-      ...(ap.rootDirectory
-        ? { RootDirectory: ap.rootDirectory as unknown as CreateAccessPointCommandInput['RootDirectory'] }
-        : {}),
-      ...(ap.posixUser
-        ? { PosixUser: ap.posixUser as unknown as CreateAccessPointCommandInput['PosixUser'] }
-        : {}),
-      Tags: ap.tags.map((t) => ({ Key: t.key, Value: t.value })),
-    }),
-  );
-  if (!res.AccessPointId) throw new Error(`CreateAccessPoint returned no id for ${ap.sourceAccessPointId}`);
-  return res.AccessPointId;
-}
-
 /**
  * PrepareShared: creates what the services of the plan share, each idempotently: missing
  * clusters (settings, configuration, Fargate capacity providers, tags), log groups, the EFS
@@ -116,7 +74,7 @@ export async function prepareShared(
       5,
       async (cluster) => {
         try {
-          await ecs.send(new CreateClusterCommand(cluster.createInput as CreateClusterCommandInput));
+          await createCluster(ecs, cluster.createInput as NonNullable<typeof cluster.createInput>);
           clustersCreated.push(cluster.clusterName);
         } catch (error) {
           record(`cluster:${cluster.clusterName}`, error);
@@ -128,11 +86,9 @@ export async function prepareShared(
       5,
       async (group) => {
         try {
-          await logs.send(new CreateLogGroupCommand({ logGroupName: group.logGroupName }));
-          logGroupsCreated.push(group.logGroupName);
+          if (await createLogGroup(logs, group.logGroupName)) logGroupsCreated.push(group.logGroupName);
         } catch (error) {
-          if (awsErrorCode(error) !== 'ResourceAlreadyExistsException')
-            record(`logGroup:${group.logGroupName}`, error);
+          record(`logGroup:${group.logGroupName}`, error);
         }
       },
     ),
@@ -153,7 +109,7 @@ export async function prepareShared(
           continue;
         }
         try {
-          accessPoints[ap.sourceAccessPointId] = await ensureAccessPoint(ctx, ap);
+          accessPoints[ap.sourceAccessPointId] = await ensureAccessPoint(ctx.clients.efs(ctx.region), ap);
         } catch (error) {
           record(`accessPoint:${ap.sourceAccessPointId}`, error);
         }

@@ -1,6 +1,4 @@
-import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
-import { DESCRIBE_SERVICES_MAX } from '../fleet/aws/capture';
-import { chunk } from '../kernel/concurrency';
+import { describeServiceStates, type ServiceState } from '../fleet/aws/deploy';
 import type { RestoreContext } from './context';
 import type { ServiceResult } from './service';
 
@@ -37,18 +35,6 @@ export interface WaveCheck extends WaveCheckState {
 const RESTORED = new Set(['created', 'updated', 'unchanged']);
 
 /**
- * Steady as ECS means it: a single (PRIMARY) deployment whose rollout completed, or without a
- * rollout state, as many tasks running as desired.
- */
-export function isSteady(service: Service): boolean {
-  const deployments = service.deployments ?? [];
-  if (service.status !== 'ACTIVE' || deployments.length !== 1) return false;
-  const rollout = deployments[0]?.rolloutState;
-  if (rollout !== undefined) return rollout === 'COMPLETED';
-  return service.runningCount === service.desiredCount;
-}
-
-/**
  * CheckWave: one bounded poll of the wave's restored services (DescribeServices by 10 per
  * cluster). The state machine waits and calls it again until `settled`.
  */
@@ -71,12 +57,11 @@ export async function checkWave(ctx: RestoreContext, event: CheckWaveEvent): Pro
     const [cluster, name] = r.service.split('/') as [string, string];
     byCluster.set(cluster, [...(byCluster.get(cluster) ?? []), name]);
   }
-  const described = new Map<string, Service>();
+  const described = new Map<string, ServiceState>();
   const ecs = ctx.clients.ecs(ctx.region);
   for (const [cluster, names] of byCluster) {
-    for (const batch of chunk(names, DESCRIBE_SERVICES_MAX)) {
-      const res = await ecs.send(new DescribeServicesCommand({ cluster, services: batch }));
-      for (const s of res.services ?? []) if (s.serviceName) described.set(`${cluster}/${s.serviceName}`, s);
+    for (const [name, state] of await describeServiceStates(ecs, cluster, names)) {
+      described.set(`${cluster}/${name}`, state);
     }
   }
   const services = event.results.map((r): CheckedService => {
@@ -84,7 +69,7 @@ export async function checkWave(ctx: RestoreContext, event: CheckWaveEvent): Pro
     const s = described.get(r.service);
     return {
       ...withWave(r),
-      steady: s ? isSteady(s) : false,
+      steady: s ? s.steady : false,
       ...(typeof s?.runningCount === 'number' ? { runningCount: s.runningCount } : {}),
       ...(typeof s?.desiredCount === 'number' ? { desiredCount: s.desiredCount } : {}),
     };

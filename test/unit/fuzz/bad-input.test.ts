@@ -2,15 +2,16 @@ import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalJson, openManifest } from '../../../src/catalog/checksum';
+import { ChecksumMismatchError, ManifestError } from '../../../src/catalog/errors';
 import type { Manifest } from '../../../src/catalog/manifest';
+import { ConfigError } from '../../../src/config/errors';
 import { CONFIG_CONTEXT_KEY, parseConfig } from '../../../src/config/schema';
-import { ChecksumMismatchError, ConfigError, ManifestError } from '../../../src/kernel/errors';
-import { parseRestoreInput, RESTORE_INPUT_FIELDS } from '../../../src/restore/input';
 import {
   InvalidRestoreInputError,
   NoServicesSelectedError,
   RecoveryPointUnusableError,
-} from '../../../src/restore/input-errors';
+} from '../../../src/restore/errors';
+import { parseRestoreInput, RESTORE_INPUT_FIELDS } from '../../../src/restore/input';
 import { type PlanContext, planRestore } from '../../../src/restore/plan';
 import {
   ACCOUNT,

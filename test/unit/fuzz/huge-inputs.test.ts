@@ -6,13 +6,9 @@ import { retargetTaskDefinition } from '../../../src/fleet/retarget/task-definit
 import { sanitiseTaskDefinition } from '../../../src/fleet/sanitise';
 import { parseRestoreInput } from '../../../src/restore/input';
 import { planRestore } from '../../../src/restore/plan';
-import {
-  LinearAggregate,
-  linearAggregateChecksum,
-  parseResumeState,
-  ReplicationLedger,
-  type ResumeState,
-} from '../../../src/volumes/ebs/blocks';
+import { LinearAggregate, linearAggregateChecksum } from '../../../src/volumes/ebs/checksums';
+import { parseResumeState, ReplicationLedger } from '../../../src/volumes/ebs/ledger';
+import type { ResumeState } from '../../../src/volumes/ebs/resume-state';
 import {
   ACCOUNT,
   DR,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { InvalidRestoreInputError } from '../../../src/restore/errors';
 import { isServiceSelected, parseRestoreInput, RESTORE_INPUT_FIELDS } from '../../../src/restore/input';
-import { InvalidRestoreInputError } from '../../../src/restore/input-errors';
 
 function rejection(raw: unknown): InvalidRestoreInputError {
   try {

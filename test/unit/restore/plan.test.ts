@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../../src/catalog/manifest';
 import { type DrInventory, drInventorySchema } from '../../../src/fleet/inventory';
 import { parseArn } from '../../../src/kernel/arns';
+import { NoServicesSelectedError, RecoveryPointUnusableError } from '../../../src/restore/errors';
 import { isServiceSelected, parseRestoreInput } from '../../../src/restore/input';
-import { NoServicesSelectedError, RecoveryPointUnusableError } from '../../../src/restore/input-errors';
 import {
   checkRecoveryPointUsable,
   type PlanContext,

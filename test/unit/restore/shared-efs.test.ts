@@ -9,11 +9,11 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../../src/aws/clients';
-import type { RestoreRun, SharedResources } from '../../../src/catalog/aws/run-store';
 import { parseConfig } from '../../../src/config/schema';
 import { SOURCE_ID_TAG } from '../../../src/fleet/inventory';
 import { createRestoreContext } from '../../../src/restore/context';
 import type { RestorePlan } from '../../../src/restore/plan';
+import type { RestoreRun, SharedResources } from '../../../src/restore/runs';
 import { prepareShared } from '../../../src/restore/shared';
 import { replicationTo } from '../../support/efs-replication';
 

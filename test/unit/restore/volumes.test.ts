@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { RestoreRun } from '../../../src/catalog/aws/run-store';
 import { parseRestoreInput } from '../../../src/restore/input';
 import { planRestore } from '../../../src/restore/plan';
 import { buildReport } from '../../../src/restore/report';
-import { restoreSettingsFromEnv } from '../../../src/restore/settings';
+import type { RestoreRun } from '../../../src/restore/runs';
 import type { CheckedService } from '../../../src/restore/wave-check';
 import {
   ACCOUNT,
@@ -123,22 +122,5 @@ describe('restore report volumes', () => {
       availabilityZone: 'us-west-2a',
       error: { name: 'ServiceNotRestored' },
     });
-  });
-});
-
-describe('restoreSettingsFromEnv volume key', () => {
-  const env = {
-    LIFEBOAT_CONFIG: JSON.stringify({ account: ACCOUNT, drRegion: DR }),
-    CATALOG_BUCKET: 'catalog',
-  };
-
-  it('reads VOLUME_KMS_KEY_ID', () => {
-    expect(restoreSettingsFromEnv({ ...env, VOLUME_KMS_KEY_ID: 'alias/custom' }).volumeKmsKeyId).toBe(
-      'alias/custom',
-    );
-  });
-
-  it('defaults to the Lifeboat volume key alias', () => {
-    expect(restoreSettingsFromEnv(env).volumeKmsKeyId).toBe('alias/lifeboat-volumes');
   });
 });
