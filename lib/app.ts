@@ -1,7 +1,7 @@
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConfigError } from '../src/config/errors';
 import { CONFIG_CONTEXT_KEY, type LifeboatConfig, parseConfig } from '../src/config/schema';
-import { ConfigError } from '../src/kernel/errors';
 import { BACKUP_STACK_ID, RECOVERY_STACK_ID } from './names';
 import { BackupStack } from './stacks/backup-stack';
 import { RecoveryStack } from './stacks/recovery-stack';

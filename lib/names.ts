@@ -1,6 +1,7 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 
-export { CATALOG_KEY_ALIAS, catalogBucketName, VOLUME_KEY_ALIAS } from '../src/catalog/names';
+export { CATALOG_KEY_ALIAS, catalogBucketName } from '../src/catalog/names';
+export { VOLUME_KEY_ALIAS } from '../src/config/settings';
 
 /** Stack id (and CloudFormation stack name) of the DR region stack. */
 export const RECOVERY_STACK_ID = 'LifeboatRecovery';

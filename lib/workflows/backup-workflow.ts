@@ -9,12 +9,15 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { RECOVERY_POINT_PREFIX, STAGING_PREFIX } from '../../src/catalog/keys';
 import type { LifeboatConfig } from '../../src/config/schema';
-import { MANAGED_TAG } from '../../src/volumes/ebs/tags';
-import { explicitEnv, InfrastructureError } from '../errors';
-import { BACKUP_STATE_MACHINE_NAME, partitionOf, viaService } from '../names';
-import { acknowledgeWildcards, workflowFunctions, workflowStateMachine } from './workflow-parts';
+import { InfrastructureError } from '../errors';
+import { type RegionArns, regionArns } from '../grants/arns';
+import { CatalogGrants, type CatalogLocation } from '../grants/catalog-grants';
+import { grantFleetCapture } from '../grants/fleet-grants';
+import { grantImageCopy } from '../grants/image-grants';
+import { grantSnapshotCopy, grantSnapshotCreate, grantSnapshotRetention } from '../grants/volume-grants';
+import { BACKUP_STATE_MACHINE_NAME } from '../names';
+import { acknowledgeWildcards, workflowEnv, workflowFunctions, workflowStateMachine } from './workflow-parts';
 
 /** The backup Lambdas: `LIFEBOAT_FUNCTION` value (the handler module `lambda/<name>.ts`) by role. */
 export const BACKUP_FUNCTIONS = {
@@ -24,20 +27,20 @@ export const BACKUP_FUNCTIONS = {
 } as const;
 export type BackupFunctionRole = keyof typeof BACKUP_FUNCTIONS;
 
+/**
+ * The states of the backup workflow by role: their names in the definition, which progress views
+ * and the history of an execution refer to.
+ */
+export const BACKUP_STATES = {
+  capture: 'Capture',
+  copiesDone: 'VolumesCopied?',
+  waitForCopies: 'WaitForCopies',
+  copyVolumes: 'CopyVolumes',
+  commit: 'Commit',
+} as const;
+
 /** How long one backup execution may run: copying a large volume across regions can take hours. */
 export const BACKUP_TIMEOUT = Duration.hours(24);
-
-/** Where the backup stages its work and commits the recovery points. */
-export interface CatalogLocation {
-  /** Name of the catalog bucket (in `region`). */
-  readonly bucketName: string;
-
-  /** Alias of the KMS key the catalog bucket is encrypted with, e.g. `alias/lifeboat-catalog`. */
-  readonly keyAlias: string;
-
-  /** Region of the catalog (the DR region). */
-  readonly region: string;
-}
 
 export interface BackupWorkflowProps {
   /** Validated configuration; passed to the handlers as `LIFEBOAT_CONFIG`. */
@@ -83,17 +86,7 @@ export class BackupWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: BackupWorkflowProps) {
     super(scope, id);
     const { config, catalog } = props;
-    const { region, account } = explicitEnv(
-      this,
-      'the backup workflow',
-      'its permissions are literal ARNs of that account and region',
-    );
-    if (region !== config.primaryRegion || account !== config.account) {
-      throw new InfrastructureError(
-        `the backup workflow must deploy to the primary region ${config.primaryRegion} of account ${config.account} (the stack is ${account}/${region})`,
-        this.node.path,
-      );
-    }
+    const { account } = workflowEnv(this, 'backup', config, 'primary');
     if (catalog.region !== config.drRegion) {
       throw new InfrastructureError(
         `catalog.region must be the DR region ${config.drRegion} (got ${catalog.region}): the catalog and the volume key live there`,
@@ -111,32 +104,51 @@ export class BackupWorkflow extends Construct {
       NODE_OPTIONS: '--enable-source-maps',
     };
 
-    const arns = backupArns(account, props);
-    const statements = backupStatements(arns, props);
+    const primary = regionArns(account, config.primaryRegion);
+    const dr = regionArns(account, config.drRegion);
+    const catalogGrants = new CatalogGrants(catalog, account);
     const settings: Record<
       BackupFunctionRole,
-      { description: string; memorySize: number; timeout: Duration }
+      { description: string; memorySize: number; timeout: Duration; grant: (role: iam.Role) => void }
     > = {
       capture: {
         description:
           'ECS fleet configuration and images to a staged recovery point; starts the EBS snapshots',
         memorySize: 512,
         timeout: Duration.minutes(15),
+        grant: (role) => {
+          grantFleetCapture(role, primary);
+          grantSnapshotCreate(role, primary);
+          catalogGrants.grantStaging(role);
+        },
       },
       volumes: {
         // The block engine moves 512 KiB blocks through memory; more memory also means more CPU.
         description: 'one tick of the EBS snapshot copies to the DR region (resumable)',
         memorySize: 1024,
         timeout: Duration.minutes(15),
+        grant: (role) => {
+          grantSnapshotCopy(role, {
+            source: primary,
+            destination: dr,
+            volumeKeyAlias: props.volumeKeyAlias,
+            engine: config.volumes.ebs.engine,
+          });
+          catalogGrants.grantStaging(role);
+        },
       },
       commit: {
         description: 'seals and commits the recovery point, then applies retention',
         memorySize: 512,
         timeout: Duration.minutes(15),
+        grant: (role) => {
+          catalogGrants.grantCommit(role);
+          grantSnapshotRetention(role, primary, dr);
+        },
       },
     };
 
-    const wildcardReasons = backupWildcardReasons(arns);
+    const wildcardReasons = backupWildcardReasons(primary, dr, catalogGrants);
     const { functions, roles } = workflowFunctions(
       this,
       BACKUP_FUNCTIONS,
@@ -150,17 +162,15 @@ export class BackupWorkflow extends Construct {
           POWERTOOLS_SERVICE_NAME: `lifeboat-${moduleName}`,
           LIFEBOAT_FUNCTION: moduleName,
         },
-        statements: statements[role],
+        grant: settings[role].grant,
         logRetention: props.logRetention,
       }),
       wildcardReasons,
     );
     // What the backup needs to make images present in the DR registry, in a policy of its own
     // (the capture role's default policy is already long).
-    const imagePolicy = new iam.Policy(this, 'CaptureImagePolicy', {
-      roles: [roles.capture],
-      statements: imageStatements(arns, config.primaryRegion),
-    });
+    const imagePolicy = new iam.Policy(this, 'CaptureImagePolicy', { roles: [roles.capture] });
+    grantImageCopy(imagePolicy, primary, dr);
     acknowledgeWildcards(imagePolicy, wildcardReasons);
     this.functions = functions;
     this.roles = roles;
@@ -231,13 +241,13 @@ function backupDefinition(
   const byId = { 'recoveryPointId.$': '$.recoveryPointId' };
 
   const capture = invoke(
-    'Capture',
+    BACKUP_STATES.capture,
     fns.capture,
     {},
     'Captures the fleet, stages the recovery point and starts the EBS snapshots; returns { recoveryPointId, done, … }.',
   );
   const copyVolumes = invoke(
-    'CopyVolumes',
+    BACKUP_STATES.copyVolumes,
     fns.volumes,
     byId,
     'One tick: starts queued DR copies, records finished ones; returns { recoveryPointId, done, counts }.',
@@ -250,16 +260,16 @@ function backupDefinition(
     backoffRate: 2,
   });
   const commit = invoke(
-    'Commit',
+    BACKUP_STATES.commit,
     fns.commit,
     byId,
     'Seals and commits the recovery point (partial if a volume failed), then applies retention.',
   );
-  const wait = new sfn.Wait(scope, 'WaitForCopies', {
+  const wait = new sfn.Wait(scope, BACKUP_STATES.waitForCopies, {
     comment: 'lifeboat.volumes.ebs.pollSeconds between two ticks',
     time: sfn.WaitTime.duration(pollInterval),
   });
-  const copiesDone = new sfn.Choice(scope, 'VolumesCopied?', {
+  const copiesDone = new sfn.Choice(scope, BACKUP_STATES.copiesDone, {
     comment: 'Commit once no volume is being snapshotted, queued or copied.',
   });
   // The wait comes before each tick: the snapshots get time to progress, and the tick that
@@ -269,340 +279,37 @@ function backupDefinition(
   return capture.next(copiesDone);
 }
 
-/** The resources the backup roles are granted, as literal ARNs. */
-interface BackupArns {
-  readonly ecsClusters: string;
-  readonly ecsServices: string;
-  readonly ecsTasks: string;
-  readonly ecrRepositories: string;
-  readonly ecrDrRepositories: string;
-  readonly primaryVolumes: string;
-  /** EC2 snapshot ARNs have no account: `arn:<partition>:ec2:<region>::snapshot/<id>`. */
-  readonly primarySnapshots: string;
-  readonly drSnapshots: string;
-  readonly primaryKeys: string;
-  readonly drKeys: string;
-  readonly bucket: string;
-  readonly recoveryPoints: string;
-  readonly staging: string;
-}
-
-function backupArns(account: string, props: BackupWorkflowProps): BackupArns {
-  const { primaryRegion, drRegion } = props.config;
-  const p = partitionOf(primaryRegion);
-  const d = partitionOf(drRegion);
-  const bucket = `arn:${d}:s3:::${props.catalog.bucketName}`;
-  return {
-    ecsClusters: `arn:${p}:ecs:${primaryRegion}:${account}:cluster/*`,
-    ecsServices: `arn:${p}:ecs:${primaryRegion}:${account}:service/*`,
-    ecsTasks: `arn:${p}:ecs:${primaryRegion}:${account}:task/*`,
-    ecrRepositories: `arn:${p}:ecr:${primaryRegion}:${account}:repository/*`,
-    ecrDrRepositories: `arn:${d}:ecr:${drRegion}:${account}:repository/*`,
-    primaryVolumes: `arn:${p}:ec2:${primaryRegion}:${account}:volume/*`,
-    primarySnapshots: `arn:${p}:ec2:${primaryRegion}::snapshot/*`,
-    drSnapshots: `arn:${d}:ec2:${drRegion}::snapshot/*`,
-    primaryKeys: `arn:${p}:kms:${primaryRegion}:${account}:key/*`,
-    drKeys: `arn:${d}:kms:${drRegion}:${account}:key/*`,
-    bucket,
-    recoveryPoints: `${bucket}/${RECOVERY_POINT_PREFIX}*`,
-    staging: `${bucket}/${STAGING_PREFIX}*`,
-  };
-}
-
-/** Each backup function's permissions, statement by statement. No action wildcards. */
-function backupStatements(
-  arns: BackupArns,
-  props: BackupWorkflowProps,
-): Record<BackupFunctionRole, iam.PolicyStatement[]> {
-  const { config, catalog } = props;
-  const { primaryRegion, drRegion } = config;
-  const inPrimaryRegion = { StringEquals: { 'aws:RequestedRegion': primaryRegion } };
-  const inBothRegions = { StringEquals: { 'aws:RequestedRegion': [primaryRegion, drRegion] } };
-  const managedOnCreate = { StringEquals: { [`aws:RequestTag/${MANAGED_TAG}`]: 'true' } };
-  const block = config.volumes.ebs.engine === 'block';
-
-  const stagingObjects = new iam.PolicyStatement({
-    sid: 'ReadWriteStaging',
-    actions: ['s3:GetObject', 's3:PutObject'],
-    resources: [arns.staging],
-  });
-  const listCatalog = new iam.PolicyStatement({
-    sid: 'ListCatalog',
-    actions: ['s3:ListBucket'],
-    resources: [arns.bucket],
-  });
-  const catalogKey = new iam.PolicyStatement({
-    sid: 'UseCatalogKeyThroughS3',
-    actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-    resources: [arns.drKeys],
-    conditions: {
-      'ForAnyValue:StringEquals': { 'kms:ResourceAliases': catalog.keyAlias },
-      StringEquals: { 'kms:ViaService': viaService('s3', catalog.region) },
-    },
-  });
-  const describeSnapshots = (sid: string, conditions: Record<string, unknown>) =>
-    new iam.PolicyStatement({ sid, actions: ['ec2:DescribeSnapshots'], resources: ['*'], conditions });
-
-  // Snapshot copies (and, with the block engine, EBS direct writes) use the volume key in the
-  // DR region, addressed by alias: an alias ARN does not authorise, so `key/*` + ResourceAliases.
-  const drVia = block
-    ? [viaService('ec2', drRegion), viaService('ebs', drRegion)]
-    : viaService('ec2', drRegion);
-  const primaryVia = block
-    ? [viaService('ec2', primaryRegion), viaService('ebs', primaryRegion)]
-    : viaService('ec2', primaryRegion);
-  const volumeKeyConditions = {
-    'ForAnyValue:StringEquals': { 'kms:ResourceAliases': props.volumeKeyAlias },
-    StringEquals: { 'kms:ViaService': drVia },
-  };
-  const volumes: iam.PolicyStatement[] = [
-    describeSnapshots('DescribeSnapshots', inBothRegions),
-    new iam.PolicyStatement({
-      sid: 'CopyPrimarySnapshots',
-      actions: ['ec2:CopySnapshot'],
-      resources: [arns.primarySnapshots],
-    }),
-    new iam.PolicyStatement({
-      sid: 'CreateManagedDrCopies',
-      actions: ['ec2:CopySnapshot'],
-      resources: [arns.drSnapshots],
-      conditions: managedOnCreate,
-    }),
-    new iam.PolicyStatement({
-      sid: 'TagDrCopies',
-      actions: ['ec2:CreateTags'],
-      resources: [arns.drSnapshots],
-      conditions: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } },
-    }),
-    new iam.PolicyStatement({
-      sid: 'UseVolumeKey',
-      actions: [
-        'kms:Decrypt',
-        'kms:DescribeKey',
-        'kms:GenerateDataKey',
-        'kms:GenerateDataKeyWithoutPlaintext',
-        'kms:ReEncryptFrom',
-        'kms:ReEncryptTo',
-      ],
-      resources: [arns.drKeys],
-      conditions: volumeKeyConditions,
-    }),
-    new iam.PolicyStatement({
-      sid: 'GrantVolumeKeyToEbs',
-      actions: ['kms:CreateGrant'],
-      resources: [arns.drKeys],
-      conditions: { ...volumeKeyConditions, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-    }),
-    // Encrypted source volumes: their snapshots are decrypted with the source key for the copy.
-    new iam.PolicyStatement({
-      sid: 'DecryptSourceSnapshots',
-      actions: [
-        'kms:Decrypt',
-        'kms:DescribeKey',
-        'kms:GenerateDataKeyWithoutPlaintext',
-        'kms:ReEncryptFrom',
-        'kms:ReEncryptTo',
-      ],
-      resources: [arns.primaryKeys],
-      conditions: { StringEquals: { 'kms:ViaService': primaryVia } },
-    }),
-    new iam.PolicyStatement({
-      sid: 'GrantSourceKeysToEbs',
-      actions: ['kms:CreateGrant'],
-      resources: [arns.primaryKeys],
-      conditions: {
-        StringEquals: { 'kms:ViaService': primaryVia },
-        Bool: { 'kms:GrantIsForAWSResource': 'true' },
-      },
-    }),
-    ...(block
-      ? [
-          new iam.PolicyStatement({
-            sid: 'ReadPrimarySnapshotBlocks',
-            actions: ['ebs:ListSnapshotBlocks', 'ebs:ListChangedBlocks', 'ebs:GetSnapshotBlock'],
-            resources: [arns.primarySnapshots],
-          }),
-          new iam.PolicyStatement({
-            sid: 'StartManagedDrSnapshots',
-            actions: ['ebs:StartSnapshot'],
-            resources: [arns.drSnapshots],
-            conditions: managedOnCreate,
-          }),
-          new iam.PolicyStatement({
-            sid: 'WriteDrSnapshotBlocks',
-            actions: ['ebs:PutSnapshotBlock', 'ebs:CompleteSnapshot'],
-            resources: [arns.drSnapshots],
-          }),
-          // StartSnapshot takes a key ARN: the handler resolves the alias itself (DescribeKey).
-          new iam.PolicyStatement({
-            sid: 'ResolveVolumeKeyArn',
-            actions: ['kms:DescribeKey'],
-            resources: [arns.drKeys],
-            conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': props.volumeKeyAlias } },
-          }),
-        ]
-      : []),
-    stagingObjects,
-    listCatalog,
-    catalogKey,
-  ];
-
-  return {
-    capture: [
-      new iam.PolicyStatement({
-        sid: 'ListEcsClustersAndServices',
-        actions: ['ecs:ListClusters', 'ecs:ListServices'],
-        resources: ['*'],
-        conditions: inPrimaryRegion,
-      }),
-      new iam.PolicyStatement({
-        sid: 'DescribeEcsClustersAndServices',
-        actions: ['ecs:DescribeClusters', 'ecs:DescribeServices'],
-        resources: [arns.ecsClusters, arns.ecsServices],
-      }),
-      new iam.PolicyStatement({
-        sid: 'DescribeEcsTaskDefinitions',
-        actions: ['ecs:DescribeTaskDefinition'],
-        resources: ['*'],
-        conditions: inPrimaryRegion,
-      }),
-      new iam.PolicyStatement({
-        sid: 'ListServiceTasks',
-        actions: ['ecs:ListTasks'],
-        resources: ['*'],
-        conditions: { ...inPrimaryRegion, ArnLike: { 'ecs:cluster': arns.ecsClusters } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'DescribeServiceTasks',
-        actions: ['ecs:DescribeTasks'],
-        resources: [arns.ecsTasks],
-      }),
-      new iam.PolicyStatement({
-        sid: 'ResolveEcrImageDigests',
-        actions: ['ecr:BatchGetImage', 'ecr:DescribeImages'],
-        resources: [arns.ecrRepositories],
-      }),
-      new iam.PolicyStatement({
-        sid: 'DescribeServiceNetworks',
-        actions: ['ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
-        resources: ['*'],
-        conditions: inPrimaryRegion,
-      }),
-      new iam.PolicyStatement({
-        sid: 'DescribeVolumesAndSnapshots',
-        actions: ['ec2:DescribeVolumes', 'ec2:DescribeSnapshots'],
-        resources: ['*'],
-        conditions: inPrimaryRegion,
-      }),
-      new iam.PolicyStatement({
-        sid: 'SnapshotVolumes',
-        actions: ['ec2:CreateSnapshot'],
-        resources: [arns.primaryVolumes],
-      }),
-      new iam.PolicyStatement({
-        sid: 'CreateManagedSnapshots',
-        actions: ['ec2:CreateSnapshot'],
-        resources: [arns.primarySnapshots],
-        conditions: managedOnCreate,
-      }),
-      new iam.PolicyStatement({
-        sid: 'TagNewSnapshots',
-        actions: ['ec2:CreateTags'],
-        resources: [arns.primarySnapshots],
-        conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSnapshot' } },
-      }),
-      stagingObjects,
-      listCatalog,
-      catalogKey,
-    ],
-    volumes,
-    commit: [
-      new iam.PolicyStatement({
-        sid: 'ReadStagedBackupAndRecoveryPoints',
-        actions: ['s3:GetObject'],
-        resources: [arns.recoveryPoints, arns.staging],
-      }),
-      new iam.PolicyStatement({
-        sid: 'CommitAndExpireRecoveryPoints',
-        actions: ['s3:PutObject', 's3:DeleteObject'],
-        resources: [arns.recoveryPoints],
-      }),
-      listCatalog,
-      catalogKey,
-      describeSnapshots('DescribeSnapshots', inBothRegions),
-      new iam.PolicyStatement({
-        sid: 'DeleteManagedSnapshots',
-        actions: ['ec2:DeleteSnapshot'],
-        resources: [arns.primarySnapshots, arns.drSnapshots],
-        conditions: { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG}`]: 'true' } },
-      }),
-    ],
-  };
-}
-
-/**
- * Copying images: read in the primary registry; check, create and write in the DR registry.
- * (Without ecr:DescribeRegistry / ecr:StartReplicationBackfill the backup notes that it could
- * not read the replication rules and copies instead.)
- */
-function imageStatements(arns: BackupArns, primaryRegion: string): iam.PolicyStatement[] {
-  return [
-    new iam.PolicyStatement({
-      sid: 'StartEcrReplicationBackfill',
-      actions: ['ecr:DescribeRegistry', 'ecr:StartReplicationBackfill'],
-      resources: ['*'],
-      conditions: { StringEquals: { 'aws:RequestedRegion': primaryRegion } },
-    }),
-    new iam.PolicyStatement({
-      sid: 'ReadEcrImagesToCopy',
-      actions: ['ecr:GetDownloadUrlForLayer', 'ecr:DescribeRepositories'],
-      resources: [arns.ecrRepositories],
-    }),
-    new iam.PolicyStatement({
-      sid: 'VerifyAndCopyImagesInDrRegistry',
-      actions: [
-        'ecr:BatchGetImage',
-        'ecr:DescribeImages',
-        'ecr:CreateRepository',
-        'ecr:TagResource',
-        'ecr:BatchCheckLayerAvailability',
-        'ecr:InitiateLayerUpload',
-        'ecr:UploadLayerPart',
-        'ecr:CompleteLayerUpload',
-        'ecr:PutImage',
-      ],
-      resources: [arns.ecrDrRepositories],
-    }),
-  ];
-}
-
-/** The reason for each cdk-nag IAM5 finding of the literal wildcard ARNs above. */
-function backupWildcardReasons(arns: BackupArns): Record<string, string> {
+/** The reason for each cdk-nag IAM5 finding of the literal wildcard ARNs the backup is granted. */
+function backupWildcardReasons(
+  primary: RegionArns,
+  dr: RegionArns,
+  catalog: CatalogGrants,
+): Record<string, string> {
   return {
     '*': 'ecs:ListClusters, ecs:ListServices, ecs:ListTasks, ecs:DescribeTaskDefinition, ec2:Describe*, ecr:DescribeRegistry and ecr:StartReplicationBackfill support no resource-level permissions (the last two act on the registry); each such statement is limited to the primary (or DR) region by aws:RequestedRegion, ecs:ListTasks also to the clusters of the account by ecs:cluster.',
-    [arns.ecsClusters]:
+    [primary.ecsClusters]:
       'Capture describes every cluster of the account in the primary region; which ones are backed up is decided by the selection in the configuration, at run time.',
-    [arns.ecsServices]:
+    [primary.ecsServices]:
       'Capture describes every service of the listed clusters; the selection is applied at run time.',
-    [arns.ecsTasks]:
+    [primary.ecsTasks]:
       'Capture describes the running tasks of the selected services to find their ECS-managed EBS volumes; task ids are only known at run time.',
-    [arns.ecrRepositories]:
+    [primary.ecrRepositories]:
       'Task definitions may reference any repository of the account; capture resolves each referenced tag to a digest (read-only).',
-    [arns.ecrDrRepositories]:
+    [dr.ecrRepositories]:
       'The backup makes every image the fleet runs present in the DR registry: it checks, creates (same name as the source) and copies into any repository of the account in the DR region; no other region.',
-    [arns.primaryVolumes]:
+    [primary.volumes]:
       'The volumes to snapshot (ECS-managed ones and those tagged lifeboat:backup=true) are found at run time; a snapshot can only be created tagged lifeboat:managed=true.',
-    [arns.primarySnapshots]:
+    [primary.snapshots]:
       'Snapshot ids are generated per run; creating requires the lifeboat:managed=true request tag, tagging only at creation, deleting only snapshots tagged lifeboat:managed=true. Snapshot ARNs carry no account.',
-    [arns.drSnapshots]:
+    [dr.snapshots]:
       'DR copies are created per run; creating requires the lifeboat:managed=true request tag, tagging only at creation, deleting only snapshots tagged lifeboat:managed=true. Snapshot ARNs carry no account.',
-    [arns.primaryKeys]:
+    [primary.keys]:
       'Source volumes may be encrypted with any key of the account; the key is only used through EC2/EBS in the primary region (kms:ViaService), grants only for AWS resources.',
-    [arns.drKeys]:
+    [dr.keys]:
       'The catalog and volume keys live in the DR region stack and are addressed by alias only (no cross-region reference); each statement is limited by kms:ResourceAliases to one alias and by kms:ViaService to S3, or EC2/EBS, in the DR region.',
-    [arns.recoveryPoints]:
+    [catalog.recoveryPointsArn]:
       'Recovery point keys are generated per run (inverted timestamp and id); access is limited to this prefix of the catalog bucket.',
-    [arns.staging]:
+    [catalog.stagingArn]:
       'Staging keys are generated per run; access is limited to this prefix of the catalog bucket.',
   };
 }

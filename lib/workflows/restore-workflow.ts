@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -7,14 +7,20 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { RECOVERY_POINT_PREFIX, REPORT_PREFIX, RESTORE_RUN_PREFIX } from '../../src/catalog/keys';
-import { VOLUME_KEY_ALIAS } from '../../src/catalog/names';
 import type { LifeboatConfig } from '../../src/config/schema';
-import { restoreConfigOf } from '../../src/config/settings';
-import { MANAGED_TAG } from '../../src/volumes/ebs/tags';
-import { explicitEnv, InfrastructureError } from '../errors';
-import { partitionOf, viaService } from '../names';
-import { workflowFunctions, workflowStateMachine } from './workflow-parts';
+import { restoreConfigOf, VOLUME_KEY_ALIAS } from '../../src/config/settings';
+import { InfrastructureError } from '../errors';
+import { type RegionArns, regionArns } from '../grants/arns';
+import { CatalogGrants } from '../grants/catalog-grants';
+import {
+  grantDrInventoryRead,
+  grantPassRoleToEcs,
+  grantServiceDeploy,
+  grantServiceDescribe,
+  grantSharedResourcesPrepare,
+} from '../grants/fleet-grants';
+import { grantVolumeRestore } from '../grants/volume-grants';
+import { workflowEnv, workflowFunctions, workflowStateMachine } from './workflow-parts';
 
 /** The restore Lambdas: `LIFEBOAT_FUNCTION` value (the handler module `lambda/<name>.ts`) by role. */
 export const RESTORE_FUNCTIONS = {
@@ -28,6 +34,32 @@ export type RestoreFunctionRole = keyof typeof RESTORE_FUNCTIONS;
 
 /** Error name of the Fail state when any selected service was not restored. */
 export const RESTORE_INCOMPLETE_ERROR = 'RestoreIncomplete';
+
+/**
+ * The states of the restore workflow by role: their names in the definition, which progress views
+ * and the history of an execution refer to.
+ */
+export const RESTORE_STATES = {
+  prepare: 'Prepare',
+  isDryRun: 'IsDryRun?',
+  dryRunPlan: 'DryRunPlan',
+  prepareShared: 'PrepareShared',
+  /** Map: one iteration a wave, in order. */
+  waves: 'RestoreWaves',
+  /** Map inside a wave's iteration: one iteration a service of the wave. */
+  services: 'RestoreServices',
+  restoreService: 'RestoreService',
+  /** Pass: the failed-service record when RestoreService itself failed. */
+  serviceCrashed: 'ServiceCrashed',
+  checkWave: 'CheckWave',
+  waveSettled: 'WaveSettled?',
+  waitBeforeCheck: 'WaitBeforeCheck',
+  waveDone: 'WaveDone',
+  report: 'Report',
+  allRestored: 'AllRestored?',
+  restored: 'Restored',
+  notAllRestored: 'NotAllRestored',
+} as const;
 
 export interface RestoreWorkflowProps {
   /** Validated configuration; passed to the handlers as `LIFEBOAT_CONFIG`. */
@@ -94,11 +126,7 @@ export class RestoreWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: RestoreWorkflowProps) {
     super(scope, id);
-    const { region, account } = explicitEnv(
-      this,
-      'the restore workflow',
-      'its permissions are literal ARNs of that account and region',
-    );
+    const { region, account } = workflowEnv(this, 'restore', props.config, 'DR');
     const concurrency = props.serviceConcurrency ?? 10;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 40) {
       throw new InfrastructureError(
@@ -113,12 +141,6 @@ export class RestoreWorkflow extends Construct {
         this.node.path,
       );
     }
-    if (region !== props.config.drRegion || account !== props.config.account) {
-      throw new InfrastructureError(
-        `the restore workflow must deploy to the DR region ${props.config.drRegion} of account ${props.config.account} (the stack is ${account}/${region})`,
-        this.node.path,
-      );
-    }
 
     const volumeKeyAlias = props.volumeKeyAlias ?? VOLUME_KEY_ALIAS;
     if (!/^alias\/[a-zA-Z0-9/_-]+$/.test(volumeKeyAlias) || volumeKeyAlias.startsWith('alias/aws/')) {
@@ -127,7 +149,12 @@ export class RestoreWorkflow extends Construct {
         this.node.path,
       );
     }
-    const arns = restoreArns(account, region, props);
+    const dr = regionArns(account, region);
+    const catalog = new CatalogGrants(
+      { bucketName: props.catalogBucketName, keyAlias: props.catalogKeyAlias, region },
+      account,
+    );
+    const passRoles = props.passRoleArns ?? [dr.roles];
     const environment: Record<string, string> = {
       LIFEBOAT_CONFIG: JSON.stringify(restoreConfigOf(props.config)),
       CATALOG_BUCKET: props.catalogBucketName,
@@ -144,7 +171,24 @@ export class RestoreWorkflow extends Construct {
       check: Duration.minutes(1),
       report: Duration.minutes(2),
     };
-    const statements = restoreStatements(arns, props, volumeKeyAlias);
+    const grants: Record<RestoreFunctionRole, (role: iam.Role) => void> = {
+      prepare: (role) => {
+        catalog.grantRestoreStart(role);
+        grantDrInventoryRead(role, dr);
+      },
+      shared: (role) => {
+        catalog.grantRestoreRun(role, 'read-write');
+        grantSharedResourcesPrepare(role, dr);
+      },
+      service: (role) => {
+        catalog.grantRestoreRun(role, 'read');
+        grantServiceDeploy(role, dr);
+        grantVolumeRestore(role, dr, volumeKeyAlias);
+        grantPassRoleToEcs(role, passRoles);
+      },
+      check: (role) => grantServiceDescribe(role, dr),
+      report: (role) => catalog.grantReport(role, props.reportTopic),
+    };
     const { functions, roles } = workflowFunctions(
       this,
       RESTORE_FUNCTIONS,
@@ -154,10 +198,10 @@ export class RestoreWorkflow extends Construct {
         memorySize: 512,
         timeout: timeouts[role],
         environment: { ...environment, LIFEBOAT_FUNCTION: moduleName },
-        statements: statements[role],
+        grant: grants[role],
         logRetention: props.logRetention,
       }),
-      restoreWildcardReasons(arns),
+      restoreWildcardReasons(dr, catalog, passRoles),
     );
     this.functions = functions;
     this.roles = roles;
@@ -188,26 +232,26 @@ function restoreDefinition(
       ...(resultPath ? { resultPath } : {}),
     });
 
-  const prepare = invoke('Prepare', fns.prepare, {
+  const prepare = invoke(RESTORE_STATES.prepare, fns.prepare, {
     'input.$': '$',
     'executionName.$': '$$.Execution.Name',
     'startedAt.$': '$$.Execution.StartTime',
   });
-  const dryRunPlan = new sfn.Succeed(scope, 'DryRunPlan', {
+  const dryRunPlan = new sfn.Succeed(scope, RESTORE_STATES.dryRunPlan, {
     comment: 'The plan is the output; nothing was changed.',
   });
   const prepareShared = invoke(
-    'PrepareShared',
+    RESTORE_STATES.prepareShared,
     fns.shared,
     { 'executionName.$': '$.executionName' },
     '$.shared',
   );
 
-  const restoreService = invoke('RestoreService', fns.service, {
+  const restoreService = invoke(RESTORE_STATES.restoreService, fns.service, {
     'executionName.$': '$.executionName',
     'key.$': '$.key',
   });
-  const serviceCrashed = new sfn.Pass(scope, 'ServiceCrashed', {
+  const serviceCrashed = new sfn.Pass(scope, RESTORE_STATES.serviceCrashed, {
     comment: 'The function failed or timed out: record the service as failed, the others carry on.',
     parameters: {
       'service.$': '$.key',
@@ -216,7 +260,7 @@ function restoreDefinition(
     },
   });
   restoreService.addCatch(serviceCrashed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-  const restoreServices = new sfn.Map(scope, 'RestoreServices', {
+  const restoreServices = new sfn.Map(scope, RESTORE_STATES.services, {
     itemsPath: '$.services',
     maxConcurrency: opts.concurrency,
     itemSelector: { 'key.$': '$$.Map.Item.Value', 'executionName.$': '$.executionName' },
@@ -225,7 +269,7 @@ function restoreDefinition(
   restoreServices.itemProcessor(restoreService);
 
   const checkWave = invoke(
-    'CheckWave',
+    RESTORE_STATES.checkWave,
     fns.check,
     {
       'wave.$': '$.wave',
@@ -236,14 +280,14 @@ function restoreDefinition(
     },
     '$.check',
   );
-  const waveDone = new sfn.Succeed(scope, 'WaveDone', { outputPath: '$.check.services' });
-  const waitBeforeCheck = new sfn.Wait(scope, 'WaitBeforeCheck', {
+  const waveDone = new sfn.Succeed(scope, RESTORE_STATES.waveDone, { outputPath: '$.check.services' });
+  const waitBeforeCheck = new sfn.Wait(scope, RESTORE_STATES.waitBeforeCheck, {
     time: sfn.WaitTime.duration(opts.interval),
   });
-  const waveSettled = new sfn.Choice(scope, 'WaveSettled?')
+  const waveSettled = new sfn.Choice(scope, RESTORE_STATES.waveSettled)
     .when(sfn.Condition.booleanEquals('$.check.settled', true), waveDone)
     .otherwise(waitBeforeCheck.next(checkWave));
-  const restoreWaves = new sfn.Map(scope, 'RestoreWaves', {
+  const restoreWaves = new sfn.Map(scope, RESTORE_STATES.waves, {
     comment: 'Waves in order; the services of a wave in parallel.',
     itemsPath: '$.waves',
     maxConcurrency: 1,
@@ -260,264 +304,57 @@ function restoreDefinition(
   restoreWaves.itemProcessor(restoreServices.next(checkWave).next(waveSettled));
 
   const report = invoke(
-    'Report',
+    RESTORE_STATES.report,
     fns.report,
     { 'executionName.$': '$.executionName', 'waves.$': '$.waveResults' },
     '$.report',
   );
-  const restored = new sfn.Succeed(scope, 'Restored', { outputPath: '$.report' });
-  const incomplete = new sfn.Fail(scope, 'NotAllRestored', {
+  const restored = new sfn.Succeed(scope, RESTORE_STATES.restored, { outputPath: '$.report' });
+  const incomplete = new sfn.Fail(scope, RESTORE_STATES.notAllRestored, {
     error: RESTORE_INCOMPLETE_ERROR,
     causePath: '$.report.cause',
   });
-  const allRestored = new sfn.Choice(scope, 'AllRestored?')
+  const allRestored = new sfn.Choice(scope, RESTORE_STATES.allRestored)
     .when(sfn.Condition.booleanEquals('$.report.allRestored', true), restored)
     .otherwise(incomplete);
 
   return prepare.next(
-    new sfn.Choice(scope, 'IsDryRun?')
+    new sfn.Choice(scope, RESTORE_STATES.isDryRun)
       .when(sfn.Condition.booleanEquals('$.dryRun', true), dryRunPlan)
       .otherwise(prepareShared.next(restoreWaves).next(report).next(allRestored)),
   );
 }
 
-interface RestoreArns {
-  readonly partition: string;
-  readonly ecsClusters: string;
-  readonly ecsServices: string;
-  readonly ecsTaskDefinitions: string;
-  readonly logGroups: string;
-  readonly efsFileSystems: string;
-  readonly efsAccessPoints: string;
-  readonly volumes: string;
-  readonly snapshots: string;
-  readonly bucket: string;
-  readonly recoveryPoints: string;
-  readonly runs: string;
-  readonly reports: string;
-  readonly keys: string;
-  readonly passRoles: readonly string[];
-}
-
-function restoreArns(account: string, region: string, props: RestoreWorkflowProps): RestoreArns {
-  const p = partitionOf(region);
-  const bucket = `arn:${p}:s3:::${props.catalogBucketName}`;
-  return {
-    partition: p,
-    ecsClusters: `arn:${p}:ecs:${region}:${account}:cluster/*`,
-    ecsServices: `arn:${p}:ecs:${region}:${account}:service/*`,
-    ecsTaskDefinitions: `arn:${p}:ecs:${region}:${account}:task-definition/*`,
-    logGroups: `arn:${p}:logs:${region}:${account}:log-group:*`,
-    efsFileSystems: `arn:${p}:elasticfilesystem:${region}:${account}:file-system/*`,
-    efsAccessPoints: `arn:${p}:elasticfilesystem:${region}:${account}:access-point/*`,
-    volumes: `arn:${p}:ec2:${region}:${account}:volume/*`,
-    // Snapshot ARNs carry no account.
-    snapshots: `arn:${p}:ec2:${region}::snapshot/*`,
-    bucket,
-    recoveryPoints: `${bucket}/${RECOVERY_POINT_PREFIX}*`,
-    runs: `${bucket}/${RESTORE_RUN_PREFIX}*`,
-    reports: `${bucket}/${REPORT_PREFIX}*`,
-    keys: `arn:${p}:kms:${region}:${account}:key/*`,
-    passRoles: props.passRoleArns ?? [`arn:${p}:iam::${account}:role/*`],
-  };
-}
-
-/** Each restore function's permissions, statement by statement. No action wildcards. */
-function restoreStatements(
-  arns: RestoreArns,
-  props: RestoreWorkflowProps,
-  volumeKeyAlias: string,
-): Record<RestoreFunctionRole, iam.PolicyStatement[]> {
-  const region = props.config.drRegion;
-  const inDrRegion = { StringEquals: { 'aws:RequestedRegion': region } };
-  const keyVia = (...services: string[]) =>
-    new iam.PolicyStatement({
-      sid: 'UseCatalogKeyViaAlias',
-      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      resources: [arns.keys],
-      conditions: {
-        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': props.catalogKeyAlias },
-        StringEquals: {
-          'kms:ViaService': services.map((service) => viaService(service, region)),
-        },
-      },
-    });
-  const volumeKeyVia = {
-    'ForAnyValue:StringEquals': { 'kms:ResourceAliases': volumeKeyAlias },
-    StringEquals: { 'kms:ViaService': viaService('ec2', region) },
-  };
-  const runs = (actions: string[]) =>
-    new iam.PolicyStatement({ sid: 'RestoreRunDocuments', actions, resources: [arns.runs] });
-  const describeServices = new iam.PolicyStatement({
-    sid: 'DescribeDrServices',
-    actions: ['ecs:DescribeServices'],
-    resources: [arns.ecsServices],
-  });
-  return {
-    prepare: [
-      new iam.PolicyStatement({
-        sid: 'ReadRecoveryPoints',
-        actions: ['s3:GetObject'],
-        resources: [arns.recoveryPoints],
-      }),
-      new iam.PolicyStatement({ sid: 'ListCatalog', actions: ['s3:ListBucket'], resources: [arns.bucket] }),
-      runs(['s3:PutObject']),
-      keyVia('s3'),
-      new iam.PolicyStatement({
-        sid: 'ListDrInventory',
-        actions: [
-          'ecs:ListClusters',
-          'ecs:ListServices',
-          'ec2:DescribeSubnets',
-          'ec2:DescribeSecurityGroups',
-          'secretsmanager:ListSecrets',
-          'ssm:DescribeParameters',
-          'logs:DescribeLogGroups',
-          'elasticfilesystem:DescribeAccessPoints',
-          'ec2:DescribeAvailabilityZones',
-        ],
-        resources: ['*'],
-        conditions: inDrRegion,
-      }),
-      new iam.PolicyStatement({
-        sid: 'DescribeDrClustersAndServices',
-        actions: ['ecs:DescribeClusters', 'ecs:DescribeServices'],
-        resources: [arns.ecsClusters, arns.ecsServices],
-      }),
-    ],
-    shared: [
-      runs(['s3:GetObject', 's3:PutObject']),
-      keyVia('s3'),
-      new iam.PolicyStatement({
-        sid: 'CreateDrClusters',
-        actions: ['ecs:CreateCluster', 'ecs:TagResource'],
-        resources: [arns.ecsClusters],
-      }),
-      new iam.PolicyStatement({
-        sid: 'CreateDrLogGroups',
-        actions: ['logs:CreateLogGroup'],
-        resources: [arns.logGroups],
-      }),
-      new iam.PolicyStatement({
-        sid: 'FailOverEfsReplicas',
-        actions: [
-          'elasticfilesystem:DescribeReplicationConfigurations',
-          'elasticfilesystem:DeleteReplicationConfiguration',
-          'elasticfilesystem:DescribeAccessPoints',
-          'elasticfilesystem:CreateAccessPoint',
-          'elasticfilesystem:TagResource',
-        ],
-        resources: [arns.efsFileSystems, arns.efsAccessPoints],
-      }),
-    ],
-    service: [
-      runs(['s3:GetObject']),
-      keyVia('s3'),
-      new iam.PolicyStatement({
-        sid: 'RegisterTaskDefinitions',
-        actions: ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition'],
-        resources: ['*'],
-        conditions: inDrRegion,
-      }),
-      new iam.PolicyStatement({
-        sid: 'TagTaskDefinitions',
-        actions: ['ecs:TagResource'],
-        resources: [arns.ecsTaskDefinitions, arns.ecsServices],
-      }),
-      new iam.PolicyStatement({
-        sid: 'CreateOrUpdateDrServices',
-        actions: ['ecs:DescribeServices', 'ecs:CreateService', 'ecs:UpdateService'],
-        resources: [arns.ecsServices],
-      }),
-      new iam.PolicyStatement({
-        sid: 'CreateRestoredVolumes',
-        actions: ['ec2:CreateVolume'],
-        resources: [arns.volumes],
-        conditions: { StringEquals: { [`aws:RequestTag/${MANAGED_TAG}`]: 'true' } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'CreateVolumesFromDrSnapshots',
-        actions: ['ec2:CreateVolume'],
-        resources: [arns.snapshots],
-      }),
-      new iam.PolicyStatement({
-        sid: 'TagRestoredVolumes',
-        actions: ['ec2:CreateTags'],
-        resources: [arns.volumes],
-        conditions: { StringEquals: { 'ec2:CreateAction': 'CreateVolume' } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'FindRestoredVolumes',
-        actions: ['ec2:DescribeVolumes'],
-        resources: ['*'],
-        conditions: inDrRegion,
-      }),
-      new iam.PolicyStatement({
-        sid: 'UseVolumeKeyViaEc2',
-        actions: [
-          'kms:Decrypt',
-          'kms:DescribeKey',
-          'kms:GenerateDataKeyWithoutPlaintext',
-          'kms:ReEncryptFrom',
-          'kms:ReEncryptTo',
-        ],
-        resources: [arns.keys],
-        conditions: volumeKeyVia,
-      }),
-      new iam.PolicyStatement({
-        sid: 'GrantVolumeKeyToEc2',
-        actions: ['kms:CreateGrant'],
-        resources: [arns.keys],
-        conditions: { ...volumeKeyVia, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'PassTaskAndServiceRoles',
-        actions: ['iam:PassRole'],
-        resources: [...arns.passRoles],
-        conditions: {
-          StringEquals: { 'iam:PassedToService': ['ecs-tasks.amazonaws.com', 'ecs.amazonaws.com'] },
-        },
-      }),
-    ],
-    check: [describeServices],
-    report: [
-      runs(['s3:GetObject']),
-      new iam.PolicyStatement({ sid: 'WriteReports', actions: ['s3:PutObject'], resources: [arns.reports] }),
-      keyVia('s3', 'sns'),
-      new iam.PolicyStatement({
-        sid: 'PublishReports',
-        actions: ['sns:Publish'],
-        resources: [props.reportTopic.topicArn],
-      }),
-    ],
-  };
-}
-
-/** The reason for each cdk-nag IAM5 finding of the literal wildcard ARNs above. */
-function restoreWildcardReasons(arns: RestoreArns): Record<string, string> {
+/** The reason for each cdk-nag IAM5 finding of the literal wildcard ARNs the restore is granted. */
+function restoreWildcardReasons(
+  dr: RegionArns,
+  catalog: CatalogGrants,
+  passRoles: readonly string[],
+): Record<string, string> {
   const reasons: Record<string, string> = {
     '*': 'ECS/EC2/Secrets Manager/SSM/Logs/EFS list and describe calls (ec2:DescribeVolumes and ec2:DescribeAvailabilityZones included) and ecs:RegisterTaskDefinition support no resource-level permissions; each such statement is limited to the DR region by aws:RequestedRegion.',
-    [arns.ecsClusters]:
+    [dr.ecsClusters]:
       'The restore creates and describes the clusters the recovery point names, which are only known at run time; limited to the DR region and account.',
-    [arns.ecsServices]:
+    [dr.ecsServices]:
       'The restore creates, updates and describes the services the recovery point names, known at run time; limited to the DR region and account.',
-    [arns.ecsTaskDefinitions]:
+    [dr.ecsTaskDefinitions]:
       'Registered task definition families come from the recovery point; tagging is limited to the DR region and account.',
-    [arns.logGroups]: 'Log groups the restored task definitions write to are named by the recovery point.',
-    [arns.efsFileSystems]: 'The DR EFS replicas to fail over are named by the recovery point.',
-    [arns.efsAccessPoints]: 'Access points are created on the DR replicas the recovery point names.',
-    [arns.recoveryPoints]:
+    [dr.logGroups]: 'Log groups the restored task definitions write to are named by the recovery point.',
+    [dr.efsFileSystems]: 'The DR EFS replicas to fail over are named by the recovery point.',
+    [dr.efsAccessPoints]: 'Access points are created on the DR replicas the recovery point names.',
+    [catalog.recoveryPointsArn]:
       'Any recovery point may be restored; access is limited to this prefix of the catalog.',
-    [arns.runs]: 'Restore run documents are keyed by execution name; access is limited to this prefix.',
-    [arns.reports]: 'Report keys are generated per execution; access is limited to this prefix.',
-    [arns.keys]:
+    [catalog.restoreRunsArn]:
+      'Restore run documents are keyed by execution name; access is limited to this prefix.',
+    [catalog.reportsArn]: 'Report keys are generated per execution; access is limited to this prefix.',
+    [dr.keys]:
       'The catalog and volume keys are addressed by alias only; each statement is limited by kms:ResourceAliases to its alias and by kms:ViaService to the service that uses the key.',
-    [arns.volumes]:
+    [dr.volumes]:
       'Standalone EBS volumes are created from the DR snapshots the recovery point names; CreateVolume requires the lifeboat:managed=true request tag and CreateTags is limited to CreateVolume, in the DR region and account.',
-    [arns.snapshots]:
+    [dr.snapshots]:
       'The DR snapshots to create volumes from are named by the recovery point, known at run time; limited to the DR region.',
   };
-  for (const passRole of arns.passRoles) {
+  for (const passRole of passRoles) {
     reasons[passRole] =
       'The task and execution roles are named by the recovery point; iam:PassRole is limited by iam:PassedToService to ECS, and the restore refuses roles the recovery point does not name.';
   }

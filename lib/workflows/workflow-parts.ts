@@ -5,13 +5,39 @@ import * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { InfrastructureError } from '../errors';
+import type { LifeboatConfig } from '../../src/config/schema';
+import { explicitEnv, InfrastructureError } from '../errors';
 import { lambdaEntry } from './lambda-defaults';
 
 /**
  * What the backup and restore workflows build the same way: one Lambda per step with its own
  * log group and role, and a Standard state machine with logs and tracing.
  */
+
+/**
+ * The literal account and region of the `workflow` construct's stack, which must be the
+ * configured account in its `side` region: the workflow's permissions are literal ARNs of them.
+ */
+export function workflowEnv(
+  scope: Construct,
+  workflow: 'backup' | 'restore',
+  config: LifeboatConfig,
+  side: 'primary' | 'DR',
+): { region: string; account: string } {
+  const { region, account } = explicitEnv(
+    scope,
+    `the ${workflow} workflow`,
+    'its permissions are literal ARNs of that account and region',
+  );
+  const expected = side === 'primary' ? config.primaryRegion : config.drRegion;
+  if (region !== expected || account !== config.account) {
+    throw new InfrastructureError(
+      `the ${workflow} workflow must deploy to the ${side} region ${expected} of account ${config.account} (the stack is ${account}/${region})`,
+      scope.node.path,
+    );
+  }
+  return { region, account };
+}
 
 /** Lambda limits the environment of a function to 4 KB in total (keys and values). */
 const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
@@ -26,8 +52,8 @@ export interface WorkflowFunctionProps {
   readonly memorySize: number;
   readonly timeout: Duration;
   readonly environment: Record<string, string>;
-  /** Everything the function calls besides writing its own logs. */
-  readonly statements: readonly iam.PolicyStatement[];
+  /** Grants the function's role everything it calls besides writing its own logs (see `lib/grants`). */
+  readonly grant: (role: iam.Role) => void;
   readonly logRetention: logs.RetentionDays;
 }
 
@@ -51,7 +77,7 @@ export function workflowFunction(scope: Construct, props: WorkflowFunctionProps)
       resources: [logGroup.logGroupArn],
     }),
   );
-  for (const statement of props.statements) role.addToPrincipalPolicy(statement);
+  props.grant(role);
   checkEnvironmentSize(scope, props.moduleName, props.environment);
   const fn = new lambdaNodejs.NodejsFunction(scope, `${id}Function`, {
     description: props.description,

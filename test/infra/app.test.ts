@@ -6,7 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, configFromContext } from '../../lib/app';
-import { ConfigError } from '../../src/kernel/errors';
+import { ConfigError } from '../../src/config/errors';
 import {
   cdkJsonContext,
   newApp,
