@@ -2,11 +2,8 @@ import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand } from '@aws-sdk/
 import { AwsClients } from '../src/aws/clients';
 import { runCapture } from '../src/backup/steps';
 import { ensureCatalogBucket } from '../src/catalog/aws/store';
-import {
-  ensureLocalReportTopic,
-  runLocalRestore,
-  synthesiseRestoreWorkflow,
-} from '../src/cli/runners/local-restore';
+import { ensureLocalReportTopic } from '../src/cli/aws/local-resources';
+import { runLocalRestore, synthesiseRestoreWorkflow } from '../src/cli/runners/local-restore';
 import { parseConfig } from '../src/config/schema';
 import type { RestoreReport } from '../src/restore/report';
 import { seedFleet } from './fleet';

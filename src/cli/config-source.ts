@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { ConfigError } from '../config/errors';
 import { CONFIG_CONTEXT_KEY, type LifeboatConfig, parseConfig } from '../config/schema';
-import { ConfigError } from '../kernel/errors';
 import { UsageError } from './errors';
 
 export interface ConfigSourceOptions {

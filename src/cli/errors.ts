@@ -1,16 +1,18 @@
-import { CatalogBucketNotFoundError, CatalogError, PartialRecoveryPointError } from '../aws/errors';
 import {
+  CatalogBucketNotFoundError,
+  CatalogError,
   ChecksumMismatchError,
-  ConfigError,
-  LifeboatError,
   ManifestError,
+  PartialRecoveryPointError,
   RecoveryPointNotFoundError,
-} from '../kernel/errors';
+} from '../catalog/errors';
+import { ConfigError } from '../config/errors';
+import { LifeboatError } from '../kernel/errors';
 import {
   InvalidRestoreInputError,
   NoServicesSelectedError,
   RecoveryPointUnusableError,
-} from '../restore/input-errors';
+} from '../restore/errors';
 
 /** Exit codes of the `lifeboat` command (documented in `lifeboat --help`). */
 export const ExitCode = {
@@ -29,7 +31,7 @@ export const ExitCode = {
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** Base class of errors the CLI raises itself. */
-export class CliError extends Error {
+export class CliError extends LifeboatError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'CliError';
@@ -58,6 +60,36 @@ export class ExecutionEndedError extends CliError {
       `The ${workflow} execution ${executionArn} ended ${status}${error ? ` with ${error}` : ''}${cause ? `: ${cause}` : ''}. ${whatNow}`,
     );
     this.name = 'ExecutionEndedError';
+  }
+}
+
+/** The backup workflow ended without committing a recovery point. */
+export class BackupExecutionError extends ExecutionEndedError {
+  constructor(executionArn: string, status: string, error: string | undefined, cause: string | undefined) {
+    super(
+      'backup',
+      executionArn,
+      status,
+      error,
+      cause,
+      'No recovery point was committed; fix the cause and run `lifeboat backup` again (snapshots it started are removed by retention).',
+    );
+    this.name = 'BackupExecutionError';
+  }
+}
+
+/** The restore execution ended without a restore report (it failed before the Report step, or was stopped). */
+export class RestoreExecutionError extends ExecutionEndedError {
+  constructor(executionArn: string, status: string, error: string | undefined, cause: string | undefined) {
+    super(
+      'restore',
+      executionArn,
+      status,
+      error,
+      cause,
+      'Open it in the Step Functions console for the failing step; nothing after that step was changed.',
+    );
+    this.name = 'RestoreExecutionError';
   }
 }
 

@@ -124,11 +124,13 @@ export function buildProgram(io: CliIo, state: RunState): Command {
     .description('take a recovery point now')
     .addHelpText(
       'after',
-      '\nThe backup workflow (capture, EBS snapshot copies, commit) runs in this process. With --endpoint it runs\n' +
-        "against the endpoint and commits the recovery point to the catalog there. Without it, it uses the caller's\n" +
-        'credentials (the same code as the scheduled backup workflow): they need read access to ECS, ECR and EC2\n' +
-        'and ec2:CreateSnapshot in the primary region; write access to the catalog bucket and its KMS key,\n' +
-        'ec2:CopySnapshot/DescribeSnapshots/DeleteSnapshot and use of the alias/lifeboat-volumes key in the DR region.',
+      '\nThe backup workflow (capture, EBS snapshot copies, commit) runs in this process with --endpoint: the state\n' +
+        'machine the BackupStack deploys, run locally against the endpoint, which commits the recovery point to the\n' +
+        "catalog there. Without it, it uses the caller's credentials to start the backup workflow deployed in the\n" +
+        'primary region (found by the BackupStack output BackupStateMachineArn) and waits for it: they need\n' +
+        'cloudformation:DescribeStacks on that stack, states:StartExecution on the state machine,\n' +
+        'states:DescribeExecution and states:GetExecutionHistory on its executions, and read access to the catalog\n' +
+        'bucket and its KMS key in the DR region. Progress goes to stderr, the recovery point to stdout.',
     )
     .action(
       action(async () => {

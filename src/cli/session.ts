@@ -1,13 +1,13 @@
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { AwsClients, type AwsTarget, CallCounter } from '../aws/clients';
 import { CatalogStore, ensureCatalogBucket } from '../catalog/aws/store';
 import { CATALOG_KEY_ALIAS, catalogBucketName } from '../catalog/names';
 import type { LifeboatConfig } from '../config/schema';
 import { isReachable } from '../emulator/moto';
+import { callerAccount } from './aws/identity';
+import { ensureLocalKey } from './aws/local-resources';
 import { type LoadedConfig, loadConfig } from './config-source';
 import { AwsAccessError, describeError, EndpointUnreachableError, ExitCode } from './errors';
 import { type CliIo, Output } from './io';
-import { ensureLocalKey } from './local-resources';
 
 /** Options accepted by every command (before or after the command name). */
 export interface GlobalOptions {
@@ -142,10 +142,10 @@ export class Session {
   private async checkCredentials(config: LifeboatConfig): Promise<void> {
     const probe = new AwsClients({ ...this.target(), maxAttempts: 2 });
     try {
-      const identity = await probe.sts(config.drRegion).send(new GetCallerIdentityCommand({}));
-      if (identity.Account !== undefined && identity.Account !== config.account) {
+      const account = await callerAccount(probe, config.drRegion);
+      if (account !== undefined && account !== config.account) {
         throw new AwsAccessError(
-          `The credentials in use belong to account ${identity.Account}, but the configuration protects account ${config.account}. ` +
+          `The credentials in use belong to account ${account}, but the configuration protects account ${config.account}. ` +
             'Pass --profile <name> for the right account, or fix "account" in the configuration.',
           config.drRegion,
         );

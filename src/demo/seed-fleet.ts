@@ -7,9 +7,9 @@ import type {
   Tag,
 } from '@aws-sdk/client-ecs';
 import { ecrImageUri } from '../images/references';
+import { SeedError } from './errors';
 import type { EfsSpec, NetworkSpec, VolumeSpec } from './seed-network';
 import type { ParameterSpec, SecretSpec } from './seed-secrets';
-import { SeedError } from './seed-support';
 
 /**
  * The demo fleet, as data: two clusters and seven services of a small shop and its payments

@@ -7,7 +7,8 @@ import {
   paginateDescribeImages,
   paginateDescribeRepositories,
 } from '@aws-sdk/client-ecr';
-import { SeedError, type SeedLedger } from './seed-support';
+import { SeedError } from './errors';
+import type { SeedLedger } from './seed-support';
 
 /** Media types of the manifests the demo pushes. */
 export const MEDIA_TYPES = {

@@ -22,10 +22,11 @@ import {
   type EFSClient,
   type FileSystemDescription,
 } from '@aws-sdk/client-efs';
-import { required, SeedError, type SeedLedger } from './seed-support';
+import { SOURCE_ID_TAG } from '../fleet/inventory';
+import { sleep } from '../kernel/sleep';
+import { SeedError } from './errors';
+import { required, type SeedLedger } from './seed-support';
 
-/** Tag that ties a DR network object to the primary one it stands in for. */
-export const SOURCE_ID_TAG = 'lifeboat:source-id';
 const DEMO_TAG: Ec2Tag = { Key: 'lifeboat:demo', Value: 'true' };
 
 export interface NetworkSpec {
@@ -244,7 +245,7 @@ async function waitAvailable(efs: EFSClient, fileSystemId: string, region: strin
     if (state !== 'creating' || Date.now() > deadline) {
       throw new SeedError(`EFS file system ${fileSystemId} is ${state ?? 'gone'}, not available.`, region);
     }
-    await new Promise((r) => setTimeout(r, 2_000));
+    await sleep(2_000);
   }
 }
 

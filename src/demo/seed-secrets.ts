@@ -13,7 +13,9 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { GetParametersCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { partitionOf, required, SeedError, type SeedLedger } from './seed-support';
+import { sleep } from '../kernel/sleep';
+import { SeedError } from './errors';
+import { partitionOf, required, type SeedLedger } from './seed-support';
 
 export interface SecretSpec {
   readonly name: string;
@@ -65,7 +67,7 @@ async function waitForReplica(
   for (;;) {
     const replica = await describeSecret(dr, name);
     if (replica || Date.now() > deadline) return replica;
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000);
   }
 }
 

@@ -1,14 +1,4 @@
-/** The demo fleet could not be seeded; the message says which resource and what to do. */
-export class SeedError extends Error {
-  constructor(
-    message: string,
-    public readonly region?: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'SeedError';
-  }
-}
+import { SeedError } from './errors';
 
 /** Records what a seeding run created, so a re-run can prove it created nothing. */
 export class SeedLedger {

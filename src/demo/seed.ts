@@ -2,6 +2,7 @@ import type { CreateServiceCommandInput, RegisterTaskDefinitionCommandInput, Tag
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { AwsClients } from '../aws/clients';
 import { ecrRegistryHost, parseImageReference } from '../images/references';
+import { SeedError } from './errors';
 import { ensureClusters, ensureServices, ensureTaskDefinition } from './seed-ecs';
 import {
   ARCHIVE_VOLUME,
@@ -45,10 +46,9 @@ import {
   type SeededParameter,
   type SeededSecret,
 } from './seed-secrets';
-import { required, SeedError, SeedLedger } from './seed-support';
+import { required, SeedLedger } from './seed-support';
 
-export { SOURCE_ID_TAG } from './seed-network';
-export { SeedError } from './seed-support';
+export { SOURCE_ID_TAG } from '../fleet/inventory';
 
 export interface DemoFleetOptions {
   /** Region that runs the fleet. */

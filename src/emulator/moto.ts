@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { sleep } from '../kernel/sleep';
+import { EmulatorError } from './errors';
 
 const run = promisify(execFile);
 
@@ -35,13 +37,6 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
-export class EmulatorError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'EmulatorError';
-  }
-}
-
 function venvPython(dir = VENV): string {
   return join(dir, 'bin', 'python');
 }
@@ -62,7 +57,7 @@ export async function ensureEmulatorInstalled(log: (m: string) => void = () => {
     } catch {
       if (Date.now() > deadline)
         throw new EmulatorError(`Timed out waiting for ${lock}; remove it if no install is running.`);
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
       if (installed()) return venvPython();
     }
   }
@@ -163,7 +158,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 150));
+    await sleep(150);
   }
   await stop();
   throw new EmulatorError(`The emulator did not answer on ${endpoint} within 60 s: ${stderr.trim()}`);

@@ -2,10 +2,12 @@ import { DescribeSnapshotsCommand, type Snapshot } from '@aws-sdk/client-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients';
 import { CatalogStore, ensureCatalogBucket } from '../../src/catalog/aws/store';
-import { CATALOG_KEY_ALIAS, catalogBucketName, VOLUME_KEY_ALIAS } from '../../src/catalog/names';
-import { ensureLocalKey } from '../../src/cli/local-resources';
-import { type BackupStep, runLocalBackup } from '../../src/cli/runners/local-backup';
+import { CATALOG_KEY_ALIAS, catalogBucketName } from '../../src/catalog/names';
+import { ensureLocalKey } from '../../src/cli/aws/local-resources';
+import type { BackupStep } from '../../src/cli/runners/backup-events';
+import { runLocalBackup } from '../../src/cli/runners/local-backup';
 import { type LifeboatConfig, parseConfig } from '../../src/config/schema';
+import { VOLUME_KEY_ALIAS } from '../../src/config/settings';
 import { type DemoFleet, seedDemoFleet } from '../../src/demo/seed';
 import type { ExecutionEvent } from '../../src/emulator/step-functions/engine';
 import {

@@ -15,14 +15,14 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHandler } from '../../lambda/capture';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
-import { PartialRecoveryPointError } from '../../src/aws/errors';
 import { runCapture } from '../../src/backup/steps';
 import { CatalogStore, ensureCatalogBucket } from '../../src/catalog/aws/store';
 import { canonicalJson } from '../../src/catalog/checksum';
+import { ChecksumMismatchError, PartialRecoveryPointError } from '../../src/catalog/errors';
 import type { ManifestBody } from '../../src/catalog/manifest';
+import { ConfigError } from '../../src/config/errors';
 import { type LifeboatConfigInput, parseConfig } from '../../src/config/schema';
 import { type DemoFleet, seedDemoFleet } from '../../src/demo/seed';
-import { ChecksumMismatchError, ConfigError } from '../../src/kernel/errors';
 import { useEmulator } from '../support/emulator';
 
 const PRIMARY = 'us-east-1';

@@ -8,17 +8,19 @@ import {
 } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
-import {
-  CatalogBucketNotFoundError,
-  PartialRecoveryPointError,
-  RecoveryPointExistsError,
-} from '../../src/aws/errors';
 import { CatalogStore, ensureCatalogBucket } from '../../src/catalog/aws/store';
 import { canonicalJson } from '../../src/catalog/checksum';
+import {
+  CatalogBucketNotFoundError,
+  ChecksumMismatchError,
+  ManifestError,
+  PartialRecoveryPointError,
+  RecoveryPointExistsError,
+  RecoveryPointNotFoundError,
+} from '../../src/catalog/errors';
 import { newRecoveryPointId, recoveryPointKey, reportKey } from '../../src/catalog/keys';
 import type { Manifest } from '../../src/catalog/manifest';
 import { mapConcurrent } from '../../src/kernel/concurrency';
-import { ChecksumMismatchError, ManifestError, RecoveryPointNotFoundError } from '../../src/kernel/errors';
 import { useEmulator } from '../support/emulator';
 import { DR, ManifestBuilder } from '../support/manifest-builder';
 

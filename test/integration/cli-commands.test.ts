@@ -1,7 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { BatchDeleteImageCommand } from '@aws-sdk/client-ecr';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { findBackupStateMachine } from '../../src/cli/runners/aws/deployed-workflow';
+import { BackupStackNotFoundError } from '../../src/cli/runners/errors';
 import type { DemoFleet } from '../../src/demo/seed';
 import { freePort } from '../../src/emulator/moto';
 import { useCliWorkspace } from '../support/cli';
@@ -232,5 +235,28 @@ describe('lifeboat CLI against the emulator (in-process main)', () => {
     expect(stderr).toMatch(
       /captured 2 services, \d+ task definitions, \d+ images; 2 EBS volumes snapshotted/,
     );
+  });
+});
+
+describe('deployed backup: finding the backup workflow', () => {
+  it('fails with BackupStackNotFoundError (a usage error naming cdk deploy) when the BackupStack is missing', async () => {
+    const error = await findBackupStateMachine(ctx.clients, PRIMARY).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackupStackNotFoundError);
+    expect((error as Error).message).toContain('npx cdk deploy LifeboatBackup');
+    expect((error as Error).message).toContain('--primary-region');
+  });
+
+  it('reads BackupStateMachineArn from the LifeboatBackup stack outputs in the primary region', async () => {
+    const arn = `arn:aws:states:${PRIMARY}:${ACCOUNT}:stateMachine:lifeboat-backup`;
+    await ctx.clients.cfn(PRIMARY).send(
+      new CreateStackCommand({
+        StackName: 'LifeboatBackup',
+        TemplateBody: JSON.stringify({
+          Resources: { Topic: { Type: 'AWS::SNS::Topic' } },
+          Outputs: { BackupStateMachineArn: { Value: arn } },
+        }),
+      }),
+    );
+    expect(await findBackupStateMachine(ctx.clients, PRIMARY)).toBe(arn);
   });
 });

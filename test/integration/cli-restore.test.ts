@@ -5,7 +5,8 @@ import {
   ListClustersCommand,
 } from '@aws-sdk/client-ecs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findRestoreStateMachine, RecoveryStackNotFoundError } from '../../src/cli/runners/deployed-restore';
+import { findRestoreStateMachine } from '../../src/cli/runners/aws/deployed-workflow';
+import { RecoveryStackNotFoundError } from '../../src/cli/runners/errors';
 import { simulatePrimaryRegionLoss } from '../../src/demo/primary-loss';
 import type { DemoFleet } from '../../src/demo/seed';
 import type { RestorePlan } from '../../src/restore/plan';

@@ -10,7 +10,8 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/steps';
-import { ensureLocalReportTopic, runLocalRestore } from '../../src/cli/runners/local-restore';
+import { ensureLocalReportTopic } from '../../src/cli/aws/local-resources';
+import { runLocalRestore } from '../../src/cli/runners/local-restore';
 import { parseConfig } from '../../src/config/schema';
 import type { DemoFleet } from '../../src/demo/seed';
 import type { ReportResult } from '../../src/restore/report';

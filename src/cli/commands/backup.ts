@@ -1,34 +1,16 @@
-import type { CommitBackupResult } from '../../../lambda/backup-commit';
-import type { CaptureLogger } from '../../backup/capture';
 import type { EbsVolumeRecord, Manifest } from '../../catalog/manifest';
-import { VOLUME_KEY_ALIAS } from '../../catalog/names';
-import type { ExecutionEvent } from '../../emulator/step-functions/engine';
-import { ExecutionEndedError, ExitCode } from '../errors';
+import { VOLUME_KEY_ALIAS } from '../../config/settings';
+import type { Logger } from '../../kernel/logger';
+import { ensureLocalKey } from '../aws/local-resources';
+import { BackupExecutionError, ExitCode } from '../errors';
 import { type Column, formatSeconds, paint, plural, renderTable } from '../format';
 import type { Output } from '../io';
-import { ensureLocalKey } from '../local-resources';
-import { type BackupStep, runLocalBackup, synthesiseBackupWorkflow } from '../runners/local-backup';
-import { localExecutionName } from '../runners/local-workflow';
+import { DeployedWorkflowRunner, findBackupStateMachine } from '../runners/aws/deployed-workflow';
+import { type BackupStep, BackupSteps, backupPhaseOf, type CommitStep } from '../runners/backup-events';
+import { localBackupRunner } from '../runners/local-backup';
+import type { WorkflowEvent, WorkflowRunner } from '../runners/workflow-runner';
 import type { Session } from '../session';
 import { manifestCounts, recoveryPointHeader, renderBackup } from '../views';
-
-/** Wait times of a local run against the emulator: a 60 s wait between copy ticks takes 1.2 s. */
-const EMULATOR_WAIT_SCALE = 0.02;
-
-/** The backup workflow ended without committing a recovery point. */
-export class BackupExecutionError extends ExecutionEndedError {
-  constructor(executionArn: string, status: string, error: string | undefined, cause: string | undefined) {
-    super(
-      'backup',
-      executionArn,
-      status,
-      error,
-      cause,
-      'No recovery point was committed; fix the cause and run `lifeboat backup` again (snapshots it started are removed by retention).',
-    );
-    this.name = 'BackupExecutionError';
-  }
-}
 
 /** Something the capture noted that is not an error (as its log reports it). */
 export interface BackupWarning {
@@ -96,7 +78,7 @@ export interface BackupOutcome {
   readonly key: string;
   readonly bucket: string;
   /** The Commit step's result (retention included). */
-  readonly commit: CommitBackupResult;
+  readonly commit: CommitStep['result'];
   readonly execution: {
     readonly name: string;
     readonly arn: string;
@@ -117,33 +99,55 @@ function attributes(attrs: Record<string, unknown>): string {
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
-/** Backup progress on stderr: the steps of the execution, copy counts per tick, and (verbose) the log. */
-class BackupProgress {
+/**
+ * The handlers' log of a backup run on this machine (a deployed run's log is in CloudWatch Logs):
+ * every line on stderr with `verbose`, and the warnings about a resource kept for the result.
+ */
+class BackupLog implements Logger {
   readonly warnings: BackupWarning[] = [];
+
+  constructor(
+    private readonly out: Output,
+    private readonly verbose: boolean,
+  ) {}
+
+  info(message: string, attrs: Record<string, unknown>): void {
+    if (this.verbose) this.out.info(`    ${message}${attributes(attrs)}`);
+  }
+
+  warn(message: string, attrs: Record<string, unknown>): void {
+    if (typeof attrs.resourceId === 'string' && typeof attrs.code === 'string') {
+      this.warnings.push({ message, resourceId: attrs.resourceId, code: attrs.code });
+    }
+    if (this.verbose) this.out.warn(`${message}${attributes(attrs)}`);
+  }
+}
+
+/** Backup progress on stderr, from the execution's events: its steps and the copy counts per tick. */
+class BackupProgress {
+  readonly steps = new BackupSteps();
   private waitAnnounced = false;
 
   constructor(
     private readonly out: Output,
-    private readonly opts: {
-      readonly verbose: boolean;
-      readonly pollSeconds: number;
-      readonly waitScale: number;
-    },
+    private readonly opts: { readonly pollSeconds: number; readonly waitScale: number },
   ) {}
 
-  readonly onEvent = (event: ExecutionEvent): void => {
-    if (event.type !== 'StateEntered') return;
-    if (event.stateName === 'WaitForCopies' && !this.waitAnnounced) {
+  readonly onEvent = (event: WorkflowEvent): void => {
+    const phase = backupPhaseOf(event);
+    if (phase === 'waiting-for-copies' && !this.waitAnnounced) {
       this.waitAnnounced = true;
       const real = this.opts.pollSeconds * this.opts.waitScale;
       const here = this.opts.waitScale === 1 ? '' : ` (${formatSeconds(real)} on this machine)`;
       this.out.info(`  waiting ${formatSeconds(this.opts.pollSeconds)} before each copy tick${here}`);
-    } else if (event.stateName === 'Commit') {
+    } else if (phase === 'committing') {
       this.out.info('  committing the recovery point and applying retention');
     }
+    const step = this.steps.next(event);
+    if (step) this.show(step);
   };
 
-  readonly onStep = (step: BackupStep): void => {
+  private show(step: BackupStep): void {
     if (step.step === 'capture') {
       const r = step.result;
       this.out.info(
@@ -166,68 +170,61 @@ class BackupProgress {
           `${plural(retention.recoveryPointsDeleted, 'recovery point')} and ${plural(retention.snapshotsDeleted, 'snapshot')}`,
       );
     }
-  };
-
-  readonly log: CaptureLogger = {
-    info: (message, attrs) => {
-      if (this.opts.verbose) this.out.info(`    ${message}${attributes(attrs)}`);
-    },
-    warn: (message, attrs) => {
-      if (typeof attrs.resourceId === 'string' && typeof attrs.code === 'string') {
-        this.warnings.push({ message, resourceId: attrs.resourceId, code: attrs.code });
-      }
-      if (this.opts.verbose) this.out.warn(`${message}${attributes(attrs)}`);
-    },
-  };
+  }
 }
 
 /**
- * Takes a recovery point by running the backup workflow in this process: the state machine the
- * BackupStack deploys, with the handlers in-process, against `--endpoint` (waits scaled down) or
- * AWS with the caller's credentials (real waits). Progress on stderr (the handlers' log lines
- * too with `verbose`). Throws BackupExecutionError when no recovery point was committed.
+ * The backup workflow on this machine (`--endpoint`): the state machine the BackupStack deploys,
+ * with the handlers in-process against the endpoint, waits scaled down.
+ */
+async function localRunner(session: Session, log: Logger): Promise<WorkflowRunner> {
+  const { config, out } = session;
+  const clients = await session.clients();
+  const { bucket, kmsKeyId } = await session.catalogLocation();
+  // The RecoveryStack creates the volume key in AWS; against an emulator it is made on first use.
+  const volumeKmsKeyId = await ensureLocalKey(clients.kms(config.drRegion), VOLUME_KEY_ALIAS);
+  return out.step('Synthesising the backup workflow of the BackupStack (CDK)', async () =>
+    localBackupRunner({ clients, config, bucket, kmsKeyId, volumeKmsKeyId, log }),
+  );
+}
+
+/** The backup workflow the BackupStack deployed in the primary region (its output names it). */
+async function deployedRunner(session: Session): Promise<WorkflowRunner> {
+  const { config, out } = session;
+  const clients = await session.clients();
+  const stateMachineArn = await findBackupStateMachine(clients, config.primaryRegion);
+  out.info(`  state machine ${stateMachineArn}`);
+  return new DeployedWorkflowRunner(clients.sfn(config.primaryRegion), stateMachineArn);
+}
+
+/**
+ * Takes a recovery point by running the backup workflow: with `--endpoint` on this machine (the
+ * state machine the BackupStack deploys, handlers in-process, waits scaled down), otherwise the
+ * one deployed in the primary region, waited for. Progress on stderr (with `verbose`, the
+ * handlers' log lines of a local run too). Throws BackupExecutionError when no recovery point
+ * was committed.
  */
 export async function takeBackup(
   session: Session,
   opts: { readonly verbose: boolean } = { verbose: true },
 ): Promise<BackupOutcome> {
   const { config, out } = session;
-  const clients = await session.clients();
-  const { bucket, kmsKeyId } = await session.catalogLocation();
-  // The RecoveryStack creates the volume key in AWS; against an emulator it is made on first use.
-  const volumeKmsKeyId = session.local
-    ? await ensureLocalKey(clients.kms(config.drRegion), VOLUME_KEY_ALIAS)
-    : VOLUME_KEY_ALIAS;
-  await out.step('Synthesising the backup workflow of the BackupStack (CDK)', async () =>
-    synthesiseBackupWorkflow(config),
-  );
-  const waitScale = session.local ? EMULATOR_WAIT_SCALE : 1;
+  const log = new BackupLog(out, opts.verbose);
+  const runner = session.local ? await localRunner(session, log) : await deployedRunner(session);
   const progress = new BackupProgress(out, {
-    verbose: opts.verbose,
     pollSeconds: config.volumes.ebs.pollSeconds,
-    waitScale,
+    waitScale: runner.waitTimeScale,
   });
-  const executionName = localExecutionName();
+  const executionName = runner.executionName();
   const result = await out.step(
     `Capturing ECS services in ${config.primaryRegion} and copying their images and EBS volumes to ${config.drRegion} (backup workflow, execution ${executionName})`,
-    () =>
-      runLocalBackup({
-        clients,
-        config,
-        bucket,
-        kmsKeyId,
-        volumeKmsKeyId,
-        executionName,
-        waitTimeScale: waitScale,
-        onEvent: progress.onEvent,
-        onStep: progress.onStep,
-        log: progress.log,
-      }),
+    async () => (await runner.start({}, { executionName, onEvent: progress.onEvent })).result(),
   );
-  const { commit } = result;
+  const { commit } = progress.steps;
   if (result.status !== 'SUCCEEDED' || !commit) {
     throw new BackupExecutionError(result.executionArn, result.status, result.error, result.cause);
   }
+  const { bucket } = await session.catalogLocation();
   const manifest = await (await session.catalog()).get(commit.recoveryPointId, { allowPartial: true });
   return {
     manifest,
@@ -238,19 +235,19 @@ export async function takeBackup(
       name: executionName,
       arn: result.executionArn,
       status: result.status,
-      ticks: result.ticks.length,
+      ticks: progress.steps.ticks.length,
       stateTransitions: result.stateTransitions,
       durationMs: result.durationMs,
     },
     volumes: backedUpVolumeViews(manifest),
-    warnings: progress.warnings,
+    warnings: log.warnings,
   };
 }
 
 /**
- * `lifeboat backup`: runs the backup workflow in this process (against `--endpoint`, or AWS with
- * the caller's credentials) and commits a recovery point to the DR catalog. Exit 1 when the
- * recovery point is partial.
+ * `lifeboat backup`: runs the backup workflow (on this machine against `--endpoint`, otherwise
+ * the one deployed in the primary region) and commits a recovery point to the DR catalog. Exit 1
+ * when the recovery point is partial.
  */
 export async function runBackupCommand(session: Session): Promise<number> {
   const { config, out } = session;

@@ -16,7 +16,7 @@ import {
 import { Session } from '../session';
 import { manifestCounts, recoveryPointHeader, renderRestoredVolumes } from '../views';
 import { renderBackedUpVolumes, takeBackup } from './backup';
-import { failOverLocally, failoverDocument, planFailover } from './restore';
+import { failOver, failoverDocument, planFailover } from './restore';
 import { describePoint, readRpoStatus, rpoVerdict } from './status';
 
 const DEFAULT_PRIMARY_REGION = 'us-east-1';
@@ -158,7 +158,7 @@ export async function runDemoCommand(session: Session): Promise<number> {
       out.error('The plan blocks every service; there is nothing to fail over (see the findings above).');
       return ExitCode.Failed;
     }
-    const failover = await failOverLocally(
+    const failover = await failOver(
       demo,
       {
         recoveryPoint: manifest.id,

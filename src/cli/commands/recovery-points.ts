@@ -1,5 +1,5 @@
+import { ManifestError } from '../../catalog/errors';
 import { mapConcurrent } from '../../kernel/concurrency';
-import { ManifestError } from '../../kernel/errors';
 import { ExitCode } from '../errors';
 import type { Session } from '../session';
 import {

@@ -1,12 +1,12 @@
 import { restoreConfigOf } from '../../config/settings';
-import type { ExecutionEvent } from '../../emulator/step-functions/engine';
-import { createRestoreContext, type RestoreLogger } from '../../restore/context';
+import { createRestoreContext } from '../../restore/context';
 import { parseRestoreInput, type RestoreInputRequest } from '../../restore/input';
 import type { RestorePlan } from '../../restore/plan';
 import { loadPlan } from '../../restore/prepare';
 import type { ReportResult, RestoreReport } from '../../restore/report';
-import { ExitCode, UsageError } from '../errors';
-import { formatDuration, plural } from '../format';
+import { ensureLocalReportTopic } from '../aws/local-resources';
+import { ExitCode, RestoreExecutionError, UsageError } from '../errors';
+import { plural } from '../format';
 import type { Output } from '../io';
 import {
   type FailoverServiceView,
@@ -17,17 +17,10 @@ import {
   renderPlanCompact,
   taskDefinitionLabel,
 } from '../restore-views';
-import {
-  findRestoreStateMachine,
-  RestoreExecutionError,
-  runDeployedRestore,
-} from '../runners/deployed-restore';
-import {
-  ensureLocalReportTopic,
-  localExecutionName,
-  runLocalRestore,
-  synthesiseRestoreWorkflow,
-} from '../runners/local-restore';
+import { DeployedWorkflowRunner, findRestoreStateMachine } from '../runners/aws/deployed-workflow';
+import { localRestoreRunner } from '../runners/local-restore';
+import { type RestoreProgress, restoreProgressOf } from '../runners/restore-events';
+import type { WorkflowEvent, WorkflowRunner } from '../runners/workflow-runner';
 import type { Session } from '../session';
 import { renderRestoredVolumes } from '../views';
 
@@ -76,56 +69,73 @@ export async function runPlanCommand(session: Session, opts: PlanOptions): Promi
   return plan.totals.blocked > 0 || plan.totals.findings.error > 0 ? ExitCode.Failed : ExitCode.Ok;
 }
 
-/** Restore progress on stderr, from the execution's events and the handlers' log. */
+/** Restore progress on stderr, from the execution's events. */
 class FailoverProgress {
   private waveIndex = -1;
   private readonly waitingWaves = new Set<number>();
+  /** The Report step's result, once it ran. */
+  report: ReportResult | undefined;
 
   constructor(
     private readonly out: Output,
     private readonly waves: readonly { wave: number; services: string[] }[],
   ) {}
 
-  readonly onEvent = (event: ExecutionEvent): void => {
-    if (event.type === 'MapIterationStarted' && event.parentState === 'RestoreWaves') {
-      this.waveIndex = event.index ?? this.waveIndex + 1;
-      const wave = this.waves[this.waveIndex];
-      if (wave) this.out.info(`  wave ${wave.wave}: ${wave.services.join(', ')}`);
-    } else if (event.type === 'MapIterationStarted' && event.parentState === 'RestoreServices') {
-      const service = this.waves[this.waveIndex]?.services[event.index ?? -1];
-      if (service) this.out.info(`    › ${service} started`);
-    } else if (event.type === 'StateEntered' && event.stateName === 'CheckWave') {
-      if (!this.waitingWaves.has(this.waveIndex)) {
-        this.waitingWaves.add(this.waveIndex);
-        this.out.info('    waiting for steady state…');
-      }
-    } else if (event.type === 'StateEntered' && event.stateName === 'PrepareShared') {
-      this.out.info('  preparing clusters, log groups and EFS');
-    } else if (event.type === 'StateEntered' && event.stateName === 'Report') {
-      this.out.info('  writing the restore report');
-    }
+  readonly onEvent = (event: WorkflowEvent): void => {
+    const progress = restoreProgressOf(event);
+    if (progress) this.show(progress);
   };
 
-  readonly log: RestoreLogger = {
-    info: (_message, attrs) => {
-      if (typeof attrs.volume === 'string' && typeof attrs.outcome === 'string') {
-        const drVolume = typeof attrs.drVolumeId === 'string' ? ` → ${attrs.drVolumeId}` : '';
-        this.out.info(
-          `    ${attrs.outcome === 'failed' ? '✗' : '✓'} volume ${attrs.volume}${drVolume} ${attrs.outcome}`,
-        );
-      } else if (typeof attrs.service === 'string' && typeof attrs.status === 'string') {
-        const td = typeof attrs.taskDefinitionArn === 'string' ? attrs.taskDefinitionArn : undefined;
-        this.out.info(`    ✓ ${attrs.service} ${attrs.status} (${taskDefinitionLabel(td)})`);
+  private show(progress: RestoreProgress): void {
+    switch (progress.kind) {
+      case 'preparing-shared':
+        this.out.info('  preparing clusters, log groups and EFS');
+        break;
+      case 'shared-prepared':
+        for (const resource of progress.result.failures) {
+          this.out.warn(`${resource} could not be prepared`);
+        }
+        break;
+      case 'wave-started': {
+        this.waveIndex = progress.index;
+        const wave = this.waves[this.waveIndex];
+        if (wave) this.out.info(`  wave ${wave.wave}: ${wave.services.join(', ')}`);
+        break;
       }
-    },
-    warn: (_message, attrs) => {
-      if (typeof attrs.service === 'string') {
-        this.out.info(`    ✗ ${attrs.service} failed: ${String(attrs.error)}`);
-      } else if (typeof attrs.resource === 'string') {
-        this.out.warn(`${attrs.resource} could not be prepared: ${String(attrs.error)}`);
+      case 'service-started': {
+        const service = this.waves[this.waveIndex]?.services[progress.index];
+        if (service) this.out.info(`    › ${service} started`);
+        break;
       }
-    },
-  };
+      case 'service-done': {
+        const { service, status, taskDefinitionArn, error, volumes } = progress.result;
+        for (const v of volumes ?? []) {
+          const drVolume = v.drVolumeId ? ` → ${v.drVolumeId}` : '';
+          this.out.info(
+            `    ${v.outcome === 'failed' ? '✗' : '✓'} volume ${v.sourceVolumeId}${drVolume} ${v.outcome}`,
+          );
+        }
+        if (status === 'failed')
+          this.out.info(`    ✗ ${service} failed: ${error?.message ?? 'unknown error'}`);
+        else if (status !== 'blocked') {
+          this.out.info(`    ✓ ${service} ${status} (${taskDefinitionLabel(taskDefinitionArn)})`);
+        }
+        break;
+      }
+      case 'checking-wave':
+        if (!this.waitingWaves.has(this.waveIndex)) {
+          this.waitingWaves.add(this.waveIndex);
+          this.out.info('    waiting for steady state…');
+        }
+        break;
+      case 'reporting':
+        this.out.info('  writing the restore report');
+        break;
+      case 'reported':
+        this.report = progress.result;
+        break;
+    }
+  }
 }
 
 /** What a failover did, for `failover` and `demo`. */
@@ -148,83 +158,61 @@ function restorableWaves(plan: RestorePlan): { wave: number; services: string[] 
 }
 
 /**
- * Runs the restore workflow on this machine (`--endpoint`): the state machine the RecoveryStack
- * deploys, under aws-local-stepfunctions, with the handlers in-process. `plan` pins the
- * recovery point (the one shown to the user) and gives the per-wave progress.
+ * The restore workflow on this machine (`--endpoint`): the state machine the RecoveryStack
+ * deploys, under aws-local-stepfunctions, with the handlers in-process against the endpoint.
  */
-export async function failOverLocally(
-  session: Session,
-  opts: FailoverOptions,
-  plan: RestorePlan,
-): Promise<FailoverOutcome> {
+async function localRunner(session: Session): Promise<WorkflowRunner> {
   const { config, out } = session;
   const clients = await session.clients();
   const { bucket, kmsKeyId } = await session.catalogLocation();
-  await out.step('Synthesising the restore workflow of the RecoveryStack (CDK)', async () =>
-    synthesiseRestoreWorkflow(config),
-  );
   const topicArn = await ensureLocalReportTopic(clients, config.drRegion);
-  const progress = new FailoverProgress(out, restorableWaves(plan));
-  const executionName = localExecutionName();
-  const result = await out.step(`Restoring in ${config.drRegion} (execution ${executionName})`, () =>
-    runLocalRestore({
-      clients,
-      config,
-      bucket,
-      kmsKeyId,
-      topicArn,
-      executionName,
-      input: restoreInput(
-        { ...opts, recoveryPoint: plan.recoveryPoint.id },
-        { desiredCountPercent: opts.desiredCountPercent, dryRun: false },
-      ),
-      onEvent: progress.onEvent,
-      log: progress.log,
-    }),
+  return out.step('Synthesising the restore workflow of the RecoveryStack (CDK)', async () =>
+    localRestoreRunner({ clients, config, bucket, kmsKeyId, topicArn }),
   );
-  const reported = result.status === 'SUCCEEDED' ? (result.output as ReportResult) : result.report;
-  if (reported === undefined) {
-    throw new RestoreExecutionError(result.executionArn, result.status, result.error, result.cause);
-  }
-  const services = failoverServiceViews(reported.report, plan);
-  return {
-    mode: 'local',
-    execution: { name: executionName, arn: result.executionArn, status: result.status },
-    report: reported.report,
-    reportLocation: `s3://${bucket}/${reported.reportKey}`,
-    services,
-    allRestored: result.status === 'SUCCEEDED' && services.every(isRestored),
-  };
 }
 
-/** Starts the restore workflow deployed in the DR region and waits for it. */
-async function failOverDeployed(
+/** The restore workflow the RecoveryStack deployed in the DR region (its output names it). */
+async function deployedRunner(session: Session): Promise<WorkflowRunner> {
+  const { config, out } = session;
+  const clients = await session.clients();
+  const stateMachineArn = await findRestoreStateMachine(clients, config.drRegion);
+  out.info(`  state machine ${stateMachineArn}`);
+  return new DeployedWorkflowRunner(clients.sfn(config.drRegion), stateMachineArn);
+}
+
+/**
+ * Runs the restore workflow and waits for it: with `--endpoint` on this machine, otherwise the
+ * one deployed in the DR region. `plan` pins the recovery point (the one shown to the user) and
+ * gives the per-wave progress. Throws RestoreExecutionError when the execution ended without a
+ * report.
+ */
+export async function failOver(
   session: Session,
   opts: FailoverOptions,
   plan: RestorePlan,
 ): Promise<FailoverOutcome> {
   const { config, out } = session;
-  const clients = await session.clients();
-  const stateMachineArn = await findRestoreStateMachine(clients, config.drRegion);
-  const executionName = `cli-${localExecutionName().replace(/^local-/, '')}`;
-  out.info(`  state machine ${stateMachineArn}`);
-  const result = await out.step(`Restoring in ${config.drRegion} (execution ${executionName})`, () =>
-    runDeployedRestore(clients, config.drRegion, {
-      stateMachineArn,
-      executionName,
-      input: restoreInput(
-        { ...opts, recoveryPoint: plan.recoveryPoint.id },
-        { desiredCountPercent: opts.desiredCountPercent, dryRun: false },
-      ),
-      onPoll: (status, elapsedMs) => out.info(`  ${status ?? 'RUNNING'} for ${formatDuration(elapsedMs)}`),
-    }),
+  const runner = session.local ? await localRunner(session) : await deployedRunner(session);
+  const progress = new FailoverProgress(out, restorableWaves(plan));
+  const executionName = runner.executionName();
+  const input = restoreInput(
+    { ...opts, recoveryPoint: plan.recoveryPoint.id },
+    { desiredCountPercent: opts.desiredCountPercent, dryRun: false },
   );
-  const services = failoverServiceViews(result.report, plan);
+  const result = await out.step(`Restoring in ${config.drRegion} (execution ${executionName})`, async () =>
+    (await runner.start(input, { executionName, onEvent: progress.onEvent })).result(),
+  );
+  const reported = progress.report;
+  if (reported === undefined) {
+    throw new RestoreExecutionError(result.executionArn, result.status, result.error, result.cause);
+  }
+  const { bucket } = await session.catalogLocation();
+  const services = failoverServiceViews(reported.report, plan);
   return {
-    mode: 'deployed',
+    mode: runner.mode,
     execution: { name: executionName, arn: result.executionArn, status: result.status },
-    report: result.report,
-    ...(result.reportLocation ? { reportLocation: result.reportLocation } : {}),
+    report: reported.report,
+    reportLocation: `s3://${bucket}/${reported.reportKey}`,
     services,
     allRestored: result.status === 'SUCCEEDED' && services.every(isRestored),
   };
@@ -291,9 +279,7 @@ export async function runFailoverCommand(session: Session, opts: FailoverOptions
       return ExitCode.Failed;
     }
   }
-  const outcome = session.local
-    ? await failOverLocally(session, opts, plan)
-    : await failOverDeployed(session, opts, plan);
+  const outcome = await failOver(session, opts, plan);
   out.result(failoverDocument(outcome), () => {
     const text = renderFailover(
       outcome.report,

@@ -1,29 +1,29 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, LogItemExtraInput, LogItemMessage } from '@aws-lambda-powertools/logger/types';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import {
-  type BackupCommitHandlerDeps,
-  type CommitBackupResult,
-  createHandler as commitHandler,
-} from '../../../lambda/backup-commit';
-import { type BackupVolumesResult, createHandler as volumesHandler } from '../../../lambda/backup-volumes';
-import { type CaptureHandlerResult, createHandler as captureHandler } from '../../../lambda/capture';
+import { type BackupCommitHandlerDeps, createHandler as commitHandler } from '../../../lambda/backup-commit';
+import { createHandler as volumesHandler } from '../../../lambda/backup-volumes';
+import { createHandler as captureHandler } from '../../../lambda/capture';
 import { BACKUP_STACK_ID, VOLUME_KEY_ALIAS } from '../../../lib/names';
 import { BackupStack } from '../../../lib/stacks/backup-stack';
 import { BACKUP_FUNCTIONS } from '../../../lib/workflows/backup-workflow';
 import type { AwsClients } from '../../aws/clients';
-import type { CaptureLogger } from '../../backup/capture';
+import type { BackupVolumesResult, CaptureHandlerResult, CommitBackupResult } from '../../backup/results';
 import type { LifeboatConfig } from '../../config/schema';
 import type {
   ExecutionEvent,
   LambdaHandler,
   LocalExecutionResult,
 } from '../../emulator/step-functions/engine';
+import type { Logger } from '../../kernel/logger';
+import { type BackupStep, BackupSteps } from './backup-events';
 import {
+  LocalWorkflowRunner,
   localExecutionName,
   runSynthesisedWorkflow,
   type SynthesisedWorkflow,
   synthesiseWorkflow,
+  workflowEventOf,
 } from './local-workflow';
 
 /**
@@ -43,14 +43,12 @@ export function synthesiseBackupWorkflow(config: LifeboatConfig): SynthesisedWor
   });
 }
 
-/** What one step of a local backup returned, as it happens. */
-export type BackupStep =
-  | { readonly step: 'capture'; readonly result: CaptureHandlerResult }
-  | { readonly step: 'copy'; readonly tick: number; readonly result: BackupVolumesResult }
-  | { readonly step: 'commit'; readonly result: CommitBackupResult };
+/** Wait times of a local run against the emulator: a 60 s wait between copy ticks takes 1.2 s. */
+const LOCAL_BACKUP_WAIT_SCALE = 0.02;
 
-export interface LocalBackupOptions {
-  /** Clients pointed at the emulator (or AWS): the handlers use them. */
+/** What a local backup runs with, whatever the execution. */
+export interface LocalBackupSetup {
+  /** Clients pointed at the emulator (or any endpoint): the handlers use them. */
   readonly clients: AwsClients;
   readonly config: LifeboatConfig;
   /** Catalog bucket in the DR region. */
@@ -59,22 +57,27 @@ export interface LocalBackupOptions {
   readonly kmsKeyId?: string;
   /** KMS key (alias or ARN) in the DR region for the DR snapshot copies. @default 'alias/lifeboat-volumes' */
   readonly volumeKmsKeyId?: string;
-  /** @default - `local-<time>-<random>` */
-  readonly executionName?: string;
   /**
    * Multiplies the Wait between copy ticks (`volumes.ebs.pollSeconds`) and retry intervals;
-   * 0 skips them. Against AWS use 1: copies take real time.
+   * 0 skips them.
    * @default 0.02 (a 60 s wait takes 1.2 s)
    */
   readonly waitTimeScale?: number;
-  /** Live progress: every execution event (state entered, …). */
-  readonly onEvent?: (event: ExecutionEvent) => void;
-  /** Live progress: each step's result (Capture, every CopyVolumes tick, Commit). */
-  readonly onStep?: (step: BackupStep) => void;
-  /** The handlers' log lines. @default - no logging */
-  readonly log?: CaptureLogger;
+  /** The handlers' log lines, as the Lambdas would write them. @default - no logging */
+  readonly log?: Logger;
   /** @default - the system clock */
   readonly now?: () => Date;
+}
+
+export interface LocalBackupOptions extends LocalBackupSetup {
+  /** The execution input. @default {} (as the schedule starts it; Capture reads none) */
+  readonly input?: unknown;
+  /** @default - `local-<time>-<random>` */
+  readonly executionName?: string;
+  /** Live progress: every execution event (state entered, …); `output`: a StateExited state's output. */
+  readonly onEvent?: (event: ExecutionEvent, output?: unknown) => void;
+  /** Live progress: each step's result (Capture, every CopyVolumes tick, Commit). */
+  readonly onStep?: (step: BackupStep) => void;
 }
 
 export interface LocalBackupResult extends LocalExecutionResult {
@@ -87,76 +90,78 @@ export interface LocalBackupResult extends LocalExecutionResult {
   readonly commit?: CommitBackupResult;
 }
 
+/** The in-process handler of each backup Lambda, by its `LIFEBOAT_FUNCTION`. */
+function backupHandlers(setup: LocalBackupSetup): Record<string, LambdaHandler> {
+  const env: Record<string, string> = {
+    LIFEBOAT_CONFIG: JSON.stringify(setup.config),
+    CATALOG_BUCKET: setup.bucket,
+    ...(setup.kmsKeyId ? { CATALOG_KMS_KEY_ID: setup.kmsKeyId } : {}),
+    VOLUME_KMS_KEY_ID: setup.volumeKmsKeyId ?? VOLUME_KEY_ALIAS,
+  };
+  const base: Omit<BackupCommitHandlerDeps, 'metrics'> = {
+    clients: setup.clients,
+    env,
+    logger: new ForwardingLogger(setup.log),
+    ...(setup.now ? { now: setup.now } : {}),
+  };
+  return {
+    [BACKUP_FUNCTIONS.capture]: captureHandler({ ...base, metrics: new LocalMetrics() }),
+    [BACKUP_FUNCTIONS.volumes]: volumesHandler(base),
+    [BACKUP_FUNCTIONS.commit]: commitHandler({ ...base, metrics: new LocalMetrics() }),
+  };
+}
+
 /**
  * Runs the backup workflow on this machine: the exact definition the BackupStack deploys (only
  * resource ARNs and wait times differ), each Lambda mapped by its `LIFEBOAT_FUNCTION` to the
  * in-process handler with `clients`. Staging goes to the catalog as in AWS.
  */
 export async function runLocalBackup(opts: LocalBackupOptions): Promise<LocalBackupResult> {
-  const workflow = synthesiseBackupWorkflow(opts.config);
-  const env: Record<string, string> = {
-    LIFEBOAT_CONFIG: JSON.stringify(opts.config),
-    CATALOG_BUCKET: opts.bucket,
-    ...(opts.kmsKeyId ? { CATALOG_KMS_KEY_ID: opts.kmsKeyId } : {}),
-    VOLUME_KMS_KEY_ID: opts.volumeKmsKeyId ?? VOLUME_KEY_ALIAS,
-  };
-  const base: Omit<BackupCommitHandlerDeps, 'metrics'> = {
-    clients: opts.clients,
-    env,
-    logger: new ForwardingLogger(opts.log),
-    ...(opts.now ? { now: opts.now } : {}),
-  };
-  let capture: CaptureHandlerResult | undefined;
-  const ticks: BackupVolumesResult[] = [];
-  let commit: CommitBackupResult | undefined;
-  const captureStep = captureHandler({ ...base, metrics: new LocalMetrics() });
-  const volumesStep = volumesHandler(base);
-  const commitStep = commitHandler({ ...base, metrics: new LocalMetrics() });
-  const handlers: Record<string, LambdaHandler> = {
-    [BACKUP_FUNCTIONS.capture]: async (event: never, context) => {
-      capture = await captureStep(event, context);
-      opts.onStep?.({ step: 'capture', result: capture });
-      return capture;
-    },
-    [BACKUP_FUNCTIONS.volumes]: async (event: never, context) => {
-      const result = await volumesStep(event, context);
-      ticks.push(result);
-      opts.onStep?.({ step: 'copy', tick: ticks.length, result });
-      return result;
-    },
-    [BACKUP_FUNCTIONS.commit]: async (event: never, context) => {
-      commit = await commitStep(event, context);
-      opts.onStep?.({ step: 'commit', result: commit });
-      return commit;
-    },
-  };
+  const steps = new BackupSteps();
   const executionName = opts.executionName ?? localExecutionName();
   const result = await runSynthesisedWorkflow({
-    workflow,
-    handlers,
-    input: {},
+    workflow: synthesiseBackupWorkflow(opts.config),
+    handlers: backupHandlers(opts),
+    input: opts.input ?? {},
     clients: opts.clients,
     region: opts.config.primaryRegion,
     account: opts.config.account,
     executionName,
-    waitTimeScale: opts.waitTimeScale ?? 0.02,
-    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    waitTimeScale: opts.waitTimeScale ?? LOCAL_BACKUP_WAIT_SCALE,
+    onEvent: (raw, output) => {
+      opts.onEvent?.(raw, output);
+      const event = workflowEventOf(raw, output);
+      const step = event && steps.next(event);
+      if (step) opts.onStep?.(step);
+    },
   });
   return {
     ...result,
     executionName,
-    ...(capture ? { capture } : {}),
-    ticks,
-    ...(commit ? { commit } : {}),
+    ...(steps.capture ? { capture: steps.capture } : {}),
+    ticks: steps.ticks,
+    ...(steps.commit ? { commit: steps.commit } : {}),
   };
+}
+
+/**
+ * The backup workflow on this machine as a runner (see `runLocalBackup`). Synthesises the
+ * BackupStack now, so a command can show that step on its own.
+ */
+export function localBackupRunner(setup: LocalBackupSetup): LocalWorkflowRunner {
+  synthesiseBackupWorkflow(setup.config);
+  return new LocalWorkflowRunner(
+    ({ input, executionName, onEvent }) => runLocalBackup({ ...setup, input, executionName, onEvent }),
+    setup.waitTimeScale ?? LOCAL_BACKUP_WAIT_SCALE,
+  );
 }
 
 /**
  * The handlers' Powertools Logger, writing nothing itself: each line goes to `sink` (stdout is
  * the CLI's, and a local run's log belongs to whoever runs it).
  */
-class ForwardingLogger extends Logger {
-  constructor(private readonly sink: CaptureLogger | undefined) {
+class ForwardingLogger extends PowertoolsLogger {
+  constructor(private readonly sink: Logger | undefined) {
     super({ logLevel: 'SILENT' });
   }
 

@@ -1,4 +1,3 @@
-import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { createHandler as checkHandler } from '../../../lambda/restore-check';
 import { createHandler as prepareHandler } from '../../../lambda/restore-prepare';
 import { createHandler as reportHandler } from '../../../lambda/restore-report';
@@ -10,26 +9,22 @@ import { RESTORE_FUNCTIONS } from '../../../lib/workflows/restore-workflow';
 import type { AwsClients } from '../../aws/clients';
 import type { LifeboatConfig } from '../../config/schema';
 import { restoreConfigOf } from '../../config/settings';
-import {
-  type ExecutionEvent,
-  type LambdaHandler,
-  type LocalExecutionResult,
-  LocalStepFunctionsError,
+import type {
+  ExecutionEvent,
+  LambdaHandler,
+  LocalExecutionResult,
 } from '../../emulator/step-functions/engine';
-import type { RestoreLogger } from '../../restore/context';
 import type { RestoreHandlerDeps } from '../../restore/handler-support';
 import type { ReportResult } from '../../restore/report';
 import {
+  LocalWorkflowRunner,
   localExecutionName,
   runSynthesisedWorkflow,
   type SynthesisedWorkflow,
   synthesiseWorkflow,
+  workflowEventOf,
 } from './local-workflow';
-
-export { localExecutionName } from './local-workflow';
-
-/** Topic the local runs publish restore reports to (created on the emulator when missing). */
-export const LOCAL_REPORT_TOPIC = 'lifeboat-restore-reports';
+import { restoreProgressOf } from './restore-events';
 
 type HandlerFactory = (deps: RestoreHandlerDeps) => LambdaHandler;
 
@@ -42,14 +37,14 @@ const HANDLERS: Readonly<Record<string, HandlerFactory>> = {
   [RESTORE_FUNCTIONS.report]: reportHandler,
 };
 
-/** The restore state machine as CDK deploys it, with each Lambda's `LIFEBOAT_FUNCTION`. */
-export type SynthesisedRestoreWorkflow = SynthesisedWorkflow;
+/** Wait times of a local run against the emulator: a 15 s wait between steady-state checks takes 0.3 s. */
+const LOCAL_RESTORE_WAIT_SCALE = 0.02;
 
 /**
  * Synthesises the RecoveryStack in-process (bundling skipped) and renders its restore state
  * machine for the DR region. Cached per configuration (a synth takes seconds).
  */
-export function synthesiseRestoreWorkflow(config: LifeboatConfig): SynthesisedRestoreWorkflow {
+export function synthesiseRestoreWorkflow(config: LifeboatConfig): SynthesisedWorkflow {
   return synthesiseWorkflow({
     name: 'restore',
     config,
@@ -62,14 +57,8 @@ export function synthesiseRestoreWorkflow(config: LifeboatConfig): SynthesisedRe
   });
 }
 
-/** Creates (or finds: CreateTopic is idempotent) the local report topic; returns its ARN. */
-export async function ensureLocalReportTopic(clients: AwsClients, region: string): Promise<string> {
-  const res = await clients.sns(region).send(new CreateTopicCommand({ Name: LOCAL_REPORT_TOPIC }));
-  if (!res.TopicArn) throw new LocalStepFunctionsError('SNS CreateTopic returned no TopicArn.');
-  return res.TopicArn;
-}
-
-export interface LocalRestoreOptions {
+/** What a local restore runs with, whatever the execution. */
+export interface LocalRestoreSetup {
   /** Clients pointed at the emulator (or any endpoint): the handlers and `aws-sdk:` tasks use them. */
   readonly clients: AwsClients;
   readonly config: LifeboatConfig;
@@ -77,23 +66,24 @@ export interface LocalRestoreOptions {
   readonly bucket: string;
   /** KMS key for the objects the restore writes. @default - the bucket's default encryption */
   readonly kmsKeyId?: string;
-  /** Topic the report is published to. @default - no notification */
+  /** Topic the report is published to (see `ensureLocalReportTopic`). @default - no notification */
   readonly topicArn?: string;
   /**
    * KMS key (alias or ARN, DR region) of the standalone volumes the restore creates.
    * @default - the handlers' default, `alias/lifeboat-volumes`
    */
   readonly volumeKmsKeyId?: string;
+  /** Multiplies Wait times (0 skips them). @default 0.02 (a 15 s wait takes 0.3 s) */
+  readonly waitTimeScale?: number;
+}
+
+export interface LocalRestoreOptions extends LocalRestoreSetup {
   /** The execution input (what the console's Start execution takes). */
   readonly input: unknown;
   /** @default - `local-<time>-<random>` */
   readonly executionName?: string;
-  /** Multiplies Wait times (0 skips them). @default 0.02 (a 15 s wait takes 0.3 s) */
-  readonly waitTimeScale?: number;
-  /** Live progress: every execution event (state entered, Map iteration, …). */
-  readonly onEvent?: (event: ExecutionEvent) => void;
-  /** @default - no logging */
-  readonly log?: RestoreLogger;
+  /** Live progress: every execution event (state entered, Map iteration, …); `output`: a StateExited state's output. */
+  readonly onEvent?: (event: ExecutionEvent, output?: unknown) => void;
 }
 
 export interface LocalRestoreResult extends LocalExecutionResult {
@@ -108,7 +98,6 @@ export interface LocalRestoreResult extends LocalExecutionResult {
  * to the in-process handler with `clients`.
  */
 export async function runLocalRestore(opts: LocalRestoreOptions): Promise<LocalRestoreResult> {
-  const workflow = synthesiseRestoreWorkflow(opts.config);
   const env: Record<string, string> = {
     LIFEBOAT_CONFIG: JSON.stringify(restoreConfigOf(opts.config)),
     CATALOG_BUCKET: opts.bucket,
@@ -116,29 +105,38 @@ export async function runLocalRestore(opts: LocalRestoreOptions): Promise<LocalR
     ...(opts.topicArn ? { REPORT_TOPIC_ARN: opts.topicArn } : {}),
     ...(opts.volumeKmsKeyId ? { VOLUME_KMS_KEY_ID: opts.volumeKmsKeyId } : {}),
   };
-  let report: ReportResult | undefined;
   const handlers: Record<string, LambdaHandler> = {};
-  for (const [name, factory] of Object.entries(HANDLERS)) {
-    const handler = factory({ clients: opts.clients, env, ...(opts.log ? { log: opts.log } : {}) });
-    handlers[name] =
-      name === RESTORE_FUNCTIONS.report
-        ? async (event: never, context) => {
-            report = (await handler(event, context)) as ReportResult;
-            return report;
-          }
-        : handler;
-  }
+  for (const [name, factory] of Object.entries(HANDLERS))
+    handlers[name] = factory({ clients: opts.clients, env });
+  let report: ReportResult | undefined;
   const executionName = opts.executionName ?? localExecutionName();
   const result = await runSynthesisedWorkflow({
-    workflow,
+    workflow: synthesiseRestoreWorkflow(opts.config),
     handlers,
     input: opts.input,
     clients: opts.clients,
     region: opts.config.drRegion,
     account: opts.config.account,
     executionName,
-    waitTimeScale: opts.waitTimeScale ?? 0.02,
-    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    waitTimeScale: opts.waitTimeScale ?? LOCAL_RESTORE_WAIT_SCALE,
+    onEvent: (raw, output) => {
+      opts.onEvent?.(raw, output);
+      const event = workflowEventOf(raw, output);
+      const progress = event && restoreProgressOf(event);
+      if (progress?.kind === 'reported') report = progress.result;
+    },
   });
   return { ...result, executionName, ...(report ? { report } : {}) };
+}
+
+/**
+ * The restore workflow on this machine as a runner (see `runLocalRestore`). Synthesises the
+ * RecoveryStack now, so a command can show that step on its own.
+ */
+export function localRestoreRunner(setup: LocalRestoreSetup): LocalWorkflowRunner {
+  synthesiseRestoreWorkflow(setup.config);
+  return new LocalWorkflowRunner(
+    ({ input, executionName, onEvent }) => runLocalRestore({ ...setup, input, executionName, onEvent }),
+    setup.waitTimeScale ?? LOCAL_RESTORE_WAIT_SCALE,
+  );
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { AwsClients } from '../../aws/clients';
@@ -13,6 +12,14 @@ import {
   renderDefinition,
   runLocalStateMachine,
 } from '../../emulator/step-functions/engine';
+import {
+  executionNameAt,
+  type StartOptions,
+  type WorkflowEvent,
+  type WorkflowExecution,
+  type WorkflowResult,
+  type WorkflowRunner,
+} from './workflow-runner';
 
 /** A Lifeboat state machine as CDK deploys it, with each Lambda's `LIFEBOAT_FUNCTION`. */
 export interface SynthesisedWorkflow {
@@ -74,7 +81,7 @@ export function synthesiseWorkflow(spec: WorkflowSpec): SynthesisedWorkflow {
 
 /** `local-<time>-<random>`: the execution name of a local run. */
 export function localExecutionName(now: Date = new Date()): string {
-  return `local-${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
+  return executionNameAt('local', now);
 }
 
 export interface RunWorkflowOptions {
@@ -89,7 +96,8 @@ export interface RunWorkflowOptions {
   readonly executionName: string;
   /** Multiplies Wait and Retry times (0 skips them). */
   readonly waitTimeScale: number;
-  readonly onEvent?: (event: ExecutionEvent) => void;
+  /** Every event of the execution; `output` is a StateExited event's state output. */
+  readonly onEvent?: (event: ExecutionEvent, output?: unknown) => void;
 }
 
 /**
@@ -120,4 +128,66 @@ export async function runSynthesisedWorkflow(opts: RunWorkflowOptions): Promise<
     waitTimeScale: opts.waitTimeScale,
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
   });
+}
+
+/** The event of the local engine as a runner reports it; undefined for events no view reads. */
+export function workflowEventOf(event: ExecutionEvent, output?: unknown): WorkflowEvent | undefined {
+  const { type, stateName, parentState, index } = event;
+  if (type === 'StateEntered' && stateName !== undefined) return { type, stateName };
+  if (type === 'StateExited' && stateName !== undefined) return { type, stateName, output };
+  if (type === 'MapIterationStarted' && parentState !== undefined && index !== undefined) {
+    return { type, mapState: parentState, index };
+  }
+  return undefined;
+}
+
+/** How a local runner runs one execution of its workflow (the handlers wired to the definition). */
+export type LocalRun = (args: {
+  readonly input: unknown;
+  readonly executionName: string;
+  readonly onEvent: (event: ExecutionEvent, output?: unknown) => void;
+}) => Promise<LocalExecutionResult>;
+
+/** A workflow on this machine, under the local Step Functions engine, against the clients' endpoint. */
+export class LocalWorkflowRunner implements WorkflowRunner {
+  readonly mode = 'local';
+
+  /**
+   * @param run runs one execution (see `runLocalBackup`, `runLocalRestore`)
+   * @param waitTimeScale what `run` multiplies the Wait times by
+   */
+  constructor(
+    private readonly run: LocalRun,
+    readonly waitTimeScale: number,
+  ) {}
+
+  executionName(now?: Date): string {
+    return localExecutionName(now);
+  }
+
+  async start(input: unknown, opts: StartOptions): Promise<WorkflowExecution> {
+    const running = this.run({
+      input,
+      executionName: opts.executionName,
+      onEvent: (raw, output) => {
+        const event = workflowEventOf(raw, output);
+        if (event) opts.onEvent?.(event);
+      },
+    }).then(workflowResultOf);
+    // The failure reaches whoever waits for the result; until then it is not an unhandled rejection.
+    running.catch(() => undefined);
+    return { name: opts.executionName, result: () => running };
+  }
+}
+
+function workflowResultOf(result: LocalExecutionResult): WorkflowResult {
+  return {
+    executionArn: result.executionArn,
+    status: result.status,
+    ...(result.output !== undefined ? { output: result.output } : {}),
+    ...(result.error !== undefined ? { error: result.error } : {}),
+    ...(result.cause !== undefined ? { cause: result.cause } : {}),
+    stateTransitions: result.stateTransitions,
+    durationMs: result.durationMs,
+  };
 }

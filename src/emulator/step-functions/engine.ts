@@ -131,8 +131,9 @@ export interface RunLocalStateMachineOptions {
    * forwards the events of Map iterations asynchronously and drops those that arrive after their
    * iteration ended, so inner events of nested Maps can be missing; counts come from
    * `stateTransitions`, which is exact. An exception thrown here is rethrown after the run.
+   * `output` is the state's output of a StateExited event (live only: `events` keeps no payloads).
    */
-  readonly onEvent?: (event: ExecutionEvent) => void;
+  readonly onEvent?: (event: ExecutionEvent, output?: unknown) => void;
   /** Aborts the execution (status ABORTED); handlers already running are awaited, not cancelled. */
   readonly abortSignal?: AbortSignal;
 }
@@ -222,7 +223,7 @@ export async function runLocalStateMachine(opts: RunLocalStateMachineOptions): P
       events.push(event);
       if (!opts.onEvent || listenerError) continue;
       try {
-        opts.onEvent(event);
+        opts.onEvent(event, raw.type === 'StateExited' ? raw.state.output : undefined);
       } catch (error) {
         listenerError = { error };
       }

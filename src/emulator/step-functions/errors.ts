@@ -1,5 +1,7 @@
+import { LifeboatError } from '../../kernel/errors';
+
 /** Errors raised while rendering or running a Step Functions definition on this machine. */
-export class LocalStepFunctionsError extends Error {
+export class LocalStepFunctionsError extends LifeboatError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'LocalStepFunctionsError';
@@ -42,7 +44,7 @@ export class LocalRunSetupError extends LocalStepFunctionsError {
  * (matched by Retry/Catch `ErrorEquals`) and `message` the `Cause`. A terminal error (such as
  * `States.DataLimitExceeded`) cannot be retried or caught, as on AWS.
  */
-export class StateError extends Error {
+export class StateError extends LifeboatError {
   /** Read by aws-local-stepfunctions to decide whether Retry may match. */
   readonly isRetryable: boolean;
   /** Read by aws-local-stepfunctions to decide whether Catch may match. */

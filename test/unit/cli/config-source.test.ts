@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/cli/config-source';
 import { UsageError } from '../../../src/cli/errors';
-import { ConfigError } from '../../../src/kernel/errors';
+import { ConfigError } from '../../../src/config/errors';
 
 const CONFIG = { account: '123456789012', primaryRegion: 'us-east-1', drRegion: 'us-west-2' };
 

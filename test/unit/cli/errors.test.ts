@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CatalogBucketNotFoundError, CatalogError, PartialRecoveryPointError } from '../../../src/aws/errors';
+import {
+  CatalogBucketNotFoundError,
+  CatalogError,
+  ChecksumMismatchError,
+  ManifestError,
+  PartialRecoveryPointError,
+  RecoveryPointNotFoundError,
+} from '../../../src/catalog/errors';
 import {
   AwsAccessError,
   describeError,
@@ -7,13 +14,8 @@ import {
   ExitCode,
   UsageError,
 } from '../../../src/cli/errors';
-import {
-  ChecksumMismatchError,
-  ConfigError,
-  LifeboatError,
-  ManifestError,
-  RecoveryPointNotFoundError,
-} from '../../../src/kernel/errors';
+import { ConfigError } from '../../../src/config/errors';
+import { LifeboatError } from '../../../src/kernel/errors';
 
 const RP = 'rp-20260101T000000000Z-abc123';
 

@@ -64,7 +64,7 @@ describe('lifeboat (argument handling, no AWS)', () => {
     expect(stdout).toContain('--json');
   });
 
-  it('says the backup runs in-process with the caller’s credentials without --endpoint', async () => {
+  it('says the backup runs in-process with --endpoint, and starts the deployed one with the caller’s credentials without', async () => {
     const { stdout } = await run(['backup', '--help']);
     expect(stdout).toMatch(
       /The backup workflow \(capture, EBS snapshot copies, commit\) runs in this process/,

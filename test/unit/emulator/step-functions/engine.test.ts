@@ -303,6 +303,37 @@ describe('runLocalStateMachine', () => {
     await expect(failing).rejects.toThrow('listener broke');
   });
 
+  it('gives onEvent the output of each state as it exits, without keeping it in events', async () => {
+    const definition = {
+      StartAt: 'Add',
+      States: {
+        Add: { Type: 'Pass', Parameters: { 'n.$': '$.n' }, ResultPath: '$.copy', Next: 'Done' },
+        Done: { Type: 'Succeed', OutputPath: '$.copy' },
+      },
+    };
+    const exits: [string | undefined, unknown][] = [];
+    const others: unknown[] = [];
+
+    const result = await run(
+      definition,
+      { n: 1 },
+      {},
+      {
+        onEvent: (e: ExecutionEvent, output?: unknown) => {
+          if (e.type === 'StateExited') exits.push([e.stateName, output]);
+          else others.push(output);
+        },
+      },
+    );
+
+    expect(exits).toEqual([
+      ['Add', { n: 1, copy: { n: 1 } }],
+      ['Done', { n: 1 }],
+    ]);
+    expect(others.every((o) => o === undefined)).toBe(true);
+    expect(result.events.some((e) => 'output' in e)).toBe(false);
+  });
+
   it('leaves the caller definition as it was', async () => {
     const definition = {
       StartAt: 'M',

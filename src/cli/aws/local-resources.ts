@@ -4,7 +4,13 @@ import {
   DescribeKeyCommand,
   type KMSClient,
 } from '@aws-sdk/client-kms';
-import { awsErrorCode } from '../aws/errors';
+import { CreateTopicCommand } from '@aws-sdk/client-sns';
+import type { AwsClients } from '../../aws/clients';
+import { awsErrorCode } from '../../aws/errors';
+import { CliError } from '../errors';
+
+/** Topic the local runs publish restore reports to (created on the emulator when missing). */
+export const LOCAL_REPORT_TOPIC = 'lifeboat-restore-reports';
 
 /**
  * For local runs (`--endpoint`): the KMS key the RecoveryStack would have created, found by
@@ -27,8 +33,18 @@ export async function ensureLocalKey(kms: KMSClient, alias: string): Promise<str
   const arn = created.KeyMetadata?.Arn;
   const keyId = created.KeyMetadata?.KeyId;
   if (arn === undefined || keyId === undefined) {
-    throw new Error(`KMS CreateKey returned no key ARN for ${alias}`);
+    throw new CliError(`KMS CreateKey returned no key ARN for ${alias}`);
   }
   await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId }));
   return arn;
+}
+
+/**
+ * For local runs: the report topic the RecoveryStack would have created, found or created
+ * (CreateTopic is idempotent). Returns its ARN.
+ */
+export async function ensureLocalReportTopic(clients: AwsClients, region: string): Promise<string> {
+  const res = await clients.sns(region).send(new CreateTopicCommand({ Name: LOCAL_REPORT_TOPIC }));
+  if (!res.TopicArn) throw new CliError('SNS CreateTopic returned no TopicArn.');
+  return res.TopicArn;
 }
