@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, ThrottleGate, withRetry } from '../../../src/kernel/retry';
 import { classifyEbsError } from '../../../src/volumes/ebs/errors';
+import { awsError } from '../../support/aws-errors';
 
 /** The block engine's classification, with which these retries were specified. */
 const classify = classifyEbsError;
-
-function awsError(name: string, status: number, extra: Record<string, unknown> = {}) {
-  return Object.assign(new Error(`${name} happened`), {
-    name,
-    $metadata: { httpStatusCode: status },
-    ...extra,
-  });
-}
 
 describe('retries', () => {
   const policy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000 };

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BlockIntegrityError, classifyEbsError } from '../../../../src/volumes/ebs/errors';
-
-function awsError(name: string, status: number, extra: Record<string, unknown> = {}) {
-  return Object.assign(new Error(`${name} happened`), {
-    name,
-    $metadata: { httpStatusCode: status },
-    ...extra,
-  });
-}
+import { awsError } from '../../../support/aws-errors';
 
 describe('classifyEbsError', () => {
   it.each([
