@@ -11,13 +11,13 @@ import { AwsClients, CallCounter } from '../src/aws/clients';
 import { runCapture } from '../src/backup/steps';
 import { ensureCatalogBucket } from '../src/catalog/aws/store';
 import { parseConfig } from '../src/config/schema';
+import { DESCRIBE_CLUSTERS_MAX } from '../src/fleet/aws/capture';
 import { parseImageReference } from '../src/images/references';
 import type { SeededFleet } from './fleet';
 import { round, timed } from './stats';
 
 /** API page and batch limits the minimum is computed with. */
 const LIST_PAGE_MAX = 100;
-const DESCRIBE_CLUSTERS_MAX = 100;
 const DESCRIBE_SERVICES_MAX = 10;
 const BATCH_GET_IMAGE_MAX = 100;
 const EC2_FILTER_VALUES_MAX = 200;

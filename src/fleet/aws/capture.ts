@@ -27,7 +27,7 @@ import {
 } from '../sanitise';
 
 /** ListClusters / ListServices page size (the API maximum). */
-export const LIST_PAGE_SIZE = 100;
+const LIST_PAGE_SIZE = 100;
 /** DescribeClusters accepts at most 100 clusters per call. */
 export const DESCRIBE_CLUSTERS_MAX = 100;
 /** DescribeServices accepts at most 10 services per call. */
@@ -43,7 +43,7 @@ export async function listClusterArns(ecs: ECSClient): Promise<string[]> {
   return arns;
 }
 
-export async function listServiceArns(ecs: ECSClient, cluster: string): Promise<string[]> {
+async function listServiceArns(ecs: ECSClient, cluster: string): Promise<string[]> {
   const arns: string[] = [];
   for await (const page of paginateListServices({ client: ecs, pageSize: LIST_PAGE_SIZE }, { cluster })) {
     arns.push(...(page.serviceArns ?? []));
@@ -51,28 +51,24 @@ export async function listServiceArns(ecs: ECSClient, cluster: string): Promise<
   return arns;
 }
 
-export interface Described<T> {
+interface Described<T> {
   readonly items: T[];
   readonly failures: Failure[];
 }
 
-/** Describes clusters with their tags, settings and configuration, 100 per call. */
-export async function describeClusters(
+/** Describes at most 100 clusters with their tags, settings and configuration, in one call. */
+async function describeClusterBatch(
   ecs: ECSClient,
   clusterArns: readonly string[],
 ): Promise<Described<Cluster>> {
-  const items: Cluster[] = [];
-  const failures: Failure[] = [];
-  for (const batch of chunk(clusterArns, DESCRIBE_CLUSTERS_MAX)) {
-    const res = await ecs.send(new DescribeClustersCommand({ clusters: batch, include: CLUSTER_INCLUDE }));
-    items.push(...(res.clusters ?? []));
-    failures.push(...(res.failures ?? []));
-  }
-  return { items, failures };
+  const res = await ecs.send(
+    new DescribeClustersCommand({ clusters: [...clusterArns], include: CLUSTER_INCLUDE }),
+  );
+  return { items: res.clusters ?? [], failures: res.failures ?? [] };
 }
 
 /** Describes at most 10 services of one cluster, with their tags. */
-export async function describeServiceBatch(
+async function describeServiceBatch(
   ecs: ECSClient,
   cluster: string,
   serviceArns: readonly string[],
@@ -88,13 +84,13 @@ export async function describeServiceBatch(
   return { items: res.services ?? [], failures: res.failures ?? [] };
 }
 
-export interface DescribedTaskDefinition {
+interface DescribedTaskDefinition {
   readonly taskDefinition: TaskDefinition;
   readonly tags: Tag[];
 }
 
 /** Describes one task definition revision with its tags. */
-export async function describeTaskDefinition(ecs: ECSClient, arn: string): Promise<DescribedTaskDefinition> {
+async function describeTaskDefinition(ecs: ECSClient, arn: string): Promise<DescribedTaskDefinition> {
   const res = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] }));
   if (!res.taskDefinition) {
     throw new UnexpectedResponseError('ECS.DescribeTaskDefinition', `no taskDefinition for ${arn}`);
@@ -179,7 +175,7 @@ export async function describeClusterList(
   await mapConcurrent(chunk(clusterArns, DESCRIBE_CLUSTERS_MAX), concurrency, async (batch) => {
     let described: Described<Cluster>;
     try {
-      described = await describeClusters(ecs, batch);
+      described = await describeClusterBatch(ecs, batch);
     } catch (error) {
       for (const arn of batch)
         failures.push(callFailure('cluster', nameFromArn(arn), error, `describe cluster ${arn}`));

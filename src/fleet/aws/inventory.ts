@@ -5,12 +5,7 @@ import {
   DescribeSubnetsCommand,
   type Tag as Ec2Tag,
 } from '@aws-sdk/client-ec2';
-import {
-  DescribeClustersCommand,
-  DescribeServicesCommand,
-  ListClustersCommand,
-  ListServicesCommand,
-} from '@aws-sdk/client-ecs';
+import { DescribeClustersCommand, DescribeServicesCommand, ListServicesCommand } from '@aws-sdk/client-ecs';
 import { DescribeAccessPointsCommand } from '@aws-sdk/client-efs';
 import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { DescribeParametersCommand } from '@aws-sdk/client-ssm';
@@ -20,7 +15,13 @@ import type { Tag } from '../../catalog/manifest';
 import { partitionOf } from '../../kernel/arns';
 import { chunk, mapConcurrent } from '../../kernel/concurrency';
 import { type DrInventory, drInventorySchema, SOURCE_ID_TAG } from '../inventory';
-import { DESCRIBE_SERVICES_MAX, nameFromArn, toTags } from './capture';
+import {
+  DESCRIBE_CLUSTERS_MAX,
+  DESCRIBE_SERVICES_MAX,
+  listClusterArns,
+  nameFromArn,
+  toTags,
+} from './capture';
 
 export interface ReadDrInventoryOptions {
   /** Account of the DR resources (builds SSM parameter ARNs when the API leaves them out). */
@@ -50,8 +51,6 @@ export interface DrInventoryResult {
   readonly gaps: InventoryGap[];
 }
 
-const DESCRIBE_CLUSTERS_MAX = 100;
-
 function ec2Tags(tags: readonly Ec2Tag[] | undefined): Tag[] {
   return (tags ?? []).flatMap((t) => (t.Key !== undefined ? [{ key: t.Key, value: t.Value ?? '' }] : []));
 }
@@ -71,10 +70,7 @@ async function paginate<T>(
 
 async function readClusters(clients: AwsClients, region: string): Promise<string[]> {
   const ecs = clients.ecs(region);
-  const arns = await paginate(async (nextToken) => {
-    const res = await ecs.send(new ListClustersCommand({ nextToken, maxResults: 100 }));
-    return { items: res.clusterArns ?? [], next: res.nextToken };
-  });
+  const arns = await listClusterArns(ecs);
   const names: string[] = [];
   for (const batch of chunk(arns, DESCRIBE_CLUSTERS_MAX)) {
     const res = await ecs.send(new DescribeClustersCommand({ clusters: batch }));
