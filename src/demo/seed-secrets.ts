@@ -13,9 +13,10 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { GetParametersCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { partitionOf } from '../kernel/arns';
 import { sleep } from '../kernel/sleep';
 import { SeedError } from './errors';
-import { partitionOf, required, type SeedLedger } from './seed-support';
+import { required, type SeedLedger } from './seed-support';
 
 export interface SecretSpec {
   readonly name: string;

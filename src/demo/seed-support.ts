@@ -24,9 +24,3 @@ export function required<T>(value: T | undefined | null, what: string, region?: 
   }
   return value;
 }
-
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}

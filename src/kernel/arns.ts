@@ -60,3 +60,18 @@ export function mentionsRegion(text: string, region: string): boolean {
   const escaped = region.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`(^|[^A-Za-z0-9-])${escaped}[a-z]?($|[^A-Za-z0-9-])`).test(text);
 }
+
+const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+
+/** Every IAM role ARN that stands as a whole string anywhere in `values` (at any depth), sorted. */
+export function roleArnsIn(...values: unknown[]): string[] {
+  const found = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (typeof value === 'string') {
+      if (ROLE_ARN.test(value)) found.add(value);
+    } else if (Array.isArray(value)) value.forEach(visit);
+    else if (value !== null && typeof value === 'object') Object.values(value).forEach(visit);
+  };
+  values.forEach(visit);
+  return [...found].sort();
+}

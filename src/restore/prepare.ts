@@ -2,6 +2,7 @@ import { restoreRunKey } from '../catalog/keys';
 import type { Manifest } from '../catalog/manifest';
 import { serviceKey } from '../catalog/manifest';
 import { readDrInventory } from '../fleet/aws/inventory';
+import { roleArnsIn } from '../kernel/arns';
 import type { RestoreContext } from './context';
 import { isServiceSelected, parseRestoreInput, type RestoreInput } from './input';
 import type { PlanTotals, RestorePlan } from './plan';
@@ -40,20 +41,12 @@ export interface PrepareResult {
 /** Largest plan returned inline: Step Functions payloads are limited to 256 KiB; leave room for the rest. */
 export const INLINE_PLAN_LIMIT_BYTES = 200_000;
 
-const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
-
 /** Every IAM role ARN the recovery point's task definitions and services name. */
 export function rolesNamedBy(manifest: Manifest): string[] {
-  const found = new Set<string>();
-  const visit = (value: unknown): void => {
-    if (typeof value === 'string') {
-      if (ROLE_ARN.test(value)) found.add(value);
-    } else if (Array.isArray(value)) value.forEach(visit);
-    else if (value !== null && typeof value === 'object') Object.values(value).forEach(visit);
-  };
-  for (const td of manifest.taskDefinitions) visit(td.registerInput);
-  for (const s of manifest.services) visit(s.createInput);
-  return [...found].sort();
+  return roleArnsIn(
+    ...manifest.taskDefinitions.map((td) => td.registerInput),
+    ...manifest.services.map((s) => s.createInput),
+  );
 }
 
 /** Loads and verifies the recovery point, reads the DR region and plans the restore (no change made). */

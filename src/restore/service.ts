@@ -8,6 +8,7 @@ import {
   reusableTaskDefinition,
 } from '../fleet/aws/deploy';
 import { applyAccessPointIds } from '../fleet/retarget/task-definition';
+import { roleArnsIn } from '../kernel/arns';
 import { type RetryPolicy, withRetry } from '../kernel/retry';
 import { ensureStandaloneVolumes, type VolumeResult } from '../volumes/ebs/aws/create';
 import type { StandaloneVolumePlan } from '../volumes/ebs/plan';
@@ -53,17 +54,6 @@ const REGISTER_RETRY: RetryPolicy = {
   maxDelayMs: 8_000,
   jitter: 'equal',
 };
-
-const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
-
-function rolesIn(value: unknown, found: Set<string> = new Set()): Set<string> {
-  if (typeof value === 'string') {
-    if (ROLE_ARN.test(value)) found.add(value);
-  } else if (Array.isArray(value)) for (const v of value) rolesIn(v, found);
-  else if (value !== null && typeof value === 'object')
-    for (const v of Object.values(value)) rolesIn(v, found);
-  return found;
-}
 
 /**
  * Registers the task definition unless the family's latest ACTIVE revision already equals it
@@ -167,8 +157,8 @@ export async function restoreService(
       shared.accessPoints,
     );
     const allowed = new Set(run.allowedRoles);
-    const roles = [...rolesIn([registerInput, plan.createServiceInput])].filter((r) => !allowed.has(r));
-    if (roles.length > 0) throw new RoleNotInRecoveryPointError(event.key, roles.sort());
+    const roles = roleArnsIn(registerInput, plan.createServiceInput).filter((r) => !allowed.has(r));
+    if (roles.length > 0) throw new RoleNotInRecoveryPointError(event.key, roles);
 
     const standalone = plan.volumes.filter(
       (v): v is StandaloneVolumePlan => v.kind === 'standalone' && v.action === 'create',
