@@ -1,6 +1,6 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 
-export { CATALOG_KEY_ALIAS, catalogBucketName } from '../src/catalog/names';
+export { CATALOG_KEY_ALIAS, CATALOG_SIGNING_KEY_ALIAS, catalogBucketName } from '../src/catalog/names';
 export { VOLUME_KEY_ALIAS } from '../src/config/settings';
 
 /** Stack id (and CloudFormation stack name) of the DR region stack. */
@@ -25,4 +25,12 @@ export function domainSuffixOf(region: string): string {
 /** The `kms:ViaService` value of a service in a region, e.g. `s3.us-west-2.amazonaws.com`. */
 export function viaService(service: string, region: string): string {
   return `${service}.${region}.${domainSuffixOf(region)}`;
+}
+
+/**
+ * Name of the backup's retention role (primary region). Fixed, so the catalog bucket policy in
+ * the DR region can name it as the only principal that may delete recovery points.
+ */
+export function retentionRoleName(deploymentId: string): string {
+  return `lifeboat-retention-${deploymentId}`;
 }

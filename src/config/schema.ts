@@ -70,15 +70,40 @@ export const configSchema = z
       })
       .strict()
       .default({ tags: { 'lifeboat:backup': 'true' }, include: ['*/*'], exclude: [] }),
+    /**
+     * Names this deployment on everything it creates (`lifeboat:deployment` on snapshots and
+     * volumes), so two deployments in one account never touch each other's.
+     * @default - `<primaryRegion>-<drRegion>` (see `deploymentIdOf`)
+     */
+    deploymentId: z
+      .string()
+      .regex(
+        /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/,
+        'must be 1-40 lowercase letters, digits and hyphens, starting and ending with a letter or digit',
+      )
+      .optional(),
+    /**
+     * What retention keeps (grandfather-father-son). Only complete, verified recovery points count
+     * toward `minRecoveryPoints`, `daily`, `weekly`, `monthly` and `yearly`; the newest complete one
+     * is never deleted; a point younger than `days` is kept whatever its status.
+     */
     retention: z
       .object({
-        /** Recovery points older than this are deleted (the newest `minRecoveryPoints` are always kept). */
+        /** Every recovery point younger than this many days is kept. */
         days: z.number().int().min(1).max(3650).default(35),
-        /** Recovery points always kept regardless of age. */
+        /** The newest this many complete recovery points are kept regardless of age. */
         minRecoveryPoints: z.number().int().min(1).max(1000).default(3),
+        /** The newest complete point of each of the last this many days that have one (UTC). */
+        daily: z.number().int().min(0).max(3650).default(0),
+        /** The newest complete point of each of the last this many ISO weeks that have one. */
+        weekly: z.number().int().min(0).max(520).default(0),
+        /** The newest complete point of each of the last this many months that have one. */
+        monthly: z.number().int().min(0).max(120).default(0),
+        /** The newest complete point of each of the last this many years that have one. */
+        yearly: z.number().int().min(0).max(100).default(0),
       })
       .strict()
-      .default({ days: 35, minRecoveryPoints: 3 }),
+      .default({ days: 35, minRecoveryPoints: 3, daily: 0, weekly: 0, monthly: 0, yearly: 0 }),
     /** RPO target used by `lifeboat status`. */
     rpoTargetMinutes: z.number().int().min(1).default(120),
     /** Explicit primary → DR id mappings used when the restore retargets services. */
@@ -110,15 +135,26 @@ export const configSchema = z
       .object({
         /**
          * Object Lock mode applied by default to every object version written to the catalog.
-         * GOVERNANCE: principals with s3:BypassGovernanceRetention can still delete early.
-         * COMPLIANCE: nobody, not even the account root, can delete a version before it expires.
+         * COMPLIANCE (default): nobody, not even the account root, can delete a version before
+         * its lock ends. GOVERNANCE: principals with s3:BypassGovernanceRetention can.
          */
-        objectLockMode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+        objectLockMode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('COMPLIANCE'),
         /** Days each object version stays locked; when omitted, `retention.days`. */
         objectLockDays: z.number().int().min(1).max(36500).optional(),
+        /**
+         * The only principal (IAM role or user ARN) allowed to schedule the deletion of, or disable,
+         * Lifeboat's KMS keys (catalog, signing, volumes). @default - nobody
+         */
+        breakGlassPrincipalArn: z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/,
+            'must be an IAM role or user ARN such as arn:aws:iam::123456789012:role/break-glass',
+          )
+          .optional(),
       })
       .strict()
-      .default({ objectLockMode: 'GOVERNANCE' }),
+      .default({ objectLockMode: 'COMPLIANCE' }),
     /** How the images the services run are made present in the DR region's ECR. */
     images: z
       .object({
@@ -246,6 +282,13 @@ export const configSchema = z
   });
 
 export type LifeboatConfig = z.output<typeof configSchema>;
+
+/** The deployment id: `deploymentId`, else `<primaryRegion>-<drRegion>` (stable while the regions are). */
+export function deploymentIdOf(
+  config: Pick<LifeboatConfig, 'deploymentId' | 'primaryRegion' | 'drRegion'>,
+): string {
+  return config.deploymentId ?? `${config.primaryRegion}-${config.drRegion}`;
+}
 export type LifeboatConfigInput = z.input<typeof configSchema>;
 
 /** Context key under which cdk.json holds the configuration. */

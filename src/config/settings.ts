@@ -1,5 +1,5 @@
 import { ConfigError, RestoreSettingsError } from './errors';
-import { type LifeboatConfig, parseConfig } from './schema';
+import { deploymentIdOf, type LifeboatConfig, parseConfig } from './schema';
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -9,12 +9,27 @@ type Environment = Readonly<Record<string, string | undefined>>;
  */
 export const VOLUME_KEY_ALIAS = 'alias/lifeboat-volumes';
 
+/**
+ * How long one backup execution may run (the BackupStack's state machine timeout): copying a
+ * large volume across regions can take hours. A run older than this is certainly over.
+ */
+export const BACKUP_RUN_TIMEOUT_HOURS = 24;
+export const BACKUP_RUN_TIMEOUT_MS = BACKUP_RUN_TIMEOUT_HOURS * 3_600_000;
+
 /** The part of the configuration the restore reads (it never needs the primary region). */
-export type RestoreConfig = Pick<LifeboatConfig, 'account' | 'drRegion' | 'mappings'>;
+export type RestoreConfig = Pick<LifeboatConfig, 'account' | 'drRegion' | 'mappings'> & {
+  /** The deployment id (`deploymentIdOf`), resolved: the restore has no primary region to derive it from. */
+  readonly deploymentId: string;
+};
 
 /** What `LIFEBOAT_CONFIG` of a restore function holds: the RestoreConfig of a validated configuration. */
 export function restoreConfigOf(config: LifeboatConfig): RestoreConfig {
-  return { account: config.account, drRegion: config.drRegion, mappings: config.mappings };
+  return {
+    account: config.account,
+    drRegion: config.drRegion,
+    deploymentId: deploymentIdOf(config),
+    mappings: config.mappings,
+  };
 }
 
 /** What the three backup handlers (capture, backup-volumes, backup-commit) read from their environment. */

@@ -94,7 +94,7 @@ describe('restoreSettingsFromEnv', () => {
       kmsKeyId: 'alias/lifeboat-catalog',
       topicArn: 'arn:aws:sns:us-west-2:123456789012:reports',
     });
-    expect(Object.keys(settings.config).sort()).toEqual(['account', 'drRegion', 'mappings']);
+    expect(Object.keys(settings.config).sort()).toEqual(['account', 'deploymentId', 'drRegion', 'mappings']);
   });
 
   it.each([

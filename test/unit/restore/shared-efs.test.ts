@@ -10,6 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../../src/aws/clients';
 import { parseConfig } from '../../../src/config/schema';
+import { restoreConfigOf } from '../../../src/config/settings';
 import { SOURCE_ID_TAG } from '../../../src/fleet/inventory';
 import { createRestoreContext } from '../../../src/restore/context';
 import type { RestorePlan } from '../../../src/restore/plan';
@@ -89,7 +90,7 @@ describe('prepareShared, EFS part (aws-sdk-client-mock: the emulator has no EFS 
     efsMock.on(DeleteReplicationConfigurationCommand).resolves({});
     efsMock.on(DescribeAccessPointsCommand).resolves({ AccessPoints: [] });
     efsMock.on(CreateAccessPointCommand).resolves({ AccessPointId: DR_AP });
-    const ctx = createRestoreContext(clients, { config, bucket: 'catalog' });
+    const ctx = createRestoreContext(clients, { config: restoreConfigOf(config), bucket: 'catalog' });
 
     const result = await prepareShared(ctx, { executionName: 'efs-1' });
 
@@ -121,7 +122,7 @@ describe('prepareShared, EFS part (aws-sdk-client-mock: the emulator has no EFS 
         { AccessPointId: DR_AP, FileSystemId: DR_FS, Tags: [{ Key: SOURCE_ID_TAG, Value: SOURCE_AP }] },
       ],
     });
-    const ctx = createRestoreContext(clients, { config, bucket: 'catalog' });
+    const ctx = createRestoreContext(clients, { config: restoreConfigOf(config), bucket: 'catalog' });
 
     const result = await prepareShared(ctx, { executionName: 'efs-2' });
 
@@ -136,7 +137,7 @@ describe('prepareShared, EFS part (aws-sdk-client-mock: the emulator has no EFS 
     efsMock
       .on(DeleteReplicationConfigurationCommand)
       .rejects(Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }));
-    const ctx = createRestoreContext(clients, { config, bucket: 'catalog' });
+    const ctx = createRestoreContext(clients, { config: restoreConfigOf(config), bucket: 'catalog' });
 
     const result = await prepareShared(ctx, { executionName: 'efs-3' });
 
