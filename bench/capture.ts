@@ -9,7 +9,9 @@ import {
 } from '@aws-sdk/client-ecs';
 import { AwsClients, CallCounter } from '../src/aws/clients';
 import { runCapture } from '../src/backup/steps';
+import { ensureLocalSigningKey } from '../src/catalog/aws/signer';
 import { ensureCatalogBucket } from '../src/catalog/aws/store';
+import { CATALOG_SIGNING_KEY_ALIAS } from '../src/catalog/names';
 import { parseConfig } from '../src/config/schema';
 import { DESCRIBE_CLUSTERS_MAX } from '../src/fleet/aws/capture';
 import { parseImageReference } from '../src/images/references';
@@ -48,7 +50,7 @@ const ceilDiv = (n: number, d: number) => Math.ceil(n / d);
  * DescribeClusters by 100, DescribeServices by 10, each distinct task definition once,
  * BatchGetImage per repository by 100 references, one EC2 describe per 200 ids, one
  * DescribeVolumes for the volumes tagged `lifeboat:backup` (the fleet has none, and no service
- * has a managed EBS volume, so there is nothing else to look up), one PUT.
+ * has a managed EBS volume, so there is nothing else to look up), one signature, one PUT.
  */
 export function minimumCaptureCalls(fleet: SeededFleet): Record<string, number> {
   const clusters = fleet.servicesPerCluster.size;
@@ -70,6 +72,7 @@ export function minimumCaptureCalls(fleet: SeededFleet): Record<string, number> 
     'ECS.DescribeTaskDefinition': fleet.shape.taskDefinitions,
     'ECS.ListClusters': Math.max(1, ceilDiv(clusters, LIST_PAGE_MAX)),
     'ECS.ListServices': listServices,
+    'KMS.GenerateMac': 1,
     'S3.PutObject': 1,
   };
 }
@@ -95,6 +98,7 @@ export async function benchCapture(
   const setup = new AwsClients({ endpoint });
   try {
     await ensureCatalogBucket(setup.s3(opts.drRegion), bucket, opts.drRegion);
+    await ensureLocalSigningKey(setup.kms(opts.drRegion), CATALOG_SIGNING_KEY_ALIAS);
   } finally {
     setup.destroy();
   }

@@ -1,7 +1,9 @@
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
 import { AwsClients } from '../src/aws/clients';
 import { runCapture } from '../src/backup/steps';
+import { ensureLocalSigningKey } from '../src/catalog/aws/signer';
 import { ensureCatalogBucket } from '../src/catalog/aws/store';
+import { CATALOG_SIGNING_KEY_ALIAS } from '../src/catalog/names';
 import { ensureLocalReportTopic } from '../src/cli/aws/local-resources';
 import { runLocalRestore, synthesiseRestoreWorkflow } from '../src/cli/runners/local-restore';
 import { parseConfig } from '../src/config/schema';
@@ -69,6 +71,7 @@ export async function benchRestore(
     });
     const bucket = `lifeboat-catalog-${ACCOUNT}-${drRegion}`;
     await ensureCatalogBucket(clients.s3(drRegion), bucket, drRegion);
+    await ensureLocalSigningKey(clients.kms(drRegion), CATALOG_SIGNING_KEY_ALIAS);
     const topicArn = await ensureLocalReportTopic(clients, drRegion);
     await runCapture({ clients, config, bucket });
 

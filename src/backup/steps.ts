@@ -1,6 +1,6 @@
 import type * as z from 'zod';
 import type { AwsClients, CallCounter } from '../aws/clients';
-import { CatalogStore } from '../catalog/aws/store';
+import { type CatalogStore, catalogStoreFor } from '../catalog/aws/store';
 import { sealManifest } from '../catalog/checksum';
 import { RecoveryPointExistsError } from '../catalog/errors';
 import { type Manifest, type ManifestBody, manifestBodySchema } from '../catalog/manifest';
@@ -221,11 +221,11 @@ export async function commitBackup(deps: CommitDeps, recoveryPointId: string): P
   const body = await deps.staging.getBody(recoveryPointId);
   const copies = await deps.staging.getCopies(recoveryPointId);
   const manifest = sealManifest(applyVolumeCopies(body, copies, now().toISOString()));
-  const store = new CatalogStore(
-    deps.clients.s3(deps.config.drRegion),
-    deps.bucket,
-    deps.kmsKeyId ? { kmsKeyId: deps.kmsKeyId } : {},
-  );
+  const store = catalogStoreFor(deps.clients, {
+    region: deps.config.drRegion,
+    bucket: deps.bucket,
+    ...(deps.kmsKeyId ? { kmsKeyId: deps.kmsKeyId } : {}),
+  });
   let key: string;
   try {
     key = await store.commit(manifest);

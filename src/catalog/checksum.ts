@@ -58,7 +58,7 @@ export function manifestChecksum(body: ManifestBody): string {
   return sha256Hex(canonicalJson(body));
 }
 
-/** Validates a manifest body and seals it with its checksum. */
+/** Validates a manifest body and seals it with its checksum (unsigned: the catalog store signs at commit). */
 export function sealManifest(body: ManifestBody): Manifest {
   const parsed = manifestBodySchema.parse(body);
   return { ...parsed, checksum: { algorithm: 'SHA-256', value: manifestChecksum(parsed) } };
@@ -102,7 +102,7 @@ export function openManifest(text: string, expectedId?: string): Manifest {
       expectedId,
     );
   }
-  const { checksum, ...body } = manifest;
+  const { checksum, signature: _signature, ...body } = manifest;
   const actual = manifestChecksum(body);
   if (actual !== checksum.value) throw new ChecksumMismatchError(manifest.id, checksum.value, actual);
   return manifest;

@@ -24,6 +24,45 @@ export class ChecksumMismatchError extends ManifestError {
   }
 }
 
+/** A manifest carries no signature (written before catalogs were signed, or stripped). */
+export class UnsignedManifestError extends ManifestError {
+  constructor(recoveryPointId: string) {
+    super(
+      `Recovery point ${recoveryPointId} is not signed, so nothing proves this deployment's backup wrote it. ` +
+        'Restore from a signed recovery point (every backup since catalogs are signed), or run a backup now.',
+      recoveryPointId,
+    );
+    this.name = 'UnsignedManifestError';
+  }
+}
+
+/** A manifest's signature does not verify with the catalog's signing key: forged or altered. */
+export class SignatureMismatchError extends ManifestError {
+  constructor(recoveryPointId: string, keyId: string, options?: { cause?: unknown }) {
+    super(
+      `Recovery point ${recoveryPointId} failed signature verification with ${keyId}: it was not written by this ` +
+        "deployment's backup, or was altered after. Do not restore from it; restore from another recovery point " +
+        'and investigate who wrote it (S3 server access logs of the catalog).',
+      recoveryPointId,
+      options,
+    );
+    this.name = 'SignatureMismatchError';
+  }
+}
+
+/** The signing key could not be used (missing, disabled, access denied). */
+export class SigningKeyError extends LifeboatError {
+  constructor(
+    message: string,
+    public readonly keyId: string,
+    public readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SigningKeyError';
+  }
+}
+
 /** No recovery point matches the requested id (or the catalog is empty for "latest"). */
 export class RecoveryPointNotFoundError extends LifeboatError {
   constructor(
@@ -115,5 +154,18 @@ export class RunDocumentNotFoundError extends CatalogError {
   ) {
     super(`s3://${bucket}/${key} does not exist.`, bucket, options);
     this.name = 'RunDocumentNotFoundError';
+  }
+}
+
+/** A pin of a recovery point (`pins/<id>.json`, or its manifest's legal hold) could not be read or written. */
+export class PinError extends CatalogError {
+  constructor(
+    message: string,
+    bucket: string,
+    public readonly recoveryPointId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, bucket, options);
+    this.name = 'PinError';
   }
 }

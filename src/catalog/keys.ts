@@ -9,6 +9,8 @@ import { recoveryPointIdSchema } from './manifest';
  *   staging/<id>/<part>.json                            work in progress of a running backup
  *   restore-reports/<inverted-ms>_<execution>.json      restore reports, newest first
  *   restore-runs/<execution>/<part>.json                work of one restore execution
+ *   pins/<id>.json                                      recovery points a restore still uses
+ *   retired/<id>.json                                   snapshots of deleted points still to delete
  *
  * S3 lists keys in ascending order; an inverted timestamp (MAX - epoch ms, zero padded)
  * makes the first page the newest recovery points, so "latest" is one List call with no scan.
@@ -16,6 +18,22 @@ import { recoveryPointIdSchema } from './manifest';
 export const RECOVERY_POINT_PREFIX = 'recovery-points/';
 export const STAGING_PREFIX = 'staging/';
 export const REPORT_PREFIX = 'restore-reports/';
+
+/**
+ * Retention's records of the recovery points it deleted whose snapshots are not all deleted yet
+ * (`retired/<id>.json`): written before the manifest is deleted, removed when the last snapshot is.
+ */
+export const RETIRED_PREFIX = 'retired/';
+
+export function retiredKey(id: string): string {
+  return `${RETIRED_PREFIX}${id}.json`;
+}
+
+/**
+ * Object tag retention puts on a manifest it deletes on purpose; the bucket's lifecycle purges
+ * the old versions of tagged manifests only, never those of a key deleted any other way.
+ */
+export const RETIRED_TAG = { key: 'lifeboat:retired', value: 'true' } as const;
 
 /**
  * Work of one restore execution in the catalog: `restore-runs/<execution>/<part>.json`. The plan
@@ -74,11 +92,22 @@ export function recoveryPointKey(id: string, status: RecoveryPointStatus): strin
   return `${recoveryPointKeyPrefix(id)}${status}.json`;
 }
 
-/** Parses a committed manifest key; undefined for keys that are not manifests. */
+/**
+ * Parses a committed manifest key; undefined for keys that are not manifests, including a key
+ * whose order prefix does not encode its id's time (a copy put under a smaller prefix to list
+ * first would otherwise pass for the newest recovery point).
+ */
 export function parseRecoveryPointKey(key: string): { id: string; status: RecoveryPointStatus } | undefined {
-  const m = /^recovery-points\/\d{13}_(rp-\d{8}T\d{9}Z-[a-f0-9]{6})\.(complete|partial)\.json$/.exec(key);
-  if (!m?.[1] || !m[2]) return undefined;
-  return { id: m[1], status: m[2] as RecoveryPointStatus };
+  const m = /^recovery-points\/(\d{13})_(rp-\d{8}T\d{9}Z-[a-f0-9]{6})\.(complete|partial)\.json$/.exec(key);
+  if (!m?.[1] || !m[2] || !m[3]) return undefined;
+  let time: Date;
+  try {
+    time = recoveryPointTime(m[2]);
+  } catch {
+    return undefined;
+  }
+  if (invertedTimestamp(time.getTime()) !== m[1]) return undefined;
+  return { id: m[2], status: m[3] as RecoveryPointStatus };
 }
 
 export function stagingKey(id: string, part: string): string {

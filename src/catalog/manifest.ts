@@ -256,7 +256,24 @@ export const manifestBodySchema = z
   .strict();
 export type ManifestBody = z.infer<typeof manifestBodySchema>;
 
-export const manifestSchema = manifestBodySchema.extend({ checksum: checksumSchema }).strict();
+/** How the catalog's signing key signs a manifest (see `signature.ts`). */
+export const SIGNATURE_ALGORITHM = 'HMAC_SHA_256';
+
+export const manifestSignatureSchema = z
+  .object({
+    algorithm: z.literal(SIGNATURE_ALGORITHM),
+    /** The KMS key that made it (ARN), for the reader's message; verification uses the configured key. */
+    keyId: z.string().min(1),
+    /** Base64 of the MAC. */
+    value: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
+  })
+  .strict();
+export type ManifestSignature = z.infer<typeof manifestSignatureSchema>;
+
+/** A manifest as stored: sealed (`checksum`) and, once committed, signed. */
+export const manifestSchema = manifestBodySchema
+  .extend({ checksum: checksumSchema, signature: manifestSignatureSchema.optional() })
+  .strict();
 export type Manifest = z.infer<typeof manifestSchema>;
 
 /** "cluster/service": how services are named in selections, plans and reports. */

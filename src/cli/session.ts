@@ -1,6 +1,7 @@
 import { AwsClients, type AwsTarget, CallCounter } from '../aws/clients';
-import { CatalogStore, ensureCatalogBucket } from '../catalog/aws/store';
-import { CATALOG_KEY_ALIAS, catalogBucketName } from '../catalog/names';
+import { ensureLocalSigningKey } from '../catalog/aws/signer';
+import { type CatalogStore, catalogStoreFor, ensureCatalogBucket } from '../catalog/aws/store';
+import { CATALOG_KEY_ALIAS, CATALOG_SIGNING_KEY_ALIAS, catalogBucketName } from '../catalog/names';
 import type { LifeboatConfig } from '../config/schema';
 import { isReachable } from '../emulator/moto';
 import { callerAccount } from './aws/identity';
@@ -91,7 +92,7 @@ export class Session {
   /** The recovery point catalog (see `catalogLocation`). */
   async catalog(): Promise<CatalogStore> {
     const [clients, { bucket, kmsKeyId }] = await Promise.all([this.clients(), this.catalogLocation()]);
-    return new CatalogStore(clients.s3(this.config.drRegion), bucket, { kmsKeyId });
+    return catalogStoreFor(clients, { region: this.config.drRegion, bucket, kmsKeyId });
   }
 
   /** Closes pooled connections so the process can exit. */
@@ -105,6 +106,7 @@ export class Session {
     const bucket = this.catalogBucket;
     if (!this.local) return { bucket, kmsKeyId: CATALOG_KEY_ALIAS };
     const kmsKeyId = await ensureLocalKey(clients.kms(drRegion), CATALOG_KEY_ALIAS);
+    await ensureLocalSigningKey(clients.kms(drRegion), CATALOG_SIGNING_KEY_ALIAS);
     if (await ensureCatalogBucket(clients.s3(drRegion), bucket, drRegion, { kmsKeyId })) {
       this.out.info(`Created catalog bucket ${bucket} in ${drRegion} on ${this.options.endpoint}.`);
     }

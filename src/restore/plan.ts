@@ -34,6 +34,13 @@ export interface PlanContext {
   /** `config.mappings`: explicit primary → DR ids for what tags and names cannot map. */
   readonly mappings: LifeboatConfig['mappings'];
   readonly inventory: DrInventory;
+  /** The deployment restoring: tagged on the volumes the restore creates. @default - not tagged */
+  readonly deploymentId?: string;
+  /**
+   * Newer recovery points "latest" passed over because they did not verify (damaged, unsigned,
+   * forged): each becomes a warning. @default - none
+   */
+  readonly passedOver?: readonly { readonly id: string; readonly code: string; readonly message: string }[];
 }
 
 export type ServiceAction = 'create' | 'update' | 'unchanged';
@@ -496,6 +503,15 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
       fix: 'Review the CAPTURE_ERROR and SERVICE_NOT_CAPTURED findings.',
     });
   }
+  for (const skipped of ctx.passedOver ?? []) {
+    findings.push({
+      severity: 'warning',
+      code: 'NEWER_RECOVERY_POINT_UNVERIFIED',
+      resource: skipped.id,
+      message: `Recovery point ${skipped.id} is newer but did not verify (${skipped.code}): ${skipped.message}`,
+      fix: `"latest" used ${manifest.id}, the newest one that verifies. Find out who wrote ${skipped.id} (the catalog's S3 server access logs) before trusting the catalog again.`,
+    });
+  }
   findings.push(...uncapturedServiceFindings(manifest, input, new Set(allKeys)));
 
   const retargetCtx: RetargetContext = {
@@ -549,6 +565,7 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
       svc.createServiceInput,
       {
         recoveryPointId: manifest.id,
+        ...(ctx.deploymentId ? { deploymentId: ctx.deploymentId } : {}),
         service: key,
         sourceRegion: manifest.source.region,
         drRegion: ctx.drRegion,

@@ -16,13 +16,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createHandler } from '../../lambda/capture';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/steps';
-import { CatalogStore, ensureCatalogBucket } from '../../src/catalog/aws/store';
+import { type CatalogStore, catalogStoreFor } from '../../src/catalog/aws/store';
 import { canonicalJson } from '../../src/catalog/checksum';
 import { ChecksumMismatchError, PartialRecoveryPointError } from '../../src/catalog/errors';
 import type { ManifestBody } from '../../src/catalog/manifest';
 import { ConfigError } from '../../src/config/errors';
 import { type LifeboatConfigInput, parseConfig } from '../../src/config/schema';
 import { type DemoFleet, seedDemoFleet } from '../../src/demo/seed';
+import { ensureTestCatalog } from '../support/catalog';
 import { useEmulator } from '../support/emulator';
 
 const PRIMARY = 'us-east-1';
@@ -45,7 +46,7 @@ function withEfsMapped(): LifeboatConfigInput {
 
 beforeAll(async () => {
   fleet = await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
-  await ensureCatalogBucket(ctx.clients.s3(DR), BUCKET, DR);
+  await ensureTestCatalog(ctx.clients, DR, BUCKET);
 }, 300_000);
 
 /** Clients on the same emulator that count every API call by operation. */
@@ -55,7 +56,7 @@ function countedClients(): { clients: AwsClients; counter: CallCounter } {
 }
 
 function store(bucket = BUCKET): CatalogStore {
-  return new CatalogStore(ctx.clients.s3(DR), bucket);
+  return catalogStoreFor(ctx.clients, { region: DR, bucket: bucket });
 }
 
 function repositoryOf(uri: string): string | undefined {
@@ -98,6 +99,8 @@ describe('runCapture on the demo fleet', () => {
         // the copies just started (the emulator completes them at once: one tick, no wait).
         'EC2.DescribeSnapshots': 3,
         'EC2.CopySnapshot': volumes,
+        // The commit signs the manifest once, then writes it once.
+        'KMS.GenerateMac': 1,
         'S3.PutObject': 1,
       });
       expect(copies).toEqual({
@@ -106,7 +109,7 @@ describe('runCapture on the demo fleet', () => {
       });
       // The demo fleet as the numbers above assume it: 2 clusters, 7 services, 6 selected,
       // one EFS access point (its file system mapped, so no replication lookup), 2 volumes.
-      expect(counter.total()).toBe(31);
+      expect(counter.total()).toBe(32);
     } finally {
       clients.destroy();
     }
@@ -136,6 +139,7 @@ describe('runCapture on the demo fleet', () => {
         'EC2.DescribeSecurityGroups': 1,
         'EFS.DescribeAccessPoints': 1,
         'EC2.DescribeVolumes': 1,
+        'KMS.GenerateMac': 1,
         'S3.PutObject': 1,
       });
       expect(volumes.ticks).toBe(0);
@@ -307,7 +311,7 @@ describe('runCapture on the demo fleet', () => {
 
   it('returns the newest recovery point for "latest"', async () => {
     const bucket = 'lifeboat-catalog-latest';
-    await ensureCatalogBucket(ctx.clients.s3(DR), bucket, DR);
+    await ensureTestCatalog(ctx.clients, DR, bucket);
     const config = parseConfig(CONFIG_INPUT);
     let clock = Date.UTC(2026, 0, 15, 12, 0, 0);
     const now = () => {

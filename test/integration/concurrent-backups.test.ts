@@ -2,7 +2,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/steps';
-import { CatalogStore } from '../../src/catalog/aws/store';
+import { type CatalogStore, catalogStoreFor } from '../../src/catalog/aws/store';
 import { RECOVERY_POINT_PREFIX, STAGING_PREFIX } from '../../src/catalog/keys';
 import { parseConfig } from '../../src/config/schema';
 import { BUCKET, CONFIG_INPUT, DR, seedFleetWithCatalog } from '../support/demo-fleet';
@@ -19,7 +19,7 @@ beforeAll(async () => {
 }, 300_000);
 
 function store(): CatalogStore {
-  return new CatalogStore(ctx.clients.s3(DR), BUCKET);
+  return catalogStoreFor(ctx.clients, { region: DR, bucket: BUCKET });
 }
 
 async function keysUnder(prefix: string): Promise<string[]> {

@@ -13,7 +13,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/steps';
-import { CatalogStore } from '../../src/catalog/aws/store';
+import { catalogStoreFor } from '../../src/catalog/aws/store';
 import { parseConfig } from '../../src/config/schema';
 import type { DemoFleet } from '../../src/demo/seed';
 import { manifestDigest } from '../../src/images/plan';
@@ -99,7 +99,7 @@ describe('runCapture with verifyImages on a fleet whose images are only in the p
         expect.objectContaining({ resourceType: 'image', code: 'EmulatorLayerApisNotImplemented' }),
       );
       // The recovery point as committed says the same.
-      const stored = await new CatalogStore(clients.s3(DR), BUCKET).get(manifest.id);
+      const stored = await catalogStoreFor(clients, { region: DR, bucket: BUCKET }).get(manifest.id);
       expect(stored.images).toEqual(manifest.images);
       // Per repository (all single-digest here): DR check, source read, PutImage, DR re-check;
       // per index: one DR check and one source read for its children, and a PutImage per child.
@@ -308,7 +308,7 @@ describe('runCapture with verifyImages on images the DR registry has never seen'
       }),
     );
 
-    const stored = await new CatalogStore(ctx.clients.s3(DR), BUCKET).get(manifest.id);
+    const stored = await catalogStoreFor(ctx.clients, { region: DR, bucket: BUCKET }).get(manifest.id);
     const moving = stored.images.find((i) => i.repositoryName === 'k/moving');
     expect(moving).toMatchObject({ digest: first.digest, presence: 'already-present' });
     expect(moving?.drUri).toBe(`${ACCOUNT}.dkr.ecr.${DR}.amazonaws.com/k/moving@${first.digest}`);

@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/steps';
-import { CatalogStore, ensureCatalogBucket } from '../../src/catalog/aws/store';
+import { type CatalogStore, catalogStoreFor } from '../../src/catalog/aws/store';
 import type { Manifest } from '../../src/catalog/manifest';
 import { type LifeboatConfig, parseConfig } from '../../src/config/schema';
+import { ensureTestCatalog } from '../support/catalog';
 import { ACCOUNT, BUCKET, DR, PRIMARY, seedFleet } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';
 import { DROP_PHASES, type FaultProxy, type FaultRule, startFaultProxy } from '../support/fault-proxy';
@@ -29,7 +30,7 @@ beforeAll(async () => {
     drRegion: DR,
     mappings: { efsFileSystems: { [fleet.efs.fileSystemId]: 'fs-0123456789abcdef0' } },
   });
-  await ensureCatalogBucket(ctx.clients.s3(DR), BUCKET, DR);
+  await ensureTestCatalog(ctx.clients, DR, BUCKET);
   const counter = new CallCounter();
   const clients = new AwsClients({ endpoint: ctx.endpoint, onCall: counter.record });
   try {
@@ -43,7 +44,7 @@ beforeAll(async () => {
 }, 300_000);
 
 function store(): CatalogStore {
-  return new CatalogStore(ctx.clients.s3(DR), BUCKET);
+  return catalogStoreFor(ctx.clients, { region: DR, bucket: BUCKET });
 }
 
 /** The recovery point without what differs between any two captures: id, times and checksum. */

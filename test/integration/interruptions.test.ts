@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/steps';
-import { CatalogStore } from '../../src/catalog/aws/store';
+import { type CatalogStore, catalogStoreFor } from '../../src/catalog/aws/store';
 import type { Manifest } from '../../src/catalog/manifest';
 import { ensureLocalReportTopic } from '../../src/cli/aws/local-resources';
 import { runLocalRestore } from '../../src/cli/runners/local-restore';
@@ -86,7 +86,7 @@ function failover(clients: AwsClients, executionName: string) {
 }
 
 function store(): CatalogStore {
-  return new CatalogStore(ctx.clients.s3(DR), BUCKET);
+  return catalogStoreFor(ctx.clients, { region: DR, bucket: BUCKET });
 }
 
 /** Every recovery point the catalog lists as complete opens and verifies; returns them. */

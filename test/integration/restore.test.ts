@@ -12,7 +12,7 @@ import { CreateFileSystemCommand } from '@aws-sdk/client-efs';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCapture } from '../../src/backup/steps';
-import { CatalogStore } from '../../src/catalog/aws/store';
+import { catalogStoreFor } from '../../src/catalog/aws/store';
 import { canonicalJson, sealManifest } from '../../src/catalog/checksum';
 import { recoveryPointKey } from '../../src/catalog/keys';
 import { type Manifest, serviceKey } from '../../src/catalog/manifest';
@@ -168,7 +168,7 @@ describe('restore workflow on the emulator (the state machine the RecoveryStack 
         };
       }),
     });
-    await new CatalogStore(ctx.clients.s3(DR), BUCKET).commit(broken);
+    await catalogStoreFor(ctx.clients, { region: DR, bucket: BUCKET }).commit(broken);
 
     const result = await run({ dryRun: false, recoveryPoint: broken.id, ...WITHOUT_EFS }, 'failover-broken');
 

@@ -1,8 +1,8 @@
 import type { AwsClients } from '../../src/aws/clients';
-import { ensureCatalogBucket } from '../../src/catalog/aws/store';
 import { catalogBucketName } from '../../src/catalog/names';
 import type { LifeboatConfigInput } from '../../src/config/schema';
 import { type DemoFleet, seedDemoFleet } from '../../src/demo/seed';
+import { ensureTestCatalog } from './catalog';
 import { ACCOUNT, DR, PRIMARY } from './manifest-builder';
 
 /**
@@ -28,6 +28,6 @@ export function seedFleet(clients: AwsClients): Promise<DemoFleet> {
 /** Seeds the demo fleet and creates the catalog bucket a backup writes to. */
 export async function seedFleetWithCatalog(clients: AwsClients): Promise<DemoFleet> {
   const fleet = await seedFleet(clients);
-  await ensureCatalogBucket(clients.s3(DR), BUCKET, DR);
+  await ensureTestCatalog(clients, DR, BUCKET);
   return fleet;
 }

@@ -12,8 +12,11 @@ import {
   PutBucketVersioningCommand,
   PutObjectCommand,
   type PutObjectCommandInput,
+  PutObjectRetentionCommand,
+  PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import type { AwsClients } from '../../aws/clients';
 import { attemptsOf, awsErrorCode, httpStatusOf } from '../../aws/errors';
 import { canonicalJson, openManifest } from '../checksum';
 import {
@@ -23,17 +26,24 @@ import {
   PartialRecoveryPointError,
   RecoveryPointExistsError,
   RecoveryPointNotFoundError,
+  SignatureMismatchError,
+  UnsignedManifestError,
 } from '../errors';
 import {
   parseRecoveryPointKey,
   RECOVERY_POINT_PREFIX,
   REPORT_PREFIX,
+  RETIRED_TAG,
   type RecoveryPointStatus,
   recoveryPointKey,
   recoveryPointTime,
+  STAGING_PREFIX,
   stagingKey,
 } from '../keys';
 import { type Manifest, recoveryPointIdSchema } from '../manifest';
+import { CATALOG_SIGNING_KEY_ALIAS } from '../names';
+import { type ManifestSigner, signingPayload } from '../signature';
+import { KmsManifestSigner } from './signer';
 
 /** Reads of an object body retried after a connection lost mid-body. */
 const BODY_READ_ATTEMPTS = 3;
@@ -64,30 +74,53 @@ export interface ListRecoveryPointsOptions {
 export interface GetRecoveryPointOptions {
   /** Accept a partial recovery point (by id, or as "latest"). @default false */
   readonly allowPartial?: boolean;
+  /**
+   * For "latest": told of each newer recovery point passed over because it could not be read or
+   * verified (the previous good one is used). @default - not told
+   */
+  readonly onSkipped?: (skipped: SkippedRecoveryPoint) => void;
 }
+
+/** A recovery point "latest" passed over: it was listed but its manifest did not verify. */
+export interface SkippedRecoveryPoint {
+  readonly id: string;
+  readonly key: string;
+  /** The error's name: ManifestError, ChecksumMismatchError, SignatureMismatchError, UnsignedManifestError, or Missing. */
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Newer recovery points "latest" reads and passes over, at most, before it gives up. */
+const LATEST_CANDIDATES = 20;
 
 const LIST_PAGE_MAX = 1000;
 const JSON_CONTENT_TYPE = 'application/json';
 
 /**
  * The recovery point catalog in the DR region's bucket (key layout in `catalog/keys.ts`).
- * Manifests are written once, sealed, by a single conditional PUT; reads verify the checksum.
+ * Manifests are written once, sealed and signed (`signer`), by a single conditional PUT; reads
+ * verify the checksum and the signature, so only what this deployment's backup wrote is used.
  */
 export class CatalogStore {
   constructor(
     private readonly s3: S3Client,
     public readonly bucket: string,
+    /** The catalog's signing key: signs at commit, verifies every read. */
+    private readonly signer: ManifestSigner,
     private readonly opts: CatalogStoreOptions = {},
   ) {}
 
   /**
-   * Commits a sealed manifest under `recovery-points/…<id>.<status>.json` with one PutObject
-   * carrying `If-None-Match: *`, so an existing manifest is never overwritten. Returns the key.
+   * Signs a sealed manifest and commits it under `recovery-points/…<id>.<status>.json` with one
+   * PutObject carrying `If-None-Match: *`, so an existing manifest is never overwritten. Returns
+   * the key.
    */
-  async commit(manifest: Manifest): Promise<string> {
-    const text = canonicalJson(manifest);
+  async commit(sealed: Manifest): Promise<string> {
+    const { signature: _unsigned, ...unsigned } = sealed;
     // Refuse to write what a reader would reject (unsealed, altered after sealing, bad schema).
-    openManifest(text, manifest.id);
+    openManifest(canonicalJson(unsigned), sealed.id);
+    const manifest: Manifest = { ...unsigned, signature: await this.signer.sign(signingPayload(unsigned)) };
+    const text = canonicalJson(manifest);
     const key = recoveryPointKey(manifest.id, manifest.status);
     try {
       await this.s3.send(new PutObjectCommand({ ...this.putInput(key, text), IfNoneMatch: '*' }));
@@ -151,7 +184,7 @@ export class CatalogStore {
    */
   async get(idOrLatest: string, opts: GetRecoveryPointOptions = {}): Promise<Manifest> {
     const allowPartial = opts.allowPartial ?? false;
-    if (idOrLatest === 'latest') return this.getLatest(allowPartial);
+    if (idOrLatest === 'latest') return this.getLatest(allowPartial, opts.onSkipped);
     if (!recoveryPointIdSchema.safeParse(idOrLatest).success) {
       throw new RecoveryPointNotFoundError(
         idOrLatest,
@@ -173,11 +206,13 @@ export class CatalogStore {
   }
 
   /**
-   * Deletes a committed recovery point (retention): one DeleteObject on its manifest key, as
-   * `list` returned it. Under Object Lock this adds a delete marker: readers no longer see the
-   * recovery point, and the locked version stays until its retention ends.
+   * Deletes a committed recovery point on purpose (retention): tags its manifest
+   * `lifeboat:retired=true` (the bucket's lifecycle purges old versions of tagged manifests only),
+   * then one DeleteObject on its key, as `list` returned it. Under Object Lock this adds a delete
+   * marker: readers no longer see the recovery point, and the locked version stays until its lock
+   * ends.
    */
-  async delete(recoveryPoint: Pick<RecoveryPointSummary, 'id' | 'key'>): Promise<void> {
+  async retire(recoveryPoint: Pick<RecoveryPointSummary, 'id' | 'key'>): Promise<void> {
     if (parseRecoveryPointKey(recoveryPoint.key)?.id !== recoveryPoint.id) {
       throw new CatalogError(
         `"${recoveryPoint.key}" is not the manifest key of recovery point ${recoveryPoint.id}; pass a summary from list().`,
@@ -185,10 +220,102 @@ export class CatalogStore {
       );
     }
     try {
+      await this.s3.send(
+        new PutObjectTaggingCommand({
+          Bucket: this.bucket,
+          Key: recoveryPoint.key,
+          Tagging: { TagSet: [{ Key: RETIRED_TAG.key, Value: RETIRED_TAG.value }] },
+        }),
+      );
       await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: recoveryPoint.key }));
     } catch (error) {
       throw this.translate(error, `delete recovery point ${recoveryPoint.id}`);
     }
+  }
+
+  /**
+   * Until when the current version of a recovery point's manifest is locked (Object Lock);
+   * undefined when it carries no lock (a bucket without Object Lock).
+   */
+  async lockedUntil(recoveryPoint: Pick<RecoveryPointSummary, 'id' | 'key'>): Promise<Date | undefined> {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: recoveryPoint.key }));
+      return head.ObjectLockRetainUntilDate;
+    } catch (error) {
+      throw this.translate(error, `read the lock of recovery point ${recoveryPoint.id}`);
+    }
+  }
+
+  /**
+   * Locks a recovery point's manifest until `until` (PutObjectRetention): retention extends the
+   * lock of the points it keeps, so a point kept longer than the bucket's default lock stays locked.
+   */
+  async extendLock(
+    recoveryPoint: Pick<RecoveryPointSummary, 'id' | 'key'>,
+    mode: 'GOVERNANCE' | 'COMPLIANCE',
+    until: Date,
+  ): Promise<void> {
+    try {
+      await this.s3.send(
+        new PutObjectRetentionCommand({
+          Bucket: this.bucket,
+          Key: recoveryPoint.key,
+          Retention: { Mode: mode, RetainUntilDate: until },
+        }),
+      );
+    } catch (error) {
+      throw this.translate(error, `extend the lock of recovery point ${recoveryPoint.id}`);
+    }
+  }
+
+  /** Ids of the recovery points that have staging objects (`staging/<id>/`), committed or not. */
+  async stagedIds(): Promise<string[]> {
+    const ids: string[] = [];
+    let token: string | undefined;
+    do {
+      let page: ListObjectsV2CommandOutput;
+      try {
+        page = await this.s3.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: STAGING_PREFIX,
+            Delimiter: '/',
+            ContinuationToken: token,
+          }),
+        );
+      } catch (error) {
+        throw this.translate(error, 'list staged backups');
+      }
+      for (const prefix of page.CommonPrefixes ?? []) {
+        const id = prefix.Prefix?.slice(STAGING_PREFIX.length, -1);
+        if (id && recoveryPointIdSchema.safeParse(id).success) ids.push(id);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return ids;
+  }
+
+  /** Deletes every staging object of one recovery point (an uncommitted run's leftovers). Returns how many. */
+  async deleteStaging(recoveryPointId: string): Promise<number> {
+    const prefix = `${STAGING_PREFIX}${recoveryPointId}/`;
+    let deleted = 0;
+    let token: string | undefined;
+    do {
+      try {
+        const page = await this.s3.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        for (const object of page.Contents ?? []) {
+          if (!object.Key) continue;
+          await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: object.Key }));
+          deleted += 1;
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } catch (error) {
+        throw this.translate(error, `delete the staging objects of ${recoveryPointId}`);
+      }
+    } while (token);
+    return deleted;
   }
 
   /** Writes one part of a running backup's work (overwrites: a retried step rewrites its part). */
@@ -233,24 +360,56 @@ export class CatalogStore {
     }
   }
 
-  private async getLatest(allowPartial: boolean): Promise<Manifest> {
-    const [newest] = await this.list(allowPartial ? { limit: 1 } : { limit: 1, status: 'complete' });
-    if (!newest) {
-      const [anyStatus] = allowPartial ? [] : await this.list({ limit: 1 });
+  /**
+   * The newest recovery point that verifies: candidates are read newest first (by the time in
+   * their id, which the signature covers), and one that is missing, damaged, unsigned or forged is
+   * passed over (`onSkipped`) for the one before it.
+   */
+  private async getLatest(
+    allowPartial: boolean,
+    onSkipped?: (skipped: SkippedRecoveryPoint) => void,
+  ): Promise<Manifest> {
+    const candidates = await this.list(
+      allowPartial ? { limit: LATEST_CANDIDATES } : { limit: LATEST_CANDIDATES, status: 'complete' },
+    );
+    const skipped: SkippedRecoveryPoint[] = [];
+    for (const candidate of candidates) {
+      const text = await this.readText(candidate.key);
+      try {
+        if (text === undefined) throw new RecoveryPointNotFoundError(candidate.id);
+        return await this.verify(text, candidate.id, candidate.status);
+      } catch (error) {
+        if (!(error instanceof ManifestError) && !(error instanceof RecoveryPointNotFoundError)) throw error;
+        const entry: SkippedRecoveryPoint = {
+          id: candidate.id,
+          key: candidate.key,
+          code: error instanceof RecoveryPointNotFoundError ? 'Missing' : error.name,
+          message: error.message,
+        };
+        skipped.push(entry);
+        onSkipped?.(entry);
+      }
+    }
+    const newest = candidates[0];
+    if (newest) {
       throw new RecoveryPointNotFoundError(
         'latest',
-        anyStatus
-          ? `The catalog s3://${this.bucket} has no complete recovery point; the newest is ${anyStatus.id} (partial). ` +
-              'Pass allowPartial: true (CLI: --allow-partial) to use it, or run a backup.'
-          : `The catalog s3://${this.bucket} has no recovery points yet. Run a backup first (\`lifeboat backup\`).`,
+        `None of the newest ${candidates.length} ${allowPartial ? '' : 'complete '}recovery points in s3://${this.bucket} verifies ` +
+          `(${skipped.map((s) => `${s.id}: ${s.code}`).join('; ')}). Restore one by id after checking it, or run a backup.`,
       );
     }
-    const text = await this.readText(newest.key);
-    if (text === undefined) throw new RecoveryPointNotFoundError(newest.id);
-    return this.verify(text, newest.id, newest.status);
+    const [anyStatus] = allowPartial ? [] : await this.list({ limit: 1 });
+    throw new RecoveryPointNotFoundError(
+      'latest',
+      anyStatus
+        ? `The catalog s3://${this.bucket} has no complete recovery point; the newest is ${anyStatus.id} (partial). ` +
+            'Pass allowPartial: true (CLI: --allow-partial) to use it, or run a backup.'
+        : `The catalog s3://${this.bucket} has no recovery points yet. Run a backup first (\`lifeboat backup\`).`,
+    );
   }
 
-  private verify(text: string, id: string, keyStatus: RecoveryPointStatus): Manifest {
+  /** Schema, checksum, status against the key, then the signature (one VerifyMac); returns it unsigned. */
+  private async verify(text: string, id: string, keyStatus: RecoveryPointStatus): Promise<Manifest> {
     const manifest = openManifest(text, id);
     if (manifest.status !== keyStatus) {
       throw new ManifestError(
@@ -259,7 +418,13 @@ export class CatalogStore {
         id,
       );
     }
-    return manifest;
+    const { signature, ...verified } = manifest;
+    if (!signature) throw new UnsignedManifestError(id);
+    if (!(await this.signer.verify(signingPayload(manifest), signature))) {
+      throw new SignatureMismatchError(id, this.signer.keyId);
+    }
+    // The signature is the catalog's business: callers get the manifest as it was sealed.
+    return verified;
   }
 
   private putInput(key: string, body: string): PutObjectCommandInput {
@@ -372,4 +537,25 @@ export async function ensureCatalogBucket(
     }),
   );
   return true;
+}
+
+/** Where a catalog is and how its objects are written. */
+export interface CatalogAccess {
+  /** Region of the catalog (the DR region). */
+  readonly region: string;
+  readonly bucket: string;
+  /** KMS key for SSE-KMS on every object written. @default - the bucket's default encryption */
+  readonly kmsKeyId?: string;
+  /** The catalog's signing key (alias or ARN). @default CATALOG_SIGNING_KEY_ALIAS */
+  readonly signingKeyId?: string;
+}
+
+/** The catalog store at `access`, signing and verifying with its signing key through KMS. */
+export function catalogStoreFor(clients: AwsClients, access: CatalogAccess): CatalogStore {
+  return new CatalogStore(
+    clients.s3(access.region),
+    access.bucket,
+    new KmsManifestSigner(() => clients.kms(access.region), access.signingKeyId ?? CATALOG_SIGNING_KEY_ALIAS),
+    access.kmsKeyId ? { kmsKeyId: access.kmsKeyId } : {},
+  );
 }
