@@ -7,6 +7,7 @@ import type {
   TaskDefinitionRecord,
 } from '../catalog/manifest';
 import type { LifeboatConfig } from '../config/schema';
+import { deploymentIdOf } from '../config/schema';
 import { isRecord } from '../fleet/retarget/refs';
 import { mapConcurrent } from '../kernel/concurrency';
 import type { Logger } from '../kernel/logger';
@@ -122,6 +123,7 @@ export async function snapshotVolumes(input: SnapshotVolumesInput): Promise<Snap
     const serviceKey = `${chosen.clusterName}/${chosen.serviceName}`;
     const tags = snapshotTags({
       recoveryPointId,
+      deploymentId: deploymentIdOf(config),
       serviceKey,
       sourceVolumeId: volume.volumeId,
       volumeTags: volume.tags,

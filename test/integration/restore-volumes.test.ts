@@ -8,13 +8,14 @@ import { type CreateServiceCommandInput, DescribeServicesCommand } from '@aws-sd
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients';
 import { awsErrorCode } from '../../src/aws/errors';
-import { CatalogStore, ensureCatalogBucket } from '../../src/catalog/aws/store';
+import { catalogStoreFor } from '../../src/catalog/aws/store';
 import type { EbsVolumeRecord, Manifest } from '../../src/catalog/manifest';
 import { ensureLocalReportTopic } from '../../src/cli/aws/local-resources';
 import { runLocalRestore } from '../../src/cli/runners/local-restore';
-import { type LifeboatConfig, parseConfig } from '../../src/config/schema';
+import { deploymentIdOf, type LifeboatConfig, parseConfig } from '../../src/config/schema';
 import type { RestorePlan } from '../../src/restore/plan';
 import type { ReportResult, RestoreReport } from '../../src/restore/report';
+import { ensureTestCatalog } from '../support/catalog';
 import { BUCKET } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';
 import { startFaultProxy } from '../support/fault-proxy';
@@ -120,7 +121,7 @@ function dataFleet(id: string, edit?: (builder: ManifestBuilder) => void): Manif
 }
 
 async function commit(manifest: Manifest): Promise<void> {
-  await new CatalogStore(ctx.clients.s3(DR), BUCKET).commit(manifest);
+  await catalogStoreFor(ctx.clients, { region: DR, bucket: BUCKET }).commit(manifest);
 }
 
 function run(input: unknown, executionName: string, clients: AwsClients = ctx.clients) {
@@ -161,7 +162,7 @@ async function drServiceStatus(cluster: string, name: string): Promise<string | 
 }
 
 beforeAll(async () => {
-  await ensureCatalogBucket(ctx.clients.s3(DR), BUCKET, DR);
+  await ensureTestCatalog(ctx.clients, DR, BUCKET);
   topicArn = await ensureLocalReportTopic(ctx.clients, DR);
   archiveSnapshot = await drSnapshot(20);
   ledgerSnapshot = await drSnapshot(50);
@@ -240,9 +241,11 @@ describe('restore of EBS volumes on the emulator (the state machine the Recovery
       Encrypted: true,
       KmsKeyId: 'alias/lifeboat-volumes',
     });
+    // Provenance, never lifeboat:managed: a snapshot someone takes of it is theirs, not retention's.
     expect(tagsOf(volume)).toEqual({
-      'lifeboat:managed': 'true',
       'lifeboat:recovery-point': RECOVERY_POINT_ID,
+      'lifeboat:role': 'restored-volume',
+      'lifeboat:deployment': deploymentIdOf(config),
       'lifeboat:source-volume': ARCHIVE,
       'lifeboat:service': 'data/archiver',
       'lifeboat:backup': 'true',

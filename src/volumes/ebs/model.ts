@@ -9,9 +9,12 @@ import {
 import { resumeStateSchema } from './resume-state';
 import {
   BACKUP_TAG,
+  DEPLOYMENT_TAG,
   ECS_MANAGED_TAG,
+  type LifeboatRole,
   MANAGED_TAG,
   RECOVERY_POINT_TAG,
+  ROLE_TAG,
   SERVICE_TAG,
   SOURCE_SNAPSHOT_TAG,
   SOURCE_VOLUME_TAG,
@@ -214,12 +217,28 @@ function withLifeboatTags(own: readonly Tag[], rest: readonly Tag[]): Tag[] {
   return [...own, ...rest.filter((t) => !keys.has(t.key))].slice(0, MAX_SNAPSHOT_TAGS);
 }
 
+/** Tags that say what Lifeboat made a resource as: never carried over from a volume's own tags. */
+const PROVENANCE_KEYS: ReadonlySet<string> = new Set([
+  MANAGED_TAG,
+  RECOVERY_POINT_TAG,
+  DEPLOYMENT_TAG,
+  ROLE_TAG,
+  SOURCE_SNAPSHOT_TAG,
+]);
+
+/** A volume's own tags to carry over: `volumeOwnTags` without Lifeboat's provenance tags. */
+function carriedTags(tags: readonly Tag[]): Tag[] {
+  return volumeOwnTags(tags).filter((t) => !PROVENANCE_KEYS.has(t.key));
+}
+
 /**
  * Tags of a snapshot Lifeboat takes of a volume: `lifeboat:managed=true`, the recovery point,
- * the source volume, the service, then the volume's own tags (not `aws:*` / `AmazonECS*`).
+ * the deployment, `lifeboat:role=backup-source`, the source volume, the service, then the
+ * volume's own tags (not `aws:*` / `AmazonECS*`, not Lifeboat's provenance tags).
  */
 export function snapshotTags(input: {
   readonly recoveryPointId: string;
+  readonly deploymentId: string;
   readonly serviceKey: string;
   readonly sourceVolumeId: string;
   readonly volumeTags: readonly Tag[];
@@ -228,19 +247,55 @@ export function snapshotTags(input: {
     [
       { key: MANAGED_TAG, value: 'true' },
       { key: RECOVERY_POINT_TAG, value: input.recoveryPointId },
+      { key: DEPLOYMENT_TAG, value: input.deploymentId },
+      { key: ROLE_TAG, value: 'backup-source' satisfies LifeboatRole },
       { key: SOURCE_VOLUME_TAG, value: input.sourceVolumeId },
       { key: SERVICE_TAG, value: input.serviceKey },
     ],
-    volumeOwnTags(input.volumeTags),
+    carriedTags(input.volumeTags),
   );
 }
 
-/** Tags of the DR copy of a snapshot: the source snapshot's tags plus `lifeboat:source-snapshot`. */
+/**
+ * Tags of the DR copy of a snapshot: the source snapshot's Lifeboat tags with
+ * `lifeboat:role=backup-copy` and `lifeboat:source-snapshot`, then its other tags.
+ */
 export function copyTags(sourceTags: readonly Tag[], sourceSnapshotId: string): Tag[] {
-  const lifeboat = sourceTags.filter((t) => t.key.startsWith('lifeboat:') && t.key !== SOURCE_SNAPSHOT_TAG);
+  const lifeboat = sourceTags.filter(
+    (t) => t.key.startsWith('lifeboat:') && t.key !== SOURCE_SNAPSHOT_TAG && t.key !== ROLE_TAG,
+  );
   return withLifeboatTags(
-    [...lifeboat, { key: SOURCE_SNAPSHOT_TAG, value: sourceSnapshotId }],
+    [
+      ...lifeboat,
+      { key: ROLE_TAG, value: 'backup-copy' satisfies LifeboatRole },
+      { key: SOURCE_SNAPSHOT_TAG, value: sourceSnapshotId },
+    ],
     sourceTags.filter((t) => !t.key.startsWith('lifeboat:')),
+  );
+}
+
+/**
+ * Tags of a volume the restore creates: its provenance (the recovery point,
+ * `lifeboat:role=restored-volume`, the deployment when known), the source volume and the
+ * service, then the source volume's own tags. Never `lifeboat:managed`: it is no backup of
+ * Lifeboat's, and a snapshot someone takes of it with copied tags is theirs, not retention's.
+ */
+export function restoredTags(input: {
+  readonly recoveryPointId: string;
+  readonly deploymentId?: string;
+  readonly serviceKey: string;
+  readonly sourceVolumeId: string;
+  readonly volumeTags: readonly Tag[];
+}): Tag[] {
+  return withLifeboatTags(
+    [
+      { key: RECOVERY_POINT_TAG, value: input.recoveryPointId },
+      { key: ROLE_TAG, value: 'restored-volume' satisfies LifeboatRole },
+      ...(input.deploymentId ? [{ key: DEPLOYMENT_TAG, value: input.deploymentId }] : []),
+      { key: SOURCE_VOLUME_TAG, value: input.sourceVolumeId },
+      { key: SERVICE_TAG, value: input.serviceKey },
+    ],
+    carriedTags(input.volumeTags),
   );
 }
 

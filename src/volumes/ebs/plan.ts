@@ -1,7 +1,7 @@
 import type { EbsVolumeRecord, Tag } from '../../catalog/manifest';
 import { isRecord, lookup, recordsAt } from '../../fleet/retarget/refs';
 import { compareText, type Finding } from '../../kernel/findings';
-import { snapshotTags } from './model';
+import { restoredTags } from './model';
 import { SOURCE_VOLUME_TAG } from './tags';
 
 type FindingInput = Omit<Finding, 'service'>;
@@ -136,13 +136,19 @@ export function drAvailabilityZone(
 }
 
 /**
- * Tags of a volume the restore creates: the same as on the snapshots it came from
- * (`lifeboat:managed=true`, `lifeboat:recovery-point`, `lifeboat:source-volume`,
- * `lifeboat:service`, then the source volume's own tags), so a re-run finds it by the first three.
+ * Tags of a volume the restore creates (`restoredTags`): its provenance
+ * (`lifeboat:recovery-point`, `lifeboat:role=restored-volume`, the deployment), the source
+ * volume, the service, then the source volume's own tags; a re-run finds it by the recovery
+ * point and the source volume.
  */
-export function restoredVolumeTags(record: EbsVolumeRecord, recoveryPointId: string): Tag[] {
-  return snapshotTags({
+export function restoredVolumeTags(
+  record: EbsVolumeRecord,
+  recoveryPointId: string,
+  deploymentId?: string,
+): Tag[] {
+  return restoredTags({
     recoveryPointId,
+    ...(deploymentId ? { deploymentId } : {}),
     serviceKey: `${record.clusterName}/${record.serviceName}`,
     sourceVolumeId: record.sourceVolumeId,
     volumeTags: record.tags,
@@ -152,6 +158,8 @@ export function restoredVolumeTags(record: EbsVolumeRecord, recoveryPointId: str
 /** What planning one service's volumes needs. */
 export interface ServiceVolumeContext extends ZoneContext {
   readonly recoveryPointId: string;
+  /** The deployment restoring (tagged on the volumes it creates). @default - not tagged */
+  readonly deploymentId?: string;
   /** "cluster/service" */
   readonly service: string;
 }
@@ -212,7 +220,7 @@ function planStandalone(
     ...(volumeType && THROUGHPUT_TYPES.has(volumeType) && record.throughput
       ? { throughput: record.throughput }
       : {}),
-    tags: restoredVolumeTags(record, ctx.recoveryPointId),
+    tags: restoredVolumeTags(record, ctx.recoveryPointId, ctx.deploymentId),
   };
   if (!record.drSnapshotId) {
     findings.push({

@@ -737,8 +737,8 @@ describe('planRestore with EBS volumes', () => {
         availabilityZone: 'us-west-2a',
         sizeGiB: 20,
         tags: [
-          { key: 'lifeboat:managed', value: 'true' },
           { key: 'lifeboat:recovery-point', value: RECOVERY_POINT_ID },
+          { key: 'lifeboat:role', value: 'restored-volume' },
           { key: 'lifeboat:source-volume', value: 'vol-0statements000001' },
           { key: 'lifeboat:service', value: 'payments/reconciler' },
         ],

@@ -223,13 +223,20 @@ describe('snapshot tags', () => {
     expect(
       snapshotTags({
         recoveryPointId: RP,
+        deploymentId: 'dep-1',
         serviceKey: 'payments/ledger',
         sourceVolumeId: 'vol-1',
-        volumeTags,
+        volumeTags: [
+          ...volumeTags,
+          { key: 'lifeboat:managed', value: 'copied' },
+          { key: 'lifeboat:role', value: 'x' },
+        ],
       }),
     ).toEqual([
       { key: 'lifeboat:managed', value: 'true' },
       { key: 'lifeboat:recovery-point', value: RP },
+      { key: 'lifeboat:deployment', value: 'dep-1' },
+      { key: 'lifeboat:role', value: 'backup-source' },
       { key: 'lifeboat:source-volume', value: 'vol-1' },
       { key: 'lifeboat:service', value: 'payments/ledger' },
       { key: 'team', value: 'payments' },
@@ -244,6 +251,7 @@ describe('snapshot tags', () => {
     const many = Array.from({ length: 60 }, (_, i) => ({ key: `k${i}`, value: String(i) }));
     const source = snapshotTags({
       recoveryPointId: RP,
+      deploymentId: 'dep-1',
       serviceKey: 'a/b',
       sourceVolumeId: 'vol-1',
       volumeTags: many,
@@ -251,15 +259,20 @@ describe('snapshot tags', () => {
     const dr = copyTags(source, 'snap-1');
 
     expect(source).toHaveLength(MAX_SNAPSHOT_TAGS);
+    expect(source).toContainEqual({ key: 'lifeboat:role', value: 'backup-source' });
     expect(dr).toHaveLength(MAX_SNAPSHOT_TAGS);
-    expect(dr.slice(0, 5).map((t) => t.key)).toEqual([
+    expect(dr.slice(0, 7).map((t) => t.key)).toEqual([
       'lifeboat:managed',
       'lifeboat:recovery-point',
+      'lifeboat:deployment',
       'lifeboat:source-volume',
       'lifeboat:service',
+      'lifeboat:role',
       'lifeboat:source-snapshot',
     ]);
     expect(dr).toContainEqual({ key: 'lifeboat:source-snapshot', value: 'snap-1' });
+    expect(dr).toContainEqual({ key: 'lifeboat:role', value: 'backup-copy' });
+    expect(dr).not.toContainEqual({ key: 'lifeboat:role', value: 'backup-source' });
   });
 });
 

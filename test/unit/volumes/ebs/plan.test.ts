@@ -169,7 +169,7 @@ describe('drAvailabilityZone', () => {
 });
 
 describe('restoredVolumeTags', () => {
-  it('puts the Lifeboat tags first, then the volume own tags without aws: and AmazonECS ones', () => {
+  it('puts the provenance tags first (never lifeboat:managed), then the volume own tags without aws: and AmazonECS ones', () => {
     const tags = restoredVolumeTags(
       standalone({
         tags: [
@@ -177,13 +177,16 @@ describe('restoredVolumeTags', () => {
           { key: 'aws:cloudformation:stack-name', value: 'app' },
           { key: 'AmazonECSManaged', value: 'true' },
           { key: 'lifeboat:service', value: 'stale/value' },
+          { key: 'lifeboat:managed', value: 'true' },
         ],
       }),
       RECOVERY_POINT_ID,
+      'dep-1',
     );
     expect(tags).toEqual([
-      { key: 'lifeboat:managed', value: 'true' },
       { key: 'lifeboat:recovery-point', value: RECOVERY_POINT_ID },
+      { key: 'lifeboat:role', value: 'restored-volume' },
+      { key: 'lifeboat:deployment', value: 'dep-1' },
       { key: 'lifeboat:source-volume', value: 'vol-0archive' },
       { key: 'lifeboat:service', value: 'payments/reconciler' },
       { key: 'Name', value: 'archive' },
@@ -195,8 +198,8 @@ describe('restoredVolumeTags', () => {
     const tags = restoredVolumeTags(standalone({ tags: many }), RECOVERY_POINT_ID);
     expect(tags).toHaveLength(50);
     expect(tags.slice(0, 3).map((t) => t.key)).toEqual([
-      'lifeboat:managed',
       'lifeboat:recovery-point',
+      'lifeboat:role',
       'lifeboat:source-volume',
     ]);
   });
