@@ -1,6 +1,7 @@
 import type { AwsClients } from '../aws/clients';
+import { PinStore } from '../catalog/aws/pins';
 import { RunStore } from '../catalog/aws/run-store';
-import { CatalogStore } from '../catalog/aws/store';
+import { type CatalogStore, catalogStoreFor } from '../catalog/aws/store';
 import { type RestoreConfig, type RestoreSettings, VOLUME_KEY_ALIAS } from '../config/settings';
 import type { Logger } from '../kernel/logger';
 import { sleep } from '../kernel/sleep';
@@ -13,6 +14,8 @@ export interface RestoreContext {
   /** The DR region: where the restore runs and what it changes. */
   readonly region: string;
   readonly catalog: CatalogStore;
+  /** Pins of the recovery points restores use (same bucket and key as the catalog). */
+  readonly pins: PinStore;
   readonly runs: RestoreRuns;
   readonly topicArn?: string;
   /** KMS key (alias or ARN, DR region) of the standalone EBS volumes the restore creates. */
@@ -41,7 +44,8 @@ export function createRestoreContext(
     clients,
     config: settings.config,
     region,
-    catalog: new CatalogStore(clients.s3(region), settings.bucket, kms),
+    catalog: catalogStoreFor(clients, { region, bucket: settings.bucket, ...kms }),
+    pins: new PinStore(clients.s3(region), settings.bucket, kms),
     runs: new RestoreRuns(new RunStore(clients.s3(region), settings.bucket, kms)),
     ...(settings.topicArn ? { topicArn: settings.topicArn } : {}),
     volumeKmsKeyId: settings.volumeKmsKeyId ?? VOLUME_KEY_ALIAS,

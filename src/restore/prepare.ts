@@ -1,3 +1,4 @@
+import type { SkippedRecoveryPoint } from '../catalog/aws/store';
 import { restoreRunKey } from '../catalog/keys';
 import type { Manifest } from '../catalog/manifest';
 import { serviceKey } from '../catalog/manifest';
@@ -36,6 +37,11 @@ export interface PrepareResult {
   readonly summary: PlanTotals;
   /** The plan itself (dry run only, when it fits in the state payload). */
   readonly plan?: RestorePlan;
+  /**
+   * The recovery point, pinned for this execution and the services it restores (execution
+   * only): retention keeps it and its snapshots while they are in use.
+   */
+  readonly pinned?: string;
 }
 
 /** Largest plan returned inline: Step Functions payloads are limited to 256 KiB; leave room for the rest. */
@@ -54,7 +60,14 @@ export async function loadPlan(
   ctx: RestoreContext,
   input: RestoreInput,
 ): Promise<{ manifest: Manifest; plan: RestorePlan }> {
-  const manifest = await ctx.catalog.get(input.recoveryPoint, { allowPartial: input.allowPartial });
+  const passedOver: SkippedRecoveryPoint[] = [];
+  const manifest = await ctx.catalog.get(input.recoveryPoint, {
+    allowPartial: input.allowPartial,
+    onSkipped: (skipped) => passedOver.push(skipped),
+  });
+  for (const skipped of passedOver) {
+    ctx.log?.warn('A newer recovery point did not verify; using the one before it', { ...skipped });
+  }
   const selected = manifest.services.filter((s) => isServiceSelected(serviceKey(s), input));
   const selectedKeys = new Set(selected.map(serviceKey));
   const createsVolumes = manifest.volumes.ebs.some(
@@ -71,6 +84,8 @@ export async function loadPlan(
     account: ctx.config.account,
     mappings: ctx.config.mappings,
     inventory,
+    deploymentId: ctx.config.deploymentId,
+    passedOver,
   });
   return { manifest, plan };
 }
@@ -80,7 +95,10 @@ export async function loadPlan(
  * reads the DR inventory and plans. Any problem throws before anything in the DR region changes
  * (InvalidRestoreInputError, RecoveryPointNotFoundError, PartialRecoveryPointError,
  * ChecksumMismatchError, ManifestError, RecoveryPointUnusableError, NoServicesSelectedError).
- * For an execution the plan is stored at `restore-runs/<execution>/plan.json`.
+ * For an execution the plan is stored at `restore-runs/<execution>/plan.json`, then the
+ * recovery point is pinned with the execution and the services it restores (`pins/<id>.json`,
+ * see PinStore), before any later step changes anything: a pin that cannot be written fails the
+ * step (PinError) with nothing changed in the DR region. A dry run pins nothing.
  */
 export async function prepareRestore(ctx: RestoreContext, event: PrepareEvent): Promise<PrepareResult> {
   const input = parseRestoreInput(event.input);
@@ -113,5 +131,14 @@ export async function prepareRestore(ctx: RestoreContext, event: PrepareEvent): 
     return { ...base, planKey };
   }
   await ctx.runs.put(planKey, run);
-  return { ...base, planKey };
+  const services = waves.flatMap((w) => w.services).sort();
+  if (services.length === 0) return { ...base, planKey };
+  const pin = await ctx.pins.pin(manifest.id, { execution: event.executionName, services, at: ctx.now() });
+  ctx.log?.info('Pinned the recovery point for the restore', {
+    recoveryPointId: manifest.id,
+    services: services.length,
+    created: pin.created,
+    legalHold: pin.legalHold,
+  });
+  return { ...base, planKey, pinned: manifest.id };
 }

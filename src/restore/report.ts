@@ -1,6 +1,7 @@
 import { awsErrorCode } from '../aws/errors';
 import { publishReport } from '../catalog/aws/reports';
 import { reportKey, restoreRunKey } from '../catalog/keys';
+import { replacedPins } from '../catalog/pins';
 import type { FindingSeverity } from '../kernel/findings';
 import type { RestoreContext } from './context';
 import type { ServicePlan } from './plan';
@@ -85,6 +86,18 @@ export interface RestoreReport {
     readonly notSteady: number;
   };
   readonly findings: Record<FindingSeverity, number>;
+  /**
+   * The recovery point of this restore, pinned (`pins/<id>.json`) while the services it restored
+   * use its snapshots. Absent when it is not pinned (every selected service was blocked, or it was unpinned).
+   */
+  readonly pinned?: string;
+  /**
+   * Recovery points unpinned by this restore: it restored every service they were pinned for,
+   * so those services no longer use their snapshots. Empty unless every selected service was restored.
+   */
+  readonly unpinned?: string[];
+  /** Pin reads or unpins that failed: the restore's outcome stands, the pins are left as they were. */
+  readonly pinWarnings?: string[];
 }
 
 export interface ReportResult {
@@ -249,19 +262,71 @@ function failureCause(report: RestoreReport, failed: string[], location: string)
 }
 
 /**
- * Report: writes the restore report to the catalog (`restore-reports/…`) and publishes a summary
- * to the report topic. Returns whether every selected service was restored.
+ * The pins after a restore: its own recovery point stays pinned (Prepare pinned it); when every
+ * selected service was restored, the pins of other recovery points whose services are all among
+ * the restored ones are removed (see `replacedPins`). A failure here never changes the outcome:
+ * it is logged and listed in `pinWarnings`, and the pins concerned are left as they were.
+ */
+async function settlePins(
+  ctx: RestoreContext,
+  report: RestoreReport,
+  allRestored: boolean,
+): Promise<Pick<RestoreReport, 'pinned' | 'unpinned' | 'pinWarnings'>> {
+  const id = report.recoveryPoint.id;
+  const warnings: string[] = [];
+  const warn = (message: string, error: unknown) => {
+    const text = `${message}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+    warnings.push(text);
+    ctx.log?.warn(message, { recoveryPointId: id, error: awsErrorCode(error) });
+  };
+  let pinned: string | undefined;
+  try {
+    pinned = (await ctx.pins.get(id)) ? id : undefined;
+  } catch (error) {
+    warn(`Could not read the pin of ${id}`, error);
+  }
+  const unpinned: string[] = [];
+  if (allRestored) {
+    const restored = report.services.filter((s) => RESTORED_STATUSES.has(s.status)).map((s) => s.service);
+    let replaced: string[] = [];
+    try {
+      replaced = replacedPins(await ctx.pins.list(), restored, id);
+    } catch (error) {
+      warn('Could not list the pins to release those this restore replaced', error);
+    }
+    for (const other of replaced) {
+      try {
+        if (await ctx.pins.unpin(other)) unpinned.push(other);
+      } catch (error) {
+        warn(`Could not unpin ${other}, whose services this restore replaced`, error);
+      }
+    }
+    if (unpinned.length > 0)
+      ctx.log?.info('Unpinned the recovery points this restore replaced', { unpinned });
+  }
+  return {
+    ...(pinned ? { pinned } : {}),
+    unpinned,
+    ...(warnings.length > 0 ? { pinWarnings: warnings } : {}),
+  };
+}
+
+/**
+ * Report: settles the pins (see `settlePins`), writes the restore report to the catalog
+ * (`restore-reports/…`) and publishes a summary to the report topic. Returns whether every
+ * selected service was restored.
  */
 export async function writeReport(ctx: RestoreContext, event: ReportEvent): Promise<ReportResult> {
   const run = await ctx.runs.get<RestoreRun>(restoreRunKey(event.executionName, 'plan'));
-  const report = buildReport(run, event.waves, ctx.region, ctx.now());
+  const built = buildReport(run, event.waves, ctx.region, ctx.now());
+  const failedServices = built.services
+    .filter((s) => !RESTORED_STATUSES.has(s.status) || s.steady === false)
+    .map((s) => s.service);
+  const allRestored = failedServices.length === 0;
+  const report: RestoreReport = { ...built, ...(await settlePins(ctx, built, allRestored)) };
   const key = reportKey(new Date(run.startedAt), run.executionName);
   await ctx.catalog.putReport(key, report);
   const location = `s3://${ctx.catalog.bucket}/${key}`;
-  const failedServices = report.services
-    .filter((s) => !['created', 'updated', 'unchanged'].includes(s.status) || s.steady === false)
-    .map((s) => s.service);
-  const allRestored = failedServices.length === 0;
   const cause = allRestored ? undefined : failureCause(report, failedServices, location);
   if (ctx.topicArn) {
     const summary = {
@@ -271,6 +336,8 @@ export async function writeReport(ctx: RestoreContext, event: ReportEvent): Prom
       rtoSeconds: report.rtoSeconds,
       totals: report.totals,
       failedServices,
+      ...(report.pinned ? { pinned: report.pinned } : {}),
+      unpinned: report.unpinned ?? [],
       report: location,
     };
     try {
