@@ -1,18 +1,18 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
 import { type BackupHandlerDeps, backupStepHandler, recoveryPointIdOf } from '../src/backup/handler-support';
 import type { CommitBackupResult } from '../src/backup/results';
-import { applyRetention } from '../src/backup/retention';
 import { commitBackup } from '../src/backup/steps';
 
 /**
- * Backup workflow, last step (BackupStack, primary region): adds the DR copies of the volume
- * snapshots to the staged recovery point, commits it to the DR catalog, then applies
- * retention (old recovery points and their snapshots in both regions).
+ * Backup workflow, Commit (BackupStack, primary region): adds the DR copies of the volume
+ * snapshots to the staged recovery point, signs it and commits it to the DR catalog. Retention is
+ * the next step (ApplyRetention), with a role of its own: this one may not delete recovery points.
  */
 
 export interface BackupCommitHandlerDeps extends BackupHandlerDeps {
@@ -31,7 +31,7 @@ export function createHandler(deps: BackupCommitHandlerDeps): BackupCommitHandle
       failureMetric: 'CommitFailures',
       metrics,
     },
-    async (recoveryPointId, { settings, store, staging }): Promise<CommitBackupResult> => {
+    async (recoveryPointId, { settings, staging }): Promise<CommitBackupResult> => {
       const now = deps.now ? { now: deps.now } : {};
       const { manifest, key } = await commitBackup(
         {
@@ -45,10 +45,6 @@ export function createHandler(deps: BackupCommitHandlerDeps): BackupCommitHandle
         },
         recoveryPointId,
       );
-      const retention = await applyRetention(
-        { clients, config: settings.config, store, log: logger, ...now },
-        recoveryPointId,
-      );
       const result: CommitBackupResult = {
         recoveryPointId,
         key,
@@ -56,20 +52,17 @@ export function createHandler(deps: BackupCommitHandlerDeps): BackupCommitHandle
         services: manifest.services.length,
         volumes: manifest.volumes.ebs.length,
         errors: manifest.errors.length,
-        retention,
       };
       metrics.addMetric('ResourceErrors', MetricUnit.Count, result.errors);
       metrics.addMetric('PartialRecoveryPoints', MetricUnit.Count, result.status === 'partial' ? 1 : 0);
-      metrics.addMetric('RecoveryPointsExpired', MetricUnit.Count, retention.recoveryPointsDeleted);
-      metrics.addMetric('SnapshotsExpired', MetricUnit.Count, retention.snapshotsDeleted);
-      logger.info('Backup committed', { ...result, retention });
+      logger.info('Backup committed', { ...result });
       return result;
     },
   );
 }
 
 // The bundle carries these SDK clients; register them so none is loaded a second time.
-registerClientClasses({ ec2: EC2Client, s3: S3Client });
+registerClientClasses({ ec2: EC2Client, kms: KMSClient, s3: S3Client });
 
 export function defaultDeps(): BackupCommitHandlerDeps {
   return {

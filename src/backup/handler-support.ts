@@ -2,10 +2,13 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../aws/clients';
-import { CatalogStore } from '../catalog/aws/store';
+import { PinStore } from '../catalog/aws/pins';
+import { RetiredRecords } from '../catalog/aws/retired';
+import { type CatalogStore, catalogStoreFor } from '../catalog/aws/store';
 import { recoveryPointIdSchema } from '../catalog/manifest';
 import { type BackupSettings, backupSettingsFromEnv } from '../config/settings';
 import { BackupEventError } from './errors';
+import type { RetentionDeps } from './retention';
 import { type BackupStaging, catalogStaging } from './steps';
 
 /** What every backup Lambda handler is built from; tests and the local runner pass emulator clients. */
@@ -81,9 +84,28 @@ export function recoveryPointIdOf(event: unknown): string {
 
 /** The DR catalog the settings name, written with their KMS key. */
 export function catalogStoreOf(clients: AwsClients, settings: BackupSettings): CatalogStore {
-  return new CatalogStore(
-    clients.s3(settings.config.drRegion),
-    settings.bucket,
-    settings.kmsKeyId ? { kmsKeyId: settings.kmsKeyId } : {},
-  );
+  return catalogStoreFor(clients, {
+    region: settings.config.drRegion,
+    bucket: settings.bucket,
+    ...(settings.kmsKeyId ? { kmsKeyId: settings.kmsKeyId } : {}),
+  });
+}
+
+/** What retention runs with in a backup step: the catalog, its pins and its retired records. */
+export function retentionDepsOf(
+  clients: AwsClients,
+  settings: Pick<BackupSettings, 'config' | 'bucket' | 'kmsKeyId'>,
+  store: CatalogStore,
+  opts: { readonly log?: Logger; readonly now?: () => Date } = {},
+): RetentionDeps {
+  const s3 = clients.s3(settings.config.drRegion);
+  const kms = settings.kmsKeyId ? { kmsKeyId: settings.kmsKeyId } : {};
+  return {
+    clients,
+    config: settings.config,
+    store,
+    pins: new PinStore(s3, settings.bucket, kms),
+    retired: new RetiredRecords(s3, settings.bucket, kms),
+    ...opts,
+  };
 }

@@ -32,7 +32,7 @@ export interface BackupVolumesResult {
   readonly bytesSent: number;
 }
 
-/** Commit: the recovery point committed, and what retention deleted. */
+/** Commit: the recovery point committed (signed). */
 export interface CommitBackupResult {
   readonly recoveryPointId: string;
   /** Catalog key of the committed manifest. */
@@ -42,5 +42,13 @@ export interface CommitBackupResult {
   /** EBS volumes recorded. */
   readonly volumes: number;
   readonly errors: number;
-  readonly retention: RetentionResult;
+}
+
+/**
+ * The backup execution's output: Commit's result, with ApplyRetention's at `retention`, or the
+ * error that stopped it at `retentionError` (the recovery point is committed either way).
+ */
+export interface BackupExecutionOutput extends CommitBackupResult {
+  readonly retention?: RetentionResult;
+  readonly retentionError?: { readonly Error?: string; readonly Cause?: string };
 }

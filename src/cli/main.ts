@@ -34,6 +34,12 @@ function parseRecoveryPointRef(value: string): string {
   );
 }
 
+/** A recovery point id (no "latest": a pin names one recovery point). */
+function parseRecoveryPointId(value: string): string {
+  if (recoveryPointIdSchema.safeParse(value).success) return value;
+  throw new InvalidArgumentError('must be a recovery point id such as rp-20260101T000000000Z-abc123.');
+}
+
 function parseServicePattern(value: string, previous: string[] | undefined): string[] {
   if (!SERVICE_PATTERN.test(value)) {
     throw new InvalidArgumentError(`"${value}" must look like "cluster/service" (globs * and ? allowed).`);
@@ -141,7 +147,7 @@ export function buildProgram(io: CliIo, state: RunState): Command {
 
   const recoveryPoints = program
     .command('recovery-points')
-    .description('list and inspect recovery points in the DR catalog');
+    .description('list, inspect and pin recovery points in the DR catalog');
   recoveryPoints
     .command('list')
     .description('list recovery points, newest first')
@@ -178,6 +184,74 @@ export function buildProgram(io: CliIo, state: RunState): Command {
         const [ref] = cmd.processedArgs as [string];
         const opts = cmd.opts<{ allowPartial?: boolean; raw?: boolean }>();
         return (session) => runShowCommand(session, ref, opts);
+      }),
+    );
+  recoveryPoints
+    .command('pin')
+    .description('pin a recovery point: retention keeps it and its snapshots until it is unpinned')
+    .argument('<id>', 'recovery point id', parseRecoveryPointId)
+    .addHelpText(
+      'after',
+      '\nA restore pins the recovery point it uses (with its execution and the services it restores), and a\n' +
+        'later restore that restores every one of those services unpins it. A pin made here names no service,\n' +
+        'so only `lifeboat recovery-points unpin <id>` removes it. With Object Lock on the catalog bucket, the\n' +
+        'manifest also gets a legal hold. Exit 3 when the recovery point does not exist.',
+    )
+    .action(
+      action(async (cmd) => {
+        const { runPinCommand } = await lazy(
+          './commands/recovery-points',
+          () => import('./commands/recovery-points'),
+        );
+        const [id] = cmd.processedArgs as [string];
+        return (session) => runPinCommand(session, id);
+      }),
+    );
+  recoveryPoints
+    .command('unpin')
+    .description('unpin a recovery point and show what retention may now delete')
+    .argument('<id>', 'recovery point id', parseRecoveryPointId)
+    .action(
+      action(async (cmd) => {
+        const { runUnpinCommand } = await lazy(
+          './commands/recovery-points',
+          () => import('./commands/recovery-points'),
+        );
+        const [id] = cmd.processedArgs as [string];
+        return (session) => runUnpinCommand(session, id);
+      }),
+    );
+  recoveryPoints
+    .command('prune')
+    .description('show (--dry-run) or apply retention: what it keeps and why, what it deletes')
+    .option('--dry-run', 'show the plan only; change nothing')
+    .addHelpText(
+      'after',
+      '\nRetention runs after every backup (its ApplyRetention step). Only complete recovery points that verify count\n' +
+        'toward lifeboat.retention; the newest of them and every pinned one are always kept. Without --dry-run it\n' +
+        "applies the plan, with --endpoint only: in AWS only the backup's retention role may delete recovery points.\n" +
+        'Exit 1 when a recovery point does not verify.',
+    )
+    .action(
+      action(async (cmd) => {
+        const { runPruneCommand } = await lazy(
+          './commands/recovery-points',
+          () => import('./commands/recovery-points'),
+        );
+        const opts = cmd.opts<{ dryRun?: boolean }>();
+        return (session) => runPruneCommand(session, opts);
+      }),
+    );
+  recoveryPoints
+    .command('pins')
+    .description('list the pinned recovery points (exit 1 when a pin record is damaged: it still pins)')
+    .action(
+      action(async () => {
+        const { runPinsCommand } = await lazy(
+          './commands/recovery-points',
+          () => import('./commands/recovery-points'),
+        );
+        return runPinsCommand;
       }),
     );
 

@@ -1,22 +1,25 @@
 import { DescribeSnapshotsCommand, type Snapshot } from '@aws-sdk/client-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients';
-import { CatalogStore, ensureCatalogBucket } from '../../src/catalog/aws/store';
+import { type CatalogStore, catalogStoreFor } from '../../src/catalog/aws/store';
 import { CATALOG_KEY_ALIAS, catalogBucketName } from '../../src/catalog/names';
 import { ensureLocalKey } from '../../src/cli/aws/local-resources';
 import type { BackupStep } from '../../src/cli/runners/backup-events';
 import { runLocalBackup } from '../../src/cli/runners/local-backup';
-import { type LifeboatConfig, parseConfig } from '../../src/config/schema';
+import { deploymentIdOf, type LifeboatConfig, parseConfig } from '../../src/config/schema';
 import { VOLUME_KEY_ALIAS } from '../../src/config/settings';
 import { type DemoFleet, seedDemoFleet } from '../../src/demo/seed';
 import type { ExecutionEvent } from '../../src/emulator/step-functions/engine';
 import {
+  DEPLOYMENT_TAG,
   MANAGED_TAG,
   RECOVERY_POINT_TAG,
+  ROLE_TAG,
   SERVICE_TAG,
   SOURCE_SNAPSHOT_TAG,
   SOURCE_VOLUME_TAG,
 } from '../../src/volumes/ebs/tags';
+import { ensureTestCatalog } from '../support/catalog';
 import { useEmulator } from '../support/emulator';
 import { startFaultProxy } from '../support/fault-proxy';
 
@@ -31,7 +34,7 @@ let catalogKeyArn: string;
 let volumeKeyArn: string;
 
 function store(): CatalogStore {
-  return new CatalogStore(ctx.clients.s3(DR), bucket, { kmsKeyId: catalogKeyArn });
+  return catalogStoreFor(ctx.clients, { region: DR, bucket: bucket, kmsKeyId: catalogKeyArn });
 }
 
 /** Lifeboat's snapshots in `region` for one recovery point, by source volume. */
@@ -58,7 +61,7 @@ beforeAll(async () => {
   bucket = catalogBucketName(fleet.account, DR);
   catalogKeyArn = await ensureLocalKey(ctx.clients.kms(DR), CATALOG_KEY_ALIAS);
   volumeKeyArn = await ensureLocalKey(ctx.clients.kms(DR), VOLUME_KEY_ALIAS);
-  await ensureCatalogBucket(ctx.clients.s3(DR), bucket, DR, { kmsKeyId: catalogKeyArn });
+  await ensureTestCatalog(ctx.clients, DR, bucket, { kmsKeyId: catalogKeyArn });
 });
 
 describe('runLocalBackup (the BackupStack state machine on the emulator)', () => {
@@ -78,7 +81,13 @@ describe('runLocalBackup (the BackupStack state machine on the emulator)', () =>
     });
 
     expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');
-    expect(result.output).toEqual(result.commit);
+    // The execution output: Commit's result with ApplyRetention's beside it.
+    expect(result.output).toEqual({ ...result.commit, retention: result.retention });
+    expect(result.retention).toMatchObject({
+      recoveryPointsDeleted: 0,
+      orphanedRunsCleaned: 0,
+      unverified: [],
+    });
     expect(result.capture).toMatchObject({
       services: fleet.selectedServiceKeys.length,
       volumes: 2,
@@ -94,7 +103,12 @@ describe('runLocalBackup (the BackupStack state machine on the emulator)', () =>
       volumes: 2,
       errors: 0,
     });
-    expect(steps.map((s) => s.step)).toEqual(['capture', ...result.ticks.map(() => 'copy'), 'commit']);
+    expect(steps.map((s) => s.step)).toEqual([
+      'capture',
+      ...result.ticks.map(() => 'copy'),
+      'commit',
+      'retention',
+    ]);
     expect(result.ticks.at(-1)).toMatchObject({ done: true, counts: { completed: 2, failed: 0 } });
     expect(result.transitionsByState).toMatchObject({
       Capture: 1,
@@ -102,6 +116,7 @@ describe('runLocalBackup (the BackupStack state machine on the emulator)', () =>
       WaitForCopies: result.ticks.length,
       'VolumesCopied?': result.ticks.length + 1,
       Commit: 1,
+      ApplyRetention: 1,
     });
     // Capture → check → (wait → tick → check)… → Commit.
     const entered = events.filter((e) => e.type === 'StateEntered').map((e) => e.stateName);
@@ -110,6 +125,7 @@ describe('runLocalBackup (the BackupStack state machine on the emulator)', () =>
       'VolumesCopied?',
       ...result.ticks.flatMap(() => ['WaitForCopies', 'CopyVolumes', 'VolumesCopied?']),
       'Commit',
+      'ApplyRetention',
     ]);
 
     const manifest = await store().get(firstId);
@@ -147,6 +163,8 @@ describe('runLocalBackup (the BackupStack state machine on the emulator)', () =>
       expect(tagsOf(copy)).toMatchObject({
         [MANAGED_TAG]: 'true',
         [RECOVERY_POINT_TAG]: firstId,
+        [DEPLOYMENT_TAG]: deploymentIdOf(config),
+        [ROLE_TAG]: 'backup-copy',
         [SOURCE_VOLUME_TAG]: record.sourceVolumeId,
         [SOURCE_SNAPSHOT_TAG]: record.sourceSnapshotId,
         [SERVICE_TAG]: `${record.clusterName}/${record.serviceName}`,
@@ -177,7 +195,7 @@ describe('runLocalBackup (the BackupStack state machine on the emulator)', () =>
     expect(second.map((s) => s.SnapshotId)).not.toContain(before[0]);
     // Both recovery points are there and verify; retention (35 days, keep 3) deleted nothing.
     expect((await store().list()).map((r) => r.id)).toEqual([secondId, firstId]);
-    expect(result.commit?.retention).toMatchObject({ recoveryPointsDeleted: 0, snapshotsDeleted: 0 });
+    expect(result.retention).toMatchObject({ recoveryPointsDeleted: 0, snapshotsDeleted: 0 });
   });
 
   it('retries a copy tick that failed after starting the copies, and the retry starts no second copy', async () => {
@@ -229,7 +247,12 @@ describe('runLocalBackup (the BackupStack state machine on the emulator)', () =>
     expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');
     expect(result.capture).toMatchObject({ volumes: 0, done: true });
     expect(result.ticks).toEqual([]);
-    expect(result.transitionsByState).toEqual({ Capture: 1, 'VolumesCopied?': 1, Commit: 1 });
+    expect(result.transitionsByState).toEqual({
+      Capture: 1,
+      'VolumesCopied?': 1,
+      Commit: 1,
+      ApplyRetention: 1,
+    });
     expect(result.commit).toMatchObject({ status: 'complete', volumes: 0 });
   });
 

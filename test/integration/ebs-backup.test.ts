@@ -2,16 +2,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { EBSClient } from '@aws-sdk/client-ebs';
 import {
-  CopySnapshotCommand,
-  CreateImageCommand,
-  CreateSnapshotCommand,
-  CreateTagsCommand,
   CreateVolumeCommand,
   DeleteVolumeCommand,
-  DescribeImagesCommand,
   DescribeSnapshotsCommand,
   type EC2Client,
-  RunInstancesCommand,
   type Snapshot,
 } from '@aws-sdk/client-ec2';
 import {
@@ -30,7 +24,6 @@ import { createHandler as createCommitHandler } from '../../lambda/backup-commit
 import { createHandler as createVolumesHandler } from '../../lambda/backup-volumes';
 import { createHandler as createCaptureHandler } from '../../lambda/capture';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
-import { applyRetention } from '../../src/backup/retention';
 import {
   advanceVolumeCopies,
   type BackupStaging,
@@ -39,7 +32,7 @@ import {
   runCapture,
   stageBackup,
 } from '../../src/backup/steps';
-import { CatalogStore, ensureCatalogBucket } from '../../src/catalog/aws/store';
+import { type CatalogStore, catalogStoreFor } from '../../src/catalog/aws/store';
 import { newRecoveryPointId } from '../../src/catalog/keys';
 import type { Tag } from '../../src/catalog/manifest';
 import { type LifeboatConfig, type LifeboatConfigInput, parseConfig } from '../../src/config/schema';
@@ -48,9 +41,9 @@ import { discoverVolumes } from '../../src/volumes/ebs/aws/discovery';
 import { verifyReplica } from '../../src/volumes/ebs/aws/replica-verify';
 import { EBS_BLOCK_SIZE_BYTES } from '../../src/volumes/ebs/checksums';
 import { snapshotTags, type VolumeCopyState } from '../../src/volumes/ebs/model';
+import { ensureTestCatalog } from '../support/catalog';
 import { seedSnapshot } from '../support/ebs-snapshots';
 import { useEmulator } from '../support/emulator';
-import { shopFleetManifest } from '../support/manifest-builder';
 
 const PRIMARY = 'us-east-1';
 const DR = 'us-west-2';
@@ -64,7 +57,7 @@ let volumeKeyArn: string;
 
 beforeAll(async () => {
   fleet = await seedDemoFleet(ctx.clients, { primaryRegion: PRIMARY, drRegion: DR });
-  await ensureCatalogBucket(ctx.clients.s3(DR), BUCKET, DR);
+  await ensureTestCatalog(ctx.clients, DR, BUCKET);
   const kms = ctx.clients.kms(DR);
   const key = await kms.send(new CreateKeyCommand({ Description: 'Lifeboat DR volume key (test)' }));
   volumeKeyArn = key.KeyMetadata?.Arn ?? '';
@@ -86,7 +79,7 @@ function configInput(extra: Partial<LifeboatConfigInput> = {}): LifeboatConfigIn
 }
 
 function store(bucket = BUCKET, clients = ctx.clients, region = DR): CatalogStore {
-  return new CatalogStore(clients.s3(region), bucket);
+  return catalogStoreFor(clients, { region: region, bucket: bucket });
 }
 
 const opened: AwsClients[] = [];
@@ -224,7 +217,6 @@ describe('the backup workflow handlers on the demo fleet', () => {
       status: 'complete',
       volumes: 2,
       errors: 0,
-      retention: { recoveryPointsDeleted: 0, snapshotsDeleted: 0 },
     });
     const manifest = await store().get(staged.recoveryPointId);
     const [ledger, reconciler] = manifest.volumes.ebs;
@@ -560,6 +552,7 @@ describe('the block engine tick', () => {
           sizeGiB: 1,
           tags: snapshotTags({
             recoveryPointId,
+            deploymentId: 'us-east-1-us-west-2',
             serviceKey: 'payments/reconciler',
             sourceVolumeId: VOLUME,
             volumeTags: [{ key: 'team', value: 'payments' }],
@@ -648,141 +641,5 @@ describe('the block engine tick', () => {
     expect(counter.counts.get('EBS.PutSnapshotBlock')).toBe(2);
     // A key ARN is used as it is: no KMS lookup.
     expect(counter.counts.get('KMS.DescribeKey')).toBeUndefined();
-  });
-});
-
-// ---------------------------------------------------------------------------------------
-
-describe('retention on the emulator', () => {
-  // Regions of its own: retention deletes every expired Lifeboat snapshot of its regions.
-  const R_PRIMARY = 'eu-west-1';
-  const R_DR = 'eu-central-1';
-  const R_BUCKET = `lifeboat-catalog-${ACCOUNT}-${R_DR}`;
-  const DAY = 86_400_000;
-
-  async function lifeboatSnapshot(
-    recoveryPointId: string,
-    volumeId: string,
-  ): Promise<{ primary: string; dr: string }> {
-    const tags = snapshotTags({
-      recoveryPointId,
-      serviceKey: 'payments/ledger',
-      sourceVolumeId: volumeId,
-      volumeTags: [],
-    });
-    const ec2Tags = tags.map((t) => ({ Key: t.key, Value: t.value }));
-    const primary = await ctx.clients.ec2(R_PRIMARY).send(
-      new CreateSnapshotCommand({
-        VolumeId: volumeId,
-        TagSpecifications: [{ ResourceType: 'snapshot', Tags: ec2Tags }],
-      }),
-    );
-    const dr = await ctx.clients.ec2(R_DR).send(
-      new CopySnapshotCommand({
-        SourceSnapshotId: primary.SnapshotId,
-        SourceRegion: R_PRIMARY,
-        TagSpecifications: [
-          {
-            ResourceType: 'snapshot',
-            Tags: [...ec2Tags, { Key: 'lifeboat:source-snapshot', Value: primary.SnapshotId }],
-          },
-        ],
-      }),
-    );
-    return { primary: primary.SnapshotId ?? '', dr: dr.SnapshotId ?? '' };
-  }
-
-  async function exists(region: string, snapshotId: string): Promise<boolean> {
-    return (await describeSnapshot(region, snapshotId)) !== undefined;
-  }
-
-  it('deletes old recovery points and their snapshots in both regions, keeping the newest, the unreferenced young and the in-use', async () => {
-    await ensureCatalogBucket(ctx.clients.s3(R_DR), R_BUCKET, R_DR);
-    const catalog = store(R_BUCKET, ctx.clients, R_DR);
-    const now = Date.now();
-    // Retention runs 40 days from now: everything created now is 40 days old by then.
-    const retentionNow = new Date(now + 40 * DAY);
-    const oldA = newRecoveryPointId(new Date(now - 10 * DAY));
-    const oldB = newRecoveryPointId(new Date(now - 9 * DAY));
-    const young = newRecoveryPointId(new Date(now + 39 * DAY));
-    const uncommitted = newRecoveryPointId(new Date(now - 8 * DAY));
-    for (const [id, status] of [
-      [oldA, 'complete'],
-      [oldB, 'partial'],
-      [young, 'complete'],
-    ] as const) {
-      await catalog.commit(
-        shopFleetManifest((body) => {
-          body.id = id;
-          body.status = status;
-          if (status === 'partial')
-            body.errors = [
-              {
-                resourceType: 'volume',
-                resourceId: 'vol-x',
-                code: 'CopyFailed',
-                message: 'test',
-                at: body.startedAt,
-              },
-            ];
-        }),
-      );
-    }
-    const volume = await ctx.clients
-      .ec2(R_PRIMARY)
-      .send(new CreateVolumeCommand({ AvailabilityZone: `${R_PRIMARY}a`, Size: 8 }));
-    const volumeId = volume.VolumeId ?? '';
-    const ofA = await lifeboatSnapshot(oldA, volumeId);
-    const ofB = await lifeboatSnapshot(oldB, volumeId);
-    const ofYoung = await lifeboatSnapshot(young, volumeId);
-    const ofUncommitted = await lifeboatSnapshot(uncommitted, volumeId);
-    const foreign = await ctx.clients
-      .ec2(R_PRIMARY)
-      .send(new CreateSnapshotCommand({ VolumeId: volumeId, Description: 'not Lifeboat’s' }));
-    // An AMI someone registered from a Lifeboat snapshot: EC2 refuses to delete it (InvalidSnapshot.InUse).
-    const [image] = (await ctx.clients.ec2(R_PRIMARY).send(new DescribeImagesCommand({}))).Images ?? [];
-    const instance = await ctx.clients
-      .ec2(R_PRIMARY)
-      .send(new RunInstancesCommand({ ImageId: image?.ImageId, MinCount: 1, MaxCount: 1 }));
-    const ami = await ctx.clients
-      .ec2(R_PRIMARY)
-      .send(
-        new CreateImageCommand({ InstanceId: instance.Instances?.[0]?.InstanceId, Name: 'from-lifeboat' }),
-      );
-    const amiSnapshot =
-      (await ctx.clients.ec2(R_PRIMARY).send(new DescribeImagesCommand({ ImageIds: [ami.ImageId ?? ''] })))
-        .Images?.[0]?.BlockDeviceMappings?.[0]?.Ebs?.SnapshotId ?? '';
-    await ctx.clients.ec2(R_PRIMARY).send(
-      new CreateTagsCommand({
-        Resources: [amiSnapshot],
-        Tags: [
-          { Key: 'lifeboat:managed', Value: 'true' },
-          { Key: 'lifeboat:recovery-point', Value: oldA },
-        ],
-      }),
-    );
-    const config = parseConfig({
-      account: ACCOUNT,
-      primaryRegion: R_PRIMARY,
-      drRegion: R_DR,
-      retention: { days: 35, minRecoveryPoints: 1 },
-    });
-
-    const result = await applyRetention(
-      { clients: ctx.clients, config, store: catalog, now: () => retentionNow },
-      young,
-    );
-
-    expect(result).toEqual({ recoveryPointsDeleted: 2, snapshotsDeleted: 6, snapshotsKept: 3 });
-    expect((await catalog.list()).map((rp) => rp.id)).toEqual([young]);
-    expect((await catalog.get(young)).id).toBe(young);
-    for (const gone of [ofA, ofB, ofUncommitted]) {
-      expect(await exists(R_PRIMARY, gone.primary)).toBe(false);
-      expect(await exists(R_DR, gone.dr)).toBe(false);
-    }
-    expect(await exists(R_PRIMARY, ofYoung.primary)).toBe(true);
-    expect(await exists(R_DR, ofYoung.dr)).toBe(true);
-    expect(await exists(R_PRIMARY, foreign.SnapshotId ?? '')).toBe(true);
-    expect(await exists(R_PRIMARY, amiSnapshot)).toBe(true);
   });
 });

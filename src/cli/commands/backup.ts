@@ -1,3 +1,4 @@
+import type { RetentionResult } from '../../backup/retention';
 import type { EbsVolumeRecord, Manifest } from '../../catalog/manifest';
 import { VOLUME_KEY_ALIAS } from '../../config/settings';
 import type { Logger } from '../../kernel/logger';
@@ -77,8 +78,11 @@ export interface BackupOutcome {
   /** Catalog key of the manifest. */
   readonly key: string;
   readonly bucket: string;
-  /** The Commit step's result (retention included). */
+  /** The Commit step's result. */
   readonly commit: CommitStep['result'];
+  /** ApplyRetention's result, or why it failed (`retentionError`). */
+  readonly retention?: RetentionResult;
+  readonly retentionError?: string;
   readonly execution: {
     readonly name: string;
     readonly arn: string;
@@ -141,7 +145,9 @@ class BackupProgress {
       const here = this.opts.waitScale === 1 ? '' : ` (${formatSeconds(real)} on this machine)`;
       this.out.info(`  waiting ${formatSeconds(this.opts.pollSeconds)} before each copy tick${here}`);
     } else if (phase === 'committing') {
-      this.out.info('  committing the recovery point and applying retention');
+      this.out.info('  signing and committing the recovery point');
+    } else if (phase === 'applying-retention') {
+      this.out.info('  applying retention');
     }
     const step = this.steps.next(event);
     if (step) this.show(step);
@@ -163,11 +169,18 @@ class BackupProgress {
         .join(', ');
       const bytes = bytesSent > 0 ? `, ${(bytesSent / 1024 / 1024).toFixed(1)} MiB sent` : '';
       this.out.info(`  copy tick ${step.tick}: ${phases || 'nothing to copy'}${bytes}`);
-    } else {
-      const { retention } = step.result;
+    } else if (step.step === 'commit') {
+      this.out.info(`  committed ${step.result.recoveryPointId} (${step.result.status})`);
+    } else if (step.result) {
+      const r = step.result;
       this.out.info(
-        `  committed ${step.result.recoveryPointId} (${step.result.status}); retention deleted ` +
-          `${plural(retention.recoveryPointsDeleted, 'recovery point')} and ${plural(retention.snapshotsDeleted, 'snapshot')}`,
+        `  retention deleted ${plural(r.recoveryPointsDeleted, 'recovery point')} and ${plural(r.snapshotsDeleted, 'snapshot')}` +
+          `${r.orphanedRunsCleaned > 0 ? `, cleaned up ${plural(r.orphanedRunsCleaned, 'uncommitted backup')}` : ''}` +
+          `${r.unverified.length > 0 ? `; ${plural(r.unverified.length, 'recovery point')} did not verify` : ''}`,
+      );
+    } else {
+      this.out.warn(
+        `  retention failed (${step.error}); the recovery point is committed, the next backup retries it`,
       );
     }
   }
@@ -231,6 +244,8 @@ export async function takeBackup(
     key: commit.key,
     bucket,
     commit,
+    ...(progress.steps.retention ? { retention: progress.steps.retention } : {}),
+    ...(progress.steps.retentionError ? { retentionError: progress.steps.retentionError } : {}),
     execution: {
       name: executionName,
       arn: result.executionArn,
@@ -261,7 +276,8 @@ export async function runBackupCommand(session: Session): Promise<number> {
       volumes: backup.volumes,
       errors: manifest.errors,
       warnings: backup.warnings,
-      retention: backup.commit.retention,
+      retention: backup.retention ?? null,
+      ...(backup.retentionError ? { retentionError: backup.retentionError } : {}),
       commit: backup.commit,
       execution: backup.execution,
       calls: session.calls.toJSON(),
@@ -269,9 +285,9 @@ export async function runBackupCommand(session: Session): Promise<number> {
     () => {
       const volumes =
         backup.volumes.length > 0 ? `\nEBS volumes\n${renderBackedUpVolumes(backup.volumes, out.color)}` : '';
-      const { retention } = backup.commit;
+      const { retention } = backup;
       const expired =
-        retention.recoveryPointsDeleted + retention.snapshotsDeleted > 0
+        retention && retention.recoveryPointsDeleted + retention.snapshotsDeleted > 0
           ? `\n${paint('Retention', 'bold', out.color)}: deleted ${plural(retention.recoveryPointsDeleted, 'recovery point')} and ${plural(retention.snapshotsDeleted, 'snapshot')} past lifeboat.retention\n`
           : '';
       return `${renderBackup(manifest, key, bucket, out.color)}${volumes}${expired}`;

@@ -225,7 +225,7 @@ export async function runDemoCommand(session: Session): Promise<number> {
         fleet: { selected: fleet.selectedServiceKeys, unselected: fleet.unselectedServiceKeys },
         recoveryPoint: recoveryPointHeader(manifest),
         counts,
-        backup: { execution: backup.execution, volumes: backup.volumes, retention: backup.commit.retention },
+        backup: { execution: backup.execution, volumes: backup.volumes, retention: backup.retention ?? null },
         status,
         plan: {
           totals: plan.totals,

@@ -2,6 +2,7 @@ import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, LogItemExtraInput, LogItemMessage } from '@aws-lambda-powertools/logger/types';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { type BackupCommitHandlerDeps, createHandler as commitHandler } from '../../../lambda/backup-commit';
+import { createHandler as retentionHandler } from '../../../lambda/backup-retention';
 import { createHandler as volumesHandler } from '../../../lambda/backup-volumes';
 import { createHandler as captureHandler } from '../../../lambda/capture';
 import { BACKUP_STACK_ID, VOLUME_KEY_ALIAS } from '../../../lib/names';
@@ -9,6 +10,7 @@ import { BackupStack } from '../../../lib/stacks/backup-stack';
 import { BACKUP_FUNCTIONS } from '../../../lib/workflows/backup-workflow';
 import type { AwsClients } from '../../aws/clients';
 import type { BackupVolumesResult, CaptureHandlerResult, CommitBackupResult } from '../../backup/results';
+import type { RetentionResult } from '../../backup/retention';
 import type { LifeboatConfig } from '../../config/schema';
 import type {
   ExecutionEvent,
@@ -86,8 +88,12 @@ export interface LocalBackupResult extends LocalExecutionResult {
   readonly capture?: CaptureHandlerResult;
   /** Every CopyVolumes tick's result, in order. */
   readonly ticks: readonly BackupVolumesResult[];
-  /** The Commit step's result (the execution output): the recovery point committed. */
+  /** The Commit step's result: the recovery point committed. */
   readonly commit?: CommitBackupResult;
+  /** ApplyRetention's result (absent when it failed: see `retentionError`). */
+  readonly retention?: RetentionResult;
+  /** Why ApplyRetention failed; the recovery point is committed. */
+  readonly retentionError?: string;
 }
 
 /** The in-process handler of each backup Lambda, by its `LIFEBOAT_FUNCTION`. */
@@ -108,6 +114,7 @@ function backupHandlers(setup: LocalBackupSetup): Record<string, LambdaHandler> 
     [BACKUP_FUNCTIONS.capture]: captureHandler({ ...base, metrics: new LocalMetrics() }),
     [BACKUP_FUNCTIONS.volumes]: volumesHandler(base),
     [BACKUP_FUNCTIONS.commit]: commitHandler({ ...base, metrics: new LocalMetrics() }),
+    [BACKUP_FUNCTIONS.retention]: retentionHandler({ ...base, metrics: new LocalMetrics() }),
   };
 }
 
@@ -141,6 +148,8 @@ export async function runLocalBackup(opts: LocalBackupOptions): Promise<LocalBac
     ...(steps.capture ? { capture: steps.capture } : {}),
     ticks: steps.ticks,
     ...(steps.commit ? { commit: steps.commit } : {}),
+    ...(steps.retention ? { retention: steps.retention } : {}),
+    ...(steps.retentionError ? { retentionError: steps.retentionError } : {}),
   };
 }
 
