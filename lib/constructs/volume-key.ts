@@ -4,12 +4,20 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { explicitEnv, InfrastructureError } from '../errors';
 import { viaService } from '../names';
+import { guardKeyDeletion } from './key-guard';
 
 const KEY_ALIAS = /^alias\/[a-zA-Z0-9/_-]{1,250}$/;
 
 export interface VolumeKeyProps {
   /** Alias given to the key, e.g. `alias/lifeboat-volumes`; the backup and restore address it by alias. */
   readonly alias: string;
+
+  /**
+   * The only principal that may schedule the key's deletion or disable it (see `guardKeyDeletion`).
+   *
+   * @default - nobody
+   */
+  readonly breakGlassPrincipalArn?: string;
 }
 
 /**
@@ -18,7 +26,8 @@ export interface VolumeKeyProps {
  * read without it). Besides the account's IAM-governed administration (the default key policy),
  * the key policy lets any principal of this account use the key through EC2 in this region only,
  * as the AWS managed `aws/ebs` key does: that covers ECS creating a service's managed volume from
- * a DR snapshot with the service's infrastructure role, whose IAM policy names no key.
+ * a DR snapshot with the service's infrastructure role, whose IAM policy names no key. Nobody but
+ * the break-glass principal (if any) may schedule its deletion or disable it.
  */
 export class VolumeKey extends Construct {
   public readonly key: kms.Key;
@@ -71,5 +80,6 @@ export class VolumeKey extends Construct {
         conditions: { ...throughEc2, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
       }),
     );
+    guardKeyDeletion(this.key, props.breakGlassPrincipalArn);
   }
 }

@@ -4,9 +4,11 @@ import {
   RECOVERY_POINT_PREFIX,
   REPORT_PREFIX,
   RESTORE_RUN_PREFIX,
+  RETIRED_PREFIX,
   STAGING_PREFIX,
 } from '../../src/catalog/keys';
-import { partitionOf, viaService } from '../names';
+import { PIN_PREFIX } from '../../src/catalog/pins';
+import { CATALOG_SIGNING_KEY_ALIAS, partitionOf, viaService } from '../names';
 import { regionArns } from './arns';
 import { keyUse } from './key-grants';
 import { addStatements, allow, type GrantTarget } from './statements';
@@ -19,6 +21,13 @@ export interface CatalogLocation {
   /** Alias of the KMS key the catalog bucket is encrypted with, e.g. `alias/lifeboat-catalog`. */
   readonly keyAlias: string;
 
+  /**
+   * Alias of the HMAC key the manifests are signed with.
+   *
+   * @default 'alias/lifeboat-catalog-signing' (CATALOG_SIGNING_KEY_ALIAS)
+   */
+  readonly signingKeyAlias?: string;
+
   /** Region of the catalog (the DR region). */
   readonly region: string;
 }
@@ -29,8 +38,12 @@ export type RestoreRunAccess = 'read' | 'read-write';
 /**
  * The grants on the recovery point catalog, by intent: each names the catalog prefixes it
  * touches, lists the bucket when it must, and uses the catalog key only through S3 (and SNS for
- * the report topic it encrypts). The catalog is addressed by name and key alias
- * (`CatalogLocation`), so the backup stack in the other region can be granted it too.
+ * the report topic it encrypts), and the signing key directly (GenerateMac / VerifyMac are
+ * called on KMS itself). The catalog is addressed by name and key aliases (`CatalogLocation`), so
+ * the backup stack in the other region can be granted it too.
+ *
+ * Only the retention role deletes, tags or re-locks recovery points (the catalog's bucket policy
+ * refuses it to everyone else); the commit only adds them.
  */
 export class CatalogGrants {
   /** Every recovery point (`recovery-points/*`). */
@@ -45,6 +58,12 @@ export class CatalogGrants {
   /** Every restore report. */
   public readonly reportsArn: string;
 
+  /** Every pin record (`pins/*`). */
+  public readonly pinsArn: string;
+
+  /** Every record of retired recovery points (`retired/*`). */
+  public readonly retiredArn: string;
+
   private readonly bucketArn: string;
   private readonly keysArn: string;
 
@@ -58,6 +77,8 @@ export class CatalogGrants {
     this.stagingArn = `${this.bucketArn}/${STAGING_PREFIX}*`;
     this.restoreRunsArn = `${this.bucketArn}/${RESTORE_RUN_PREFIX}*`;
     this.reportsArn = `${this.bucketArn}/${REPORT_PREFIX}*`;
+    this.pinsArn = `${this.bucketArn}/${PIN_PREFIX}*`;
+    this.retiredArn = `${this.bucketArn}/${RETIRED_PREFIX}*`;
     this.keysArn = regionArns(account, location.region).keys;
   }
 
@@ -71,25 +92,58 @@ export class CatalogGrants {
   }
 
   /**
-   * The backup's last step reads the staged recovery point and the committed ones, commits the
-   * new one and deletes the ones retention expires.
+   * The backup's commit reads the staged recovery point and the committed ones, signs the new
+   * manifest and adds it (never overwrites, never deletes: that is retention's).
    */
   public grantCommit(target: GrantTarget): void {
     addStatements(target, [
       allow('ReadStagedBackupAndRecoveryPoints', ['s3:GetObject'], [this.recoveryPointsArn, this.stagingArn]),
-      allow('CommitAndExpireRecoveryPoints', ['s3:PutObject', 's3:DeleteObject'], [this.recoveryPointsArn]),
+      allow('CommitRecoveryPoints', ['s3:PutObject'], [this.recoveryPointsArn]),
       this.listCatalog(),
       this.backupKeyUse(),
+      this.signingKeyUse('SignRecoveryPoints', ['kms:GenerateMac', 'kms:VerifyMac']),
     ]);
   }
 
-  /** A restore lists and reads the recovery points, and starts its run document. */
+  /**
+   * The backup's retention step reads the recovery points (verifying their signatures), the
+   * pins, its own records and the staging of unfinished runs; it retires recovery points (tag,
+   * delete marker), extends the lock of the ones it keeps, records what it retired and removes
+   * orphaned staging.
+   */
+  public grantRetention(target: GrantTarget): void {
+    addStatements(target, [
+      this.listCatalog(),
+      allow(
+        'ReadCatalogRecords',
+        ['s3:GetObject'],
+        [this.recoveryPointsArn, this.stagingArn, this.pinsArn, this.retiredArn],
+      ),
+      allow(
+        'RetireAndLockRecoveryPoints',
+        ['s3:DeleteObject', 's3:PutObjectTagging', 's3:PutObjectRetention'],
+        [this.recoveryPointsArn],
+      ),
+      allow('RecordRetiredRecoveryPoints', ['s3:PutObject', 's3:DeleteObject'], [this.retiredArn]),
+      allow('DeleteOrphanedStaging', ['s3:DeleteObject'], [this.stagingArn]),
+      this.backupKeyUse(),
+      this.signingKeyUse('VerifyRecoveryPointSignatures', ['kms:VerifyMac']),
+    ]);
+  }
+
+  /**
+   * A restore lists and reads the recovery points (verifying their signatures), starts its run
+   * document and pins the recovery point it restores (a pin record and an Object Lock legal hold).
+   */
   public grantRestoreStart(target: GrantTarget): void {
     addStatements(target, [
       allow('ReadRecoveryPoints', ['s3:GetObject'], [this.recoveryPointsArn]),
       this.listCatalog(),
       this.restoreRuns(['s3:PutObject']),
+      allow('PinRecoveryPoints', ['s3:GetObject', 's3:PutObject'], [this.pinsArn]),
+      allow('HoldRecoveryPoints', ['s3:PutObjectLegalHold'], [this.recoveryPointsArn]),
       this.restoreKeyUse('s3'),
+      this.signingKeyUse('VerifyRecoveryPointSignatures', ['kms:VerifyMac']),
     ]);
   }
 
@@ -102,14 +156,20 @@ export class CatalogGrants {
   }
 
   /**
-   * The restore's last step reads its run document, writes the report to the catalog and
-   * publishes it to `topic` (encrypted with the catalog key).
+   * The restore's last step reads its run document, writes the report to the catalog, publishes
+   * it to `topic` (encrypted with the catalog key) and, after a successful restore, unpins the
+   * recovery points it replaced (their pin records, and the legal holds on their manifests).
    */
   public grantReport(target: GrantTarget, topic: sns.ITopic): void {
     addStatements(target, [
       this.restoreRuns(['s3:GetObject']),
       allow('WriteReports', ['s3:PutObject'], [this.reportsArn]),
+      allow('UpdatePins', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [this.pinsArn]),
+      // Unpinning releases the legal hold the pin put on the manifest.
+      allow('ReleaseRecoveryPointHolds', ['s3:PutObjectLegalHold'], [this.recoveryPointsArn]),
+      this.listCatalog(),
       this.restoreKeyUse('s3', 'sns'),
+      this.signingKeyUse('VerifyRecoveryPointSignatures', ['kms:VerifyMac']),
       allow('PublishReports', ['sns:Publish'], [topic.topicArn]),
     ]);
   }
@@ -133,6 +193,16 @@ export class CatalogGrants {
       'UseCatalogKeyViaAlias',
       services.map((service) => viaService(service, this.location.region)),
     );
+  }
+
+  /** The signing key by its alias, called directly (no `kms:ViaService`). */
+  private signingKeyUse(sid: string, actions: readonly string[]): iam.PolicyStatement {
+    return keyUse({
+      sid,
+      actions,
+      keys: this.keysArn,
+      alias: this.location.signingKeyAlias ?? CATALOG_SIGNING_KEY_ALIAS,
+    });
   }
 
   private keyUse(sid: string, via: string | readonly string[]): iam.PolicyStatement {

@@ -41,9 +41,9 @@ export function inRegions(...regions: readonly string[]): Conditions {
   return { StringEquals: { 'aws:RequestedRegion': regions.length === 1 ? regions[0] : [...regions] } };
 }
 
-/** The resource is tagged `tag=true` as it is created (`aws:RequestTag`). */
-export function taggedOnCreate(tag: string): Conditions {
-  return { StringEquals: { [`aws:RequestTag/${tag}`]: 'true' } };
+/** The resource is tagged `tag=value` (by default `true`) as it is created (`aws:RequestTag`). */
+export function taggedOnCreate(tag: string, value = 'true'): Conditions {
+  return { StringEquals: { [`aws:RequestTag/${tag}`]: value } };
 }
 
 /** The resource carries `tag=true` (`aws:ResourceTag`). */

@@ -1,5 +1,5 @@
 import type { LifeboatConfig } from '../../src/config/schema';
-import { MANAGED_TAG } from '../../src/volumes/ebs/tags';
+import { type LifeboatRole, MANAGED_TAG, ROLE_TAG } from '../../src/volumes/ebs/tags';
 import { viaService } from '../names';
 import type { RegionArns } from './arns';
 import { grantKeyToAwsResources, keyUse } from './key-grants';
@@ -14,10 +14,14 @@ import {
 } from './statements';
 
 /**
- * EBS snapshots and volumes, by intent. Everything Lifeboat creates is tagged
+ * EBS snapshots and volumes, by intent. Every snapshot Lifeboat creates is tagged
  * `lifeboat:managed=true` as it is created (tagging is allowed only then), and only what carries
- * that tag may be deleted.
+ * that tag may be deleted. A volume the restore creates is tagged `lifeboat:role=restored-volume`
+ * instead (never `lifeboat:managed`), so no snapshot grant applies to it.
  */
+
+/** The role tag of a volume the restore creates. */
+const RESTORED_VOLUME_ROLE: LifeboatRole = 'restored-volume';
 
 /** What EBS needs of a key to read a snapshot encrypted with it (and re-encrypt its data). */
 const DECRYPT_FOR_EBS = [
@@ -127,7 +131,10 @@ export function grantSnapshotCopy(target: GrantTarget, props: SnapshotCopyProps)
   ]);
 }
 
-/** Retention deletes the managed snapshots (and DR copies) of the recovery points it expires. */
+/**
+ * Retention deletes the managed snapshots (and DR copies) of the recovery points it expires. It
+ * finds them through its own records; the `lifeboat:managed` tag condition is a guard on top.
+ */
 export function grantSnapshotRetention(target: GrantTarget, primary: RegionArns, dr: RegionArns): void {
   addStatements(target, [
     describeSnapshots(primary, dr),
@@ -141,13 +148,18 @@ export function grantSnapshotRetention(target: GrantTarget, primary: RegionArns,
 }
 
 /**
- * The restore creates standalone volumes (tagged as managed) from the DR snapshots in `dr`,
+ * The restore creates standalone volumes (tagged `lifeboat:role=restored-volume`) from the DR snapshots in `dr`,
  * finds them again, and has EC2 decrypt the snapshots and encrypt the volumes with the volume
  * key (addressed by alias).
  */
 export function grantVolumeRestore(target: GrantTarget, dr: RegionArns, volumeKeyAlias: string): void {
   addStatements(target, [
-    allow('CreateRestoredVolumes', ['ec2:CreateVolume'], [dr.volumes], taggedOnCreate(MANAGED_TAG)),
+    allow(
+      'CreateRestoredVolumes',
+      ['ec2:CreateVolume'],
+      [dr.volumes],
+      taggedOnCreate(ROLE_TAG, RESTORED_VOLUME_ROLE),
+    ),
     allow('CreateVolumesFromDrSnapshots', ['ec2:CreateVolume'], [dr.snapshots]),
     allow('TagRestoredVolumes', ['ec2:CreateTags'], [dr.volumes], onlyOnCreate('CreateVolume')),
     allow('FindRestoredVolumes', ['ec2:DescribeVolumes'], ['*'], inRegions(dr.region)),

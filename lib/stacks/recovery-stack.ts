@@ -3,10 +3,17 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import type { LifeboatConfig } from '../../src/config/schema';
+import { deploymentIdOf, type LifeboatConfig } from '../../src/config/schema';
 import { Catalog } from '../constructs/catalog';
 import { VolumeKey } from '../constructs/volume-key';
-import { CATALOG_KEY_ALIAS, catalogBucketName, VOLUME_KEY_ALIAS } from '../names';
+import {
+  CATALOG_KEY_ALIAS,
+  CATALOG_SIGNING_KEY_ALIAS,
+  catalogBucketName,
+  partitionOf,
+  retentionRoleName,
+  VOLUME_KEY_ALIAS,
+} from '../names';
 import { RestoreWorkflow } from '../workflows/restore-workflow';
 
 export interface RecoveryStackProps extends Omit<StackProps, 'env'> {
@@ -16,8 +23,10 @@ export interface RecoveryStackProps extends Omit<StackProps, 'env'> {
 
 /**
  * Everything fail-over needs, in the DR region, depending on nothing in the primary region:
- * the recovery point catalog (KMS key, bucket), the key of the DR snapshot copies and restored
- * volumes, the restore workflow and the topic restore reports are sent to.
+ * the recovery point catalog (KMS key, signing key, bucket), the key of the DR snapshot copies
+ * and restored volumes, the restore workflow and the topic restore reports are sent to. The
+ * catalog's bucket policy names the backup's retention role by its fixed name
+ * (`retentionRoleName`), not by a reference to the BackupStack.
  */
 export class RecoveryStack extends Stack {
   public readonly catalog: Catalog;
@@ -40,15 +49,22 @@ export class RecoveryStack extends Stack {
       env: { account: config.account, region: config.drRegion },
     });
 
+    const breakGlass = config.catalog.breakGlassPrincipalArn;
     this.catalog = new Catalog(this, 'Catalog', {
       bucketName: catalogBucketName(config.account, config.drRegion),
       keyAlias: CATALOG_KEY_ALIAS,
+      signingKeyAlias: CATALOG_SIGNING_KEY_ALIAS,
+      retentionPrincipalArn: `arn:${partitionOf(config.drRegion)}:iam::${config.account}:role/${retentionRoleName(deploymentIdOf(config))}`,
+      ...(breakGlass ? { breakGlassPrincipalArn: breakGlass } : {}),
       objectLockMode: config.catalog.objectLockMode,
       objectLockRetention: Duration.days(config.catalog.objectLockDays ?? config.retention.days),
       accessLogsRetention: Duration.days(config.logRetentionDays),
     });
 
-    this.volumeKey = new VolumeKey(this, 'VolumeKey', { alias: VOLUME_KEY_ALIAS });
+    this.volumeKey = new VolumeKey(this, 'VolumeKey', {
+      alias: VOLUME_KEY_ALIAS,
+      ...(breakGlass ? { breakGlassPrincipalArn: breakGlass } : {}),
+    });
 
     this.reportTopic = new sns.Topic(this, 'ReportTopic', {
       displayName: 'Lifeboat restore reports',
@@ -85,6 +101,10 @@ export class RecoveryStack extends Stack {
     new CfnOutput(this, 'CatalogKeyArn', {
       description: 'KMS key encrypting the catalog and the report topic',
       value: this.catalog.key.keyArn,
+    });
+    new CfnOutput(this, 'CatalogSigningKeyArn', {
+      description: `HMAC key (${CATALOG_SIGNING_KEY_ALIAS}) signing the recovery point manifests (kms:GenerateMac by the backup, kms:VerifyMac by readers)`,
+      value: this.catalog.signingKey.keyArn,
     });
     new CfnOutput(this, 'VolumeKeyArn', {
       description:

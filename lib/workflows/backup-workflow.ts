@@ -9,14 +9,14 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { LifeboatConfig } from '../../src/config/schema';
+import { deploymentIdOf, type LifeboatConfig } from '../../src/config/schema';
 import { InfrastructureError } from '../errors';
 import { type RegionArns, regionArns } from '../grants/arns';
 import { CatalogGrants, type CatalogLocation } from '../grants/catalog-grants';
 import { grantFleetCapture } from '../grants/fleet-grants';
 import { grantImageCopy } from '../grants/image-grants';
 import { grantSnapshotCopy, grantSnapshotCreate, grantSnapshotRetention } from '../grants/volume-grants';
-import { BACKUP_STATE_MACHINE_NAME } from '../names';
+import { BACKUP_STATE_MACHINE_NAME, retentionRoleName } from '../names';
 import { acknowledgeWildcards, workflowEnv, workflowFunctions, workflowStateMachine } from './workflow-parts';
 
 /** The backup Lambdas: `LIFEBOAT_FUNCTION` value (the handler module `lambda/<name>.ts`) by role. */
@@ -24,6 +24,7 @@ export const BACKUP_FUNCTIONS = {
   capture: 'capture',
   volumes: 'backup-volumes',
   commit: 'backup-commit',
+  retention: 'backup-retention',
 } as const;
 export type BackupFunctionRole = keyof typeof BACKUP_FUNCTIONS;
 
@@ -37,6 +38,22 @@ export const BACKUP_STATES = {
   waitForCopies: 'WaitForCopies',
   copyVolumes: 'CopyVolumes',
   commit: 'Commit',
+  /** Task after Commit: `{ recoveryPointId }` in, its result at `$.retention` of the execution output. */
+  retention: 'ApplyRetention',
+  /** Pass (ends the execution successfully) when ApplyRetention failed: the error at `$.retentionError`. */
+  retentionFailed: 'RetentionFailed',
+} as const;
+
+/**
+ * Where the backup execution's output carries each result: the Commit result is the output
+ * itself (`$`, a `CommitBackupResult`), ApplyRetention's result is at `$.retention`; when
+ * ApplyRetention failed (after its retries) the output has no `retention` from this run and
+ * `$.retentionError` holds the Step Functions error (`{ Error, Cause }`) instead. The recovery
+ * point is committed either way; the next backup's retention tries again.
+ */
+export const BACKUP_OUTPUT_PATHS = {
+  retention: '$.retention',
+  retentionError: '$.retentionError',
 } as const;
 
 /** How long one backup execution may run: copying a large volume across regions can take hours. */
@@ -68,12 +85,15 @@ export interface BackupWorkflowProps {
 }
 
 /**
- * The backup workflow (primary region): a Standard Step Functions state machine and its three
+ * The backup workflow (primary region): a Standard Step Functions state machine and its four
  * Lambdas.
  *
  * Capture (ECS configuration, images, EBS snapshots started; staged in the catalog) → copies done?
- * → Commit (seal, commit, retention); otherwise Wait `volumes.ebs.pollSeconds` → CopyVolumes (one
- * tick of the DR copies) → copies done? … Each execution takes its own recovery point, so two
+ * → Commit (seal, sign, commit) → ApplyRetention (its own role, the only one allowed to retire
+ * recovery points; a failure there ends the execution successfully at RetentionFailed); otherwise
+ * Wait `volumes.ebs.pollSeconds` → CopyVolumes (one tick of the DR copies) → copies done? … The
+ * retention role has a fixed name (`retentionRoleName`), which the catalog's bucket policy in the
+ * DR region names. Each execution takes its own recovery point, so two
  * overlapping executions do not interfere (EventBridge Scheduler cannot skip a run while one is
  * still going; a run that takes longer than the schedule interval overlaps the next one).
  */
@@ -109,7 +129,13 @@ export class BackupWorkflow extends Construct {
     const catalogGrants = new CatalogGrants(catalog, account);
     const settings: Record<
       BackupFunctionRole,
-      { description: string; memorySize: number; timeout: Duration; grant: (role: iam.Role) => void }
+      {
+        description: string;
+        memorySize: number;
+        timeout: Duration;
+        grant: (role: iam.Role) => void;
+        roleName?: string;
+      }
     > = {
       capture: {
         description:
@@ -138,13 +164,21 @@ export class BackupWorkflow extends Construct {
         },
       },
       commit: {
-        description: 'seals and commits the recovery point, then applies retention',
+        description: 'seals, signs and commits the recovery point',
+        memorySize: 512,
+        timeout: Duration.minutes(15),
+        grant: (role) => catalogGrants.grantCommit(role),
+      },
+      retention: {
+        description: 'applies retention: retires expired recovery points and their snapshots',
         memorySize: 512,
         timeout: Duration.minutes(15),
         grant: (role) => {
-          catalogGrants.grantCommit(role);
+          catalogGrants.grantRetention(role);
           grantSnapshotRetention(role, primary, dr);
         },
+        // The catalog bucket policy lets only this role retire recovery points, by this name.
+        roleName: retentionRoleName(deploymentIdOf(config)),
       },
     };
 
@@ -155,6 +189,7 @@ export class BackupWorkflow extends Construct {
       (role, moduleName) => ({
         description: `Lifeboat ${moduleName}: ${settings[role].description}`,
         roleDescription: `Lifeboat backup: ${moduleName}`,
+        ...(settings[role].roleName ? { roleName: settings[role].roleName } : {}),
         memorySize: settings[role].memorySize,
         timeout: settings[role].timeout,
         environment: {
@@ -177,7 +212,8 @@ export class BackupWorkflow extends Construct {
 
     const machine = workflowStateMachine(this, {
       stateMachineName: BACKUP_STATE_MACHINE_NAME,
-      comment: 'Lifeboat backup: capture the ECS fleet, copy its EBS snapshots to the DR region, commit',
+      comment:
+        'Lifeboat backup: capture the ECS fleet, copy its EBS snapshots to the DR region, commit, apply retention',
       definition: backupDefinition(this, functions, Duration.seconds(config.volumes.ebs.pollSeconds)),
       timeout: BACKUP_TIMEOUT,
       logRetention: props.logRetention,
@@ -220,13 +256,20 @@ function backupDefinition(
   fns: Record<BackupFunctionRole, lambda.IFunction>,
   pollInterval: Duration,
 ): sfn.IChainable {
-  const invoke = (id: string, fn: lambda.IFunction, payload: Record<string, unknown>, comment: string) => {
+  const invoke = (
+    id: string,
+    fn: lambda.IFunction,
+    payload: Record<string, unknown>,
+    comment: string,
+    resultPath?: string,
+  ) => {
     const task = new tasks.LambdaInvoke(scope, id, {
       comment,
       lambdaFunction: fn,
       payload: sfn.TaskInput.fromObject(payload),
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
+      ...(resultPath ? { resultPath } : {}),
     });
     task.addRetry({
       errors: LAMBDA_SERVICE_ERRORS,
@@ -263,8 +306,25 @@ function backupDefinition(
     BACKUP_STATES.commit,
     fns.commit,
     byId,
-    'Seals and commits the recovery point (partial if a volume failed), then applies retention.',
+    'Seals, signs and commits the recovery point (partial if a volume failed); returns { recoveryPointId, key, status, … }.',
   );
+  // Commit's result stays the state (and the execution output); retention's goes beside it.
+  const applyRetention = invoke(
+    BACKUP_STATES.retention,
+    fns.retention,
+    byId,
+    'Retires expired recovery points and their snapshots (its own role); its result goes to $.retention.',
+    BACKUP_OUTPUT_PATHS.retention,
+  );
+  const retentionFailed = new sfn.Pass(scope, BACKUP_STATES.retentionFailed, {
+    comment:
+      'The recovery point is committed: a retention failure does not fail the backup ($.retentionError); the next backup applies retention again.',
+  });
+  applyRetention.addCatch(retentionFailed, {
+    errors: [sfn.Errors.ALL],
+    resultPath: BACKUP_OUTPUT_PATHS.retentionError,
+  });
+  commit.next(applyRetention);
   const wait = new sfn.Wait(scope, BACKUP_STATES.waitForCopies, {
     comment: 'lifeboat.volumes.ebs.pollSeconds between two ticks',
     time: sfn.WaitTime.duration(pollInterval),
@@ -306,10 +366,14 @@ function backupWildcardReasons(
     [primary.keys]:
       'Source volumes may be encrypted with any key of the account; the key is only used through EC2/EBS in the primary region (kms:ViaService), grants only for AWS resources.',
     [dr.keys]:
-      'The catalog and volume keys live in the DR region stack and are addressed by alias only (no cross-region reference); each statement is limited by kms:ResourceAliases to one alias and by kms:ViaService to S3, or EC2/EBS, in the DR region.',
+      'The catalog, signing and volume keys live in the DR region stack and are addressed by alias only (no cross-region reference); each statement is limited by kms:ResourceAliases to one alias, the catalog and volume key statements also by kms:ViaService to S3, or EC2/EBS, in the DR region (GenerateMac/VerifyMac on the signing key are called directly).',
     [catalog.recoveryPointsArn]:
       'Recovery point keys are generated per run (inverted timestamp and id); access is limited to this prefix of the catalog bucket.',
     [catalog.stagingArn]:
       'Staging keys are generated per run; access is limited to this prefix of the catalog bucket.',
+    [catalog.pinsArn]:
+      'Retention reads the pin records restores write, keyed by recovery point (known at run time); read-only, limited to this prefix.',
+    [catalog.retiredArn]:
+      'Retention keeps its records of retired recovery points under this prefix, keyed by recovery point id (known at run time); access is limited to this prefix.',
   };
 }

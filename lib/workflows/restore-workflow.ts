@@ -343,14 +343,16 @@ function restoreWildcardReasons(
     [dr.efsFileSystems]: 'The DR EFS replicas to fail over are named by the recovery point.',
     [dr.efsAccessPoints]: 'Access points are created on the DR replicas the recovery point names.',
     [catalog.recoveryPointsArn]:
-      'Any recovery point may be restored; access is limited to this prefix of the catalog.',
+      'Any recovery point may be restored (and is pinned by an Object Lock legal hold while a restore uses it); access is limited to this prefix of the catalog.',
     [catalog.restoreRunsArn]:
       'Restore run documents are keyed by execution name; access is limited to this prefix.',
     [catalog.reportsArn]: 'Report keys are generated per execution; access is limited to this prefix.',
+    [catalog.pinsArn]:
+      'Pin records are keyed by the recovery point a restore uses, known at run time; access is limited to this prefix of the catalog.',
     [dr.keys]:
-      'The catalog and volume keys are addressed by alias only; each statement is limited by kms:ResourceAliases to its alias and by kms:ViaService to the service that uses the key.',
+      'The catalog, signing and volume keys are addressed by alias only; each statement is limited by kms:ResourceAliases to its alias, the catalog and volume key statements also by kms:ViaService to the service that uses the key (kms:VerifyMac on the signing key is called directly).',
     [dr.volumes]:
-      'Standalone EBS volumes are created from the DR snapshots the recovery point names; CreateVolume requires the lifeboat:managed=true request tag and CreateTags is limited to CreateVolume, in the DR region and account.',
+      'Standalone EBS volumes are created from the DR snapshots the recovery point names; CreateVolume requires the lifeboat:role=restored-volume request tag and CreateTags is limited to CreateVolume, in the DR region and account.',
     [dr.snapshots]:
       'The DR snapshots to create volumes from are named by the recovery point, known at run time; limited to the DR region.',
   };

@@ -155,7 +155,7 @@ describe('buildApp', () => {
         if (typeof resource !== 'string' || resource === '*') continue;
         if (resource.startsWith('arn:aws:s3:::')) {
           expect(resource).toMatch(
-            /^arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2(\/(recovery-points|staging)\/\*)?$/,
+            /^arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2(\/(recovery-points|staging|pins|retired)\/\*)?$/,
           );
         } else if (resource.includes(':snapshot/')) {
           // EC2 snapshot ARNs carry no account; the statements on them hold tag conditions instead.
@@ -183,7 +183,7 @@ describe('configFromContext', () => {
   it('reads the lifeboat object of cdk.json', () => {
     const config = configFromContext(newApp());
     expect(config).toMatchObject(cdkJsonContext().lifeboat as object);
-    expect(config.catalog).toEqual({ objectLockMode: 'GOVERNANCE' });
+    expect(config.catalog).toEqual({ objectLockMode: 'COMPLIANCE' });
     expect(config.logRetentionDays).toBe(90);
   });
 

@@ -46,6 +46,7 @@ describe('BackupStack', () => {
     }[];
     expect(fns.map((f) => f.Properties.Environment.Variables.LIFEBOAT_FUNCTION).sort()).toEqual([
       'backup-commit',
+      'backup-retention',
       'backup-volumes',
       'capture',
     ]);
@@ -63,7 +64,7 @@ describe('BackupStack', () => {
       // Minified: lines are long (newlines survive only inside template literals).
       expect(bundle.length / bundle.split('\n').length).toBeGreaterThan(1000);
     }
-    expect(assets.size).toBe(3);
+    expect(assets.size).toBe(4);
   });
 
   it('starts the backup state machine on the configured schedule, through its own role', () => {
@@ -144,7 +145,7 @@ describe('BackupStack', () => {
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup')) as {
       Properties: { RetentionInDays: number };
     }[];
-    expect(groups).toHaveLength(4);
+    expect(groups).toHaveLength(5);
     for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
   });
 

@@ -59,11 +59,19 @@ describe('BackupWorkflow', () => {
   }, 120_000);
 
   describe('state machine', () => {
-    it('renders a valid ASL definition: Capture, then wait-and-tick until the copies are done, then Commit', () => {
+    it('renders a valid ASL definition: Capture, then wait-and-tick until the copies are done, then Commit, then ApplyRetention', () => {
       expect(() => validateDefinition(definition)).not.toThrow();
       expect(definition.StartAt).toBe('Capture');
       expect(Object.keys(states).sort()).toEqual(
-        ['Capture', 'Commit', 'CopyVolumes', 'VolumesCopied?', 'WaitForCopies'].sort(),
+        [
+          'ApplyRetention',
+          'Capture',
+          'Commit',
+          'CopyVolumes',
+          'RetentionFailed',
+          'VolumesCopied?',
+          'WaitForCopies',
+        ].sort(),
       );
       expect(states.Capture?.Next).toBe('VolumesCopied?');
       expect(states['VolumesCopied?']).toMatchObject({
@@ -73,20 +81,41 @@ describe('BackupWorkflow', () => {
       });
       expect(states.WaitForCopies).toMatchObject({ Type: 'Wait', Next: 'CopyVolumes' });
       expect(states.CopyVolumes?.Next).toBe('VolumesCopied?');
-      expect(states.Commit?.End).toBe(true);
+      expect(states.Commit?.Next).toBe('ApplyRetention');
+      expect(states.Commit?.End).toBeUndefined();
+      expect(states.ApplyRetention?.End).toBe(true);
     });
 
-    it('hands CopyVolumes and Commit only the recovery point id, and Capture nothing', () => {
+    it('hands CopyVolumes, Commit and ApplyRetention only the recovery point id, and Capture nothing', () => {
       expect(states.Capture?.Parameters).toEqual({});
       expect(states.CopyVolumes?.Parameters).toEqual({ 'recoveryPointId.$': '$.recoveryPointId' });
       expect(states.Commit?.Parameters).toEqual({ 'recoveryPointId.$': '$.recoveryPointId' });
-      for (const name of ['Capture', 'CopyVolumes', 'Commit']) {
+      expect(states.ApplyRetention?.Parameters).toEqual({ 'recoveryPointId.$': '$.recoveryPointId' });
+      for (const name of ['Capture', 'CopyVolumes', 'Commit', 'ApplyRetention']) {
         expect(states[name]?.Resource).toMatch(/^arn:aws:lambda:us-east-1:123456789012:function:/);
       }
     });
 
+    it("keeps Commit's result as the state and puts ApplyRetention's at $.retention (the execution output)", () => {
+      expect(states.Commit?.ResultPath).toBeUndefined();
+      expect(states.Commit?.ResultSelector).toBeUndefined();
+      expect(states.ApplyRetention?.ResultPath).toBe('$.retention');
+      expect(states.ApplyRetention?.OutputPath).toBeUndefined();
+    });
+
+    it('ends successfully at RetentionFailed, with the error at $.retentionError, when ApplyRetention fails', () => {
+      expect(states.ApplyRetention?.Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.retentionError', Next: 'RetentionFailed' },
+      ]);
+      expect(states.RetentionFailed).toMatchObject({ Type: 'Pass', End: true });
+      expect(states.RetentionFailed?.Parameters).toBeUndefined();
+      expect(states.RetentionFailed?.Result).toBeUndefined();
+      expect(states.RetentionFailed?.ResultPath).toBeUndefined();
+      expect(states.Commit?.Catch).toBeUndefined();
+    });
+
     it('retries Lambda service errors and throttling on every task, with backoff and jitter', () => {
-      for (const name of ['Capture', 'CopyVolumes', 'Commit']) {
+      for (const name of ['Capture', 'CopyVolumes', 'Commit', 'ApplyRetention']) {
         const [first] = (states[name]?.Retry ?? []) as Record<string, unknown>[];
         expect(first).toEqual({
           ErrorEquals: [
@@ -114,6 +143,7 @@ describe('BackupWorkflow', () => {
       });
       expect(states.Capture?.Retry).toHaveLength(1);
       expect(states.Commit?.Retry).toHaveLength(1);
+      expect(states.ApplyRetention?.Retry).toHaveLength(1);
     });
 
     it('waits lifeboat.volumes.ebs.pollSeconds (default 60) between two ticks, as a fixed Seconds', () => {
@@ -147,7 +177,7 @@ describe('BackupWorkflow', () => {
   });
 
   describe('functions', () => {
-    it('bundles lambda/capture.ts, lambda/backup-volumes.ts and lambda/backup-commit.ts, each with its LIFEBOAT_FUNCTION', () => {
+    it('bundles lambda/capture.ts, lambda/backup-volumes.ts, lambda/backup-commit.ts and lambda/backup-retention.ts, each with its LIFEBOAT_FUNCTION', () => {
       const fns = built.template.findResources('AWS::Lambda::Function');
       const variables = Object.values(fns).map(
         (f) =>
@@ -156,6 +186,7 @@ describe('BackupWorkflow', () => {
       );
       expect(variables.map((v) => v.LIFEBOAT_FUNCTION).sort()).toEqual([
         'backup-commit',
+        'backup-retention',
         'backup-volumes',
         'capture',
       ]);
@@ -181,15 +212,20 @@ describe('BackupWorkflow', () => {
       const memory = Object.fromEntries(
         fns.map((f) => [f.Properties.Environment.Variables.LIFEBOAT_FUNCTION, f.Properties.MemorySize]),
       );
-      expect(memory).toEqual({ capture: 512, 'backup-volumes': 1024, 'backup-commit': 512 });
+      expect(memory).toEqual({
+        capture: 512,
+        'backup-volumes': 1024,
+        'backup-commit': 512,
+        'backup-retention': 512,
+      });
       for (const f of fns) {
         expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Timeout: 900 });
       }
     });
 
     it('gives each function its own log group and role, with no managed policies', () => {
-      expect(Object.keys(built.template.findResources('AWS::Logs::LogGroup'))).toHaveLength(4);
-      for (const name of ['capture', 'backup-volumes', 'backup-commit']) {
+      expect(Object.keys(built.template.findResources('AWS::Logs::LogGroup'))).toHaveLength(5);
+      for (const name of ['capture', 'backup-volumes', 'backup-commit', 'backup-retention']) {
         expect(statementsOf(built.template, name).WriteOwnLogs).toMatchObject({
           Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
           Resource: { 'Fn::GetAtt': [expect.stringMatching(/Logs/), 'Arn'] },
@@ -439,15 +475,14 @@ describe('BackupWorkflow', () => {
       expect(Object.keys(commit)).toEqual([
         'WriteOwnLogs',
         'ReadStagedBackupAndRecoveryPoints',
-        'CommitAndExpireRecoveryPoints',
+        'CommitRecoveryPoints',
         'ListCatalog',
         'UseCatalogKeyThroughS3',
-        'DescribeSnapshots',
-        'DeleteManagedSnapshots',
+        'SignRecoveryPoints',
       ]);
     });
 
-    it('reads the staged backup, writes and deletes (retention) only recovery points, and lists the catalog', () => {
+    it('reads the staged backup and the recovery points, adds recovery points, and lists the catalog', () => {
       expect(commit.ReadStagedBackupAndRecoveryPoints).toMatchObject({
         Action: 's3:GetObject',
         Resource: [
@@ -455,8 +490,10 @@ describe('BackupWorkflow', () => {
           'arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2/staging/*',
         ],
       });
-      expect(commit.CommitAndExpireRecoveryPoints).toMatchObject({
-        Action: ['s3:DeleteObject', 's3:PutObject'],
+      expect(commit.CommitRecoveryPoints).toEqual({
+        Sid: 'CommitRecoveryPoints',
+        Effect: 'Allow',
+        Action: 's3:PutObject',
         Resource: 'arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2/recovery-points/*',
       });
       expect(commit.ListCatalog).toMatchObject({
@@ -465,15 +502,129 @@ describe('BackupWorkflow', () => {
       });
     });
 
+    it('cannot delete, tag or re-lock recovery points, nor delete snapshots (that is retention)', () => {
+      const text = JSON.stringify(commit);
+      for (const action of [
+        's3:DeleteObject',
+        's3:PutObjectTagging',
+        's3:PutObjectRetention',
+        'ec2:DeleteSnapshot',
+      ]) {
+        expect(text).not.toContain(action);
+      }
+    });
+
+    it('signs with the signing key by its alias, directly (no kms:ViaService)', () => {
+      expect(commit.SignRecoveryPoints).toEqual({
+        Sid: 'SignRecoveryPoints',
+        Effect: 'Allow',
+        Action: ['kms:GenerateMac', 'kms:VerifyMac'],
+        Resource: 'arn:aws:kms:us-west-2:123456789012:key/*',
+        Condition: {
+          'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/lifeboat-catalog-signing' },
+        },
+      });
+    });
+  });
+
+  describe('backup-retention role', () => {
+    let retention: Record<string, Statement>;
+    const catalogArn = 'arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2';
+    beforeAll(() => {
+      retention = statementsOf(built.template, 'backup-retention');
+    });
+
+    it('has the fixed name lifeboat-retention-<deploymentId> (the catalog bucket policy names it)', () => {
+      const roleId = built.stack.getLogicalId(built.workflow.roles.retention.node.defaultChild as CfnElement);
+      expect(built.template.toJSON().Resources[roleId]).toMatchObject({
+        Type: 'AWS::IAM::Role',
+        Properties: { RoleName: 'lifeboat-retention-us-east-1-us-west-2' },
+      });
+      built.template.hasResourceProperties('AWS::Lambda::Function', {
+        Role: { 'Fn::GetAtt': [roleId, 'Arn'] },
+        Environment: { Variables: Match.objectLike({ LIFEBOAT_FUNCTION: 'backup-retention' }) },
+      });
+      const named = build({ deploymentId: 'prod' });
+      named.template.hasResourceProperties('AWS::IAM::Role', { RoleName: 'lifeboat-retention-prod' });
+    });
+
+    it('is the only backup role with a fixed name', () => {
+      const named = Object.values(built.template.findResources('AWS::IAM::Role')).filter(
+        (r) => (r as { Properties: Record<string, unknown> }).Properties.RoleName !== undefined,
+      );
+      expect(named).toHaveLength(1);
+    });
+
+    it('has exactly the expected statements', () => {
+      expect(Object.keys(retention)).toEqual([
+        'WriteOwnLogs',
+        'ListCatalog',
+        'ReadCatalogRecords',
+        'RetireAndLockRecoveryPoints',
+        'RecordRetiredRecoveryPoints',
+        'DeleteOrphanedStaging',
+        'UseCatalogKeyThroughS3',
+        'VerifyRecoveryPointSignatures',
+        'DescribeSnapshots',
+        'DeleteManagedSnapshots',
+      ]);
+      for (const s of Object.values(retention)) expect(s.Effect).toBe('Allow');
+    });
+
+    it('reads recovery points, staging, pins and its records; retires and re-locks recovery points only', () => {
+      expect(retention.ReadCatalogRecords).toMatchObject({
+        Action: 's3:GetObject',
+        Resource: [
+          `${catalogArn}/pins/*`,
+          `${catalogArn}/recovery-points/*`,
+          `${catalogArn}/retired/*`,
+          `${catalogArn}/staging/*`,
+        ],
+      });
+      expect(retention.RetireAndLockRecoveryPoints).toMatchObject({
+        Action: ['s3:DeleteObject', 's3:PutObjectRetention', 's3:PutObjectTagging'],
+        Resource: `${catalogArn}/recovery-points/*`,
+      });
+      expect(retention.RecordRetiredRecoveryPoints).toMatchObject({
+        Action: ['s3:DeleteObject', 's3:PutObject'],
+        Resource: `${catalogArn}/retired/*`,
+      });
+      expect(retention.DeleteOrphanedStaging).toMatchObject({
+        Action: 's3:DeleteObject',
+        Resource: `${catalogArn}/staging/*`,
+      });
+      expect(retention.ListCatalog).toMatchObject({ Action: 's3:ListBucket', Resource: catalogArn });
+      const text = JSON.stringify(retention);
+      for (const action of ['s3:DeleteObjectVersion', 's3:BypassGovernanceRetention', 'kms:GenerateMac']) {
+        expect(text).not.toContain(action);
+      }
+    });
+
+    it('verifies signatures with the signing key by its alias, and uses the catalog key through S3', () => {
+      expect(retention.VerifyRecoveryPointSignatures).toEqual({
+        Sid: 'VerifyRecoveryPointSignatures',
+        Effect: 'Allow',
+        Action: 'kms:VerifyMac',
+        Resource: 'arn:aws:kms:us-west-2:123456789012:key/*',
+        Condition: {
+          'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/lifeboat-catalog-signing' },
+        },
+      });
+      expect(retention.UseCatalogKeyThroughS3?.Condition).toEqual({
+        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/lifeboat-catalog' },
+        StringEquals: { 'kms:ViaService': 's3.us-west-2.amazonaws.com' },
+      });
+    });
+
     it('deletes only snapshots tagged lifeboat:managed=true, in both regions', () => {
-      expect(commit.DeleteManagedSnapshots).toEqual({
+      expect(retention.DeleteManagedSnapshots).toEqual({
         Sid: 'DeleteManagedSnapshots',
         Effect: 'Allow',
         Action: 'ec2:DeleteSnapshot',
         Resource: ['arn:aws:ec2:us-east-1::snapshot/*', 'arn:aws:ec2:us-west-2::snapshot/*'],
         Condition: { StringEquals: { 'aws:ResourceTag/lifeboat:managed': 'true' } },
       });
-      expect(commit.DescribeSnapshots).toMatchObject({
+      expect(retention.DescribeSnapshots).toMatchObject({
         Resource: '*',
         Condition: { StringEquals: { 'aws:RequestedRegion': ['us-east-1', 'us-west-2'] } },
       });
@@ -502,7 +653,7 @@ describe('BackupWorkflow', () => {
       const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup')) as {
         Properties: { RetentionInDays: number };
       }[];
-      expect(logGroups.map((g) => g.Properties.RetentionInDays)).toEqual([7, 7, 7, 7]);
+      expect(logGroups.map((g) => g.Properties.RetentionInDays)).toEqual([7, 7, 7, 7, 7]);
       const commit = statementsOf(template, 'backup-commit');
       expect(commit.ListCatalog?.Resource).toBe('arn:aws:s3:::catalog-under-test');
       expect(commit.UseCatalogKeyThroughS3?.Condition).toMatchObject({

@@ -156,13 +156,17 @@ describe('RestoreWorkflow', () => {
     expect(Object.keys(check).sort()).toEqual(['DescribeDrServices', 'WriteOwnLogs']);
   });
 
-  it('lets the service restore create volumes only from DR snapshots, tagged lifeboat:managed=true', () => {
+  it('lets the service restore create volumes only from DR snapshots, tagged lifeboat:role=restored-volume', () => {
     const service = statementsOf(template, 'restore-service');
-    expect(service.CreateRestoredVolumes).toMatchObject({
+    expect(service.CreateRestoredVolumes).toEqual({
+      Sid: 'CreateRestoredVolumes',
+      Effect: 'Allow',
       Action: 'ec2:CreateVolume',
       Resource: 'arn:aws:ec2:us-west-2:123456789012:volume/*',
-      Condition: { StringEquals: { 'aws:RequestTag/lifeboat:managed': 'true' } },
+      Condition: { StringEquals: { 'aws:RequestTag/lifeboat:role': 'restored-volume' } },
     });
+    // A restored volume never carries lifeboat:managed (that tag marks what retention may delete).
+    expect(JSON.stringify(service)).not.toContain('lifeboat:managed');
     expect(service.CreateVolumesFromDrSnapshots).toMatchObject({
       Action: 'ec2:CreateVolume',
       Resource: 'arn:aws:ec2:us-west-2::snapshot/*',
@@ -205,6 +209,62 @@ describe('RestoreWorkflow', () => {
       Action: 'kms:CreateGrant',
       Condition: { ...via, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
     });
+  });
+
+  it('lets Prepare verify signatures, pin the recovery point it restores and hold it with a legal hold', () => {
+    const prepare = statementsOf(template, 'restore-prepare');
+    const catalog = 'arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2';
+    expect(prepare.PinRecoveryPoints).toMatchObject({
+      Action: ['s3:GetObject', 's3:PutObject'],
+      Resource: `${catalog}/pins/*`,
+    });
+    expect(prepare.HoldRecoveryPoints).toMatchObject({
+      Action: 's3:PutObjectLegalHold',
+      Resource: `${catalog}/recovery-points/*`,
+    });
+    expect(prepare.VerifyRecoveryPointSignatures).toEqual({
+      Sid: 'VerifyRecoveryPointSignatures',
+      Effect: 'Allow',
+      Action: 'kms:VerifyMac',
+      Resource: 'arn:aws:kms:us-west-2:123456789012:key/*',
+      Condition: {
+        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/lifeboat-catalog-signing' },
+      },
+    });
+    const text = JSON.stringify(prepare);
+    for (const action of [
+      's3:DeleteObject',
+      's3:PutObjectRetention',
+      's3:PutObjectTagging',
+      'kms:GenerateMac',
+    ]) {
+      expect(text).not.toContain(action);
+    }
+  });
+
+  it('lets Report update (and remove) pins and release their legal holds, list the catalog and verify signatures', () => {
+    const report = statementsOf(template, 'restore-report');
+    const catalog = 'arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2';
+    expect(report.UpdatePins).toMatchObject({
+      Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+      Resource: `${catalog}/pins/*`,
+    });
+    expect(report.ListCatalog).toMatchObject({ Action: 's3:ListBucket', Resource: catalog });
+    // Unpinning releases the legal hold the pin put on the manifest; nothing else on recovery points.
+    expect(report.ReleaseRecoveryPointHolds).toEqual({
+      Sid: 'ReleaseRecoveryPointHolds',
+      Effect: 'Allow',
+      Action: 's3:PutObjectLegalHold',
+      Resource: `${catalog}/recovery-points/*`,
+    });
+    expect(report.VerifyRecoveryPointSignatures?.Action).toBe('kms:VerifyMac');
+    const others = Object.values(report).filter((st) => st.Sid !== 'ReleaseRecoveryPointHolds');
+    expect(JSON.stringify(others)).not.toContain('/recovery-points/');
+    expect(JSON.stringify(report)).not.toContain('kms:GenerateMac');
+  });
+
+  it('gives no restore function kms:GenerateMac (only the backup commit signs)', () => {
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('kms:GenerateMac');
   });
 
   it('lets Prepare read the DR availability zones', () => {
