@@ -23,6 +23,7 @@ import {
   pinKey,
   samePin,
 } from '../pins';
+import { listPages } from './listing';
 
 /** Reads of an object body retried after a connection lost mid-body. */
 const BODY_READ_ATTEMPTS = 3;
@@ -30,7 +31,6 @@ const BODY_READ_ATTEMPTS = 3;
 const PIN_WRITE_ATTEMPTS = 5;
 /** Pin records read at once by `list`. */
 const READ_CONCURRENCY = 8;
-const LIST_PAGE_MAX = 1000;
 
 /**
  * What became of the legal hold on the recovery point's manifest: set (`on`) or released
@@ -117,27 +117,15 @@ export class PinStore {
    */
   async list(): Promise<Pin[]> {
     const found: { id: string; key: string }[] = [];
-    let token: string | undefined;
-    do {
-      let page: ListObjectsV2CommandOutput;
-      try {
-        page = await this.s3.send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: PIN_PREFIX,
-            MaxKeys: LIST_PAGE_MAX,
-            ContinuationToken: token,
-          }),
-        );
-      } catch (error) {
-        throw this.translate(error, '', 'list the pins');
-      }
-      for (const object of page.Contents ?? []) {
+    const pages = listPages(this.s3, { bucket: this.bucket, prefix: PIN_PREFIX }, (error) => {
+      throw this.translate(error, '', 'list the pins');
+    });
+    for await (const page of pages) {
+      for (const object of page.objects) {
         const id = object.Key ? parsePinKey(object.Key) : undefined;
         if (id && object.Key) found.push({ id, key: object.Key });
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
     const pins = await mapConcurrent(found, READ_CONCURRENCY, async ({ id, key }) => {
       const stored = await this.read(key, id);
       // Unpinned between the list and the read.

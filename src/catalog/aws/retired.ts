@@ -1,15 +1,9 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { awsErrorCode } from '../../aws/errors';
 import { CatalogError } from '../errors';
 import { RETIRED_PREFIX, retiredKey } from '../keys';
 import { type RetiredRecord, retiredRecordSchema } from '../retired';
+import { listPages } from './listing';
 
 /** Retention's records of deleted recovery points whose snapshots are still to delete (`retired/`). */
 export class RetiredRecords {
@@ -40,14 +34,11 @@ export class RetiredRecords {
   async list(): Promise<{ records: RetiredRecord[]; damaged: string[] }> {
     const records: RetiredRecord[] = [];
     const damaged: string[] = [];
-    let token: string | undefined;
-    do {
-      const page: ListObjectsV2CommandOutput = await this.call('list retired recovery points', () =>
-        this.s3.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: RETIRED_PREFIX, ContinuationToken: token }),
-        ),
-      );
-      for (const object of page.Contents ?? []) {
+    const pages = listPages(this.s3, { bucket: this.bucket, prefix: RETIRED_PREFIX }, (error) =>
+      this.fail('list retired recovery points', error),
+    );
+    for await (const page of pages) {
+      for (const object of page.objects) {
         if (!object.Key) continue;
         const key = object.Key;
         const res = await this.call(`read ${key}`, () =>
@@ -65,8 +56,7 @@ export class RetiredRecords {
         if (parsed.success) records.push(parsed.data);
         else damaged.push(key);
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
     return { records, damaged };
   }
 
@@ -80,11 +70,17 @@ export class RetiredRecords {
     try {
       return await send();
     } catch (error) {
-      throw new CatalogError(
-        `Could not ${action} in catalog bucket "${this.bucket}" (${awsErrorCode(error)}).`,
-        this.bucket,
-        { cause: error },
-      );
+      this.fail(action, error);
     }
+  }
+
+  private fail(action: string, error: unknown): never {
+    throw new CatalogError(
+      `Could not ${action} in catalog bucket "${this.bucket}" (${awsErrorCode(error)}).`,
+      this.bucket,
+      {
+        cause: error,
+      },
+    );
   }
 }

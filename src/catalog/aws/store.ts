@@ -6,8 +6,6 @@ import {
   type GetObjectCommandOutput,
   HeadBucketCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
   PutBucketEncryptionCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -43,6 +41,7 @@ import {
 import { type Manifest, recoveryPointIdSchema } from '../manifest';
 import { CATALOG_SIGNING_KEY_ALIAS } from '../names';
 import { type ManifestSigner, signingPayload } from '../signature';
+import { listPages } from './listing';
 import { KmsManifestSigner } from './signer';
 
 /** Reads of an object body retried after a connection lost mid-body. */
@@ -144,23 +143,19 @@ export class CatalogStore {
       throw new RangeError(`limit must be a positive integer (got ${limit})`);
     }
     const found: RecoveryPointSummary[] = [];
-    let token: string | undefined;
-    do {
-      const maxKeys = opts.status ? LIST_PAGE_MAX : Math.min(LIST_PAGE_MAX, limit - found.length);
-      let page: ListObjectsV2CommandOutput;
-      try {
-        page = await this.s3.send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: RECOVERY_POINT_PREFIX,
-            MaxKeys: maxKeys,
-            ContinuationToken: token,
-          }),
-        );
-      } catch (error) {
+    const pages = listPages(
+      this.s3,
+      {
+        bucket: this.bucket,
+        prefix: RECOVERY_POINT_PREFIX,
+        maxKeys: () => (opts.status ? LIST_PAGE_MAX : Math.min(LIST_PAGE_MAX, limit - found.length)),
+      },
+      (error) => {
         throw this.translate(error, 'list recovery points');
-      }
-      for (const object of page.Contents ?? []) {
+      },
+    );
+    for await (const page of pages) {
+      for (const object of page.objects) {
         const parsed = object.Key ? parseRecoveryPointKey(object.Key) : undefined;
         if (!parsed || !object.Key || (opts.status && parsed.status !== opts.status)) continue;
         found.push({
@@ -172,8 +167,7 @@ export class CatalogStore {
         });
         if (found.length >= limit) return found;
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
     return found;
   }
 
@@ -271,50 +265,36 @@ export class CatalogStore {
   /** Ids of the recovery points that have staging objects (`staging/<id>/`), committed or not. */
   async stagedIds(): Promise<string[]> {
     const ids: string[] = [];
-    let token: string | undefined;
-    do {
-      let page: ListObjectsV2CommandOutput;
-      try {
-        page = await this.s3.send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: STAGING_PREFIX,
-            Delimiter: '/',
-            ContinuationToken: token,
-          }),
-        );
-      } catch (error) {
+    const pages = listPages(
+      this.s3,
+      { bucket: this.bucket, prefix: STAGING_PREFIX, delimiter: '/' },
+      (error) => {
         throw this.translate(error, 'list staged backups');
-      }
-      for (const prefix of page.CommonPrefixes ?? []) {
+      },
+    );
+    for await (const page of pages) {
+      for (const prefix of page.prefixes) {
         const id = prefix.Prefix?.slice(STAGING_PREFIX.length, -1);
         if (id && recoveryPointIdSchema.safeParse(id).success) ids.push(id);
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
     return ids;
   }
 
   /** Deletes every staging object of one recovery point (an uncommitted run's leftovers). Returns how many. */
   async deleteStaging(recoveryPointId: string): Promise<number> {
     const prefix = `${STAGING_PREFIX}${recoveryPointId}/`;
+    const fail = (error: unknown): never => {
+      throw this.translate(error, `delete the staging objects of ${recoveryPointId}`);
+    };
     let deleted = 0;
-    let token: string | undefined;
-    do {
-      try {
-        const page = await this.s3.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
-        );
-        for (const object of page.Contents ?? []) {
-          if (!object.Key) continue;
-          await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: object.Key }));
-          deleted += 1;
-        }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } catch (error) {
-        throw this.translate(error, `delete the staging objects of ${recoveryPointId}`);
+    for await (const page of listPages(this.s3, { bucket: this.bucket, prefix }, fail)) {
+      for (const object of page.objects) {
+        if (!object.Key) continue;
+        await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: object.Key })).catch(fail);
+        deleted += 1;
       }
-    } while (token);
+    }
     return deleted;
   }
 
