@@ -27,6 +27,7 @@ import {
 } from 'aws-local-stepfunctions';
 import type { AwsClients } from '../../aws/clients';
 import { InvalidDefinitionError, LocalRunSetupError, StateError } from './errors';
+import { gateMapIterations } from './map-iterations';
 import { isRecord } from './render';
 import { type LambdaHandler, resolveTask, type TaskHandler } from './tasks';
 
@@ -164,6 +165,8 @@ export interface LocalExecutionResult {
  * fast with a `LocalRunSetupError` listing all of them. The only changes made to the definition are
  * scaled wait and retry times, and a timeout on Tasks without one set to the longest timer Node.js
  * keeps (aws-local-stepfunctions otherwise gives every Task 60 s; Step Functions gives none).
+ * As on AWS, a Map that has failed starts no further iteration (map-iterations.ts), and no Task
+ * handler starts once the execution has ended; handlers already running are awaited.
  */
 export async function runLocalStateMachine(opts: RunLocalStateMachineOptions): Promise<LocalExecutionResult> {
   const started = Date.now();
@@ -171,9 +174,10 @@ export async function runLocalStateMachine(opts: RunLocalStateMachineOptions): P
   validateDefinition(definition);
   const limit = opts.payloadLimitBytes ?? PAYLOAD_LIMIT_BYTES;
   const inflight = new Set<Promise<unknown>>();
+  const lifecycle = { ended: false };
   const counter = new TransitionCounter();
   const prepared = prepare(definition, opts, counter, (name, handler) =>
-    guardTask(name, handler, limit, inflight),
+    guardTask(name, handler, { limit, inflight, lifecycle }),
   );
 
   const account = opts.account ?? ACCOUNT;
@@ -246,6 +250,7 @@ export async function runLocalStateMachine(opts: RunLocalStateMachineOptions): P
     outcome = failureOutcome(error);
     if (!outcome) unexpected = { error };
   } finally {
+    lifecycle.ended = true;
     opts.abortSignal?.removeEventListener('abort', onAbort);
   }
   await consumer;
@@ -410,10 +415,12 @@ function prepare(
           const iterator = isRecord(state.Iterator) ? { ...state.Iterator } : undefined;
           if (processor) {
             state.ItemProcessor = processor;
+            gateMapIterations(processor);
             walk(processor, `Map "${name}"`);
           }
           if (iterator) {
             state.Iterator = iterator;
+            gateMapIterations(iterator);
             walk(iterator, `Map "${name}"`);
           }
           break;
@@ -455,14 +462,32 @@ function scaleRetrier(retrier: unknown, scale: number): unknown {
   };
 }
 
-/** Enforces the payload limit on a task's input and result and tracks the call until it settles. */
+interface TaskGuard {
+  /** The payload limit in bytes. */
+  readonly limit: number;
+  /** Handler calls not settled yet; the run returns only once they have. */
+  readonly inflight: Set<Promise<unknown>>;
+  /** Set once the execution has a status; no handler starts after that. */
+  readonly lifecycle: { readonly ended: boolean };
+}
+
+/**
+ * Enforces the payload limit on a task's input and result, tracks the call until it settles, and
+ * refuses to start a handler once the execution has ended. On AWS nothing runs after that; here a
+ * Parallel branch beyond the 40 aws-local-stepfunctions runs at once starts when a slot frees, even
+ * after the Parallel failed, and would otherwise call handlers that create resources. The refusal
+ * is terminal, so such a straggler stops at once.
+ */
 function guardTask(
   name: string,
   handler: TaskHandler,
-  limit: number,
-  inflight: Set<Promise<unknown>>,
+  { limit, inflight, lifecycle }: TaskGuard,
 ): TaskHandler {
   return async (input) => {
+    if (lifecycle.ended) {
+      const cause = `Task "${name}" was not started: the execution has already ended.`;
+      throw new StateError('States.Runtime', cause, { terminal: true });
+    }
     if (jsonBytes(input) > limit) {
       throw new StateError('States.DataLimitExceeded', dataLimitCause(`the input to Task "${name}"`, limit), {
         terminal: true,

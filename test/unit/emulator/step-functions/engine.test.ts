@@ -248,6 +248,57 @@ describe('runLocalStateMachine', () => {
     expect(after).not.toHaveBeenCalled();
   });
 
+  it('starts no Task once the execution has ended, even in a branch the library started late', async () => {
+    // aws-local-stepfunctions runs at most 40 Parallel branches at once and starts the others as
+    // slots free up. Here "Fails" fails the Parallel, which aborts the branches running then and
+    // frees their slots, so the last queued branch starts after that and nothing aborts it: it
+    // waits, and only the engine's check keeps its Task from starting after the execution FAILED.
+    const waiting = (i: number) => ({
+      StartAt: `Wait${i}`,
+      States: { [`Wait${i}`]: { Type: 'Wait', Seconds: 1, End: true } },
+    });
+    const queued = (i: number) => ({
+      StartAt: `Queued${i}`,
+      States: {
+        [`Queued${i}`]: { Type: 'Wait', Seconds: 1, Next: `Late${i}` },
+        [`Late${i}`]: task('Late', { End: true }),
+      },
+    });
+    const definition = {
+      StartAt: 'Both',
+      States: {
+        Both: {
+          Type: 'Parallel',
+          Branches: [
+            { StartAt: 'Fails', States: { Fails: task('Fails', { End: true }) } },
+            ...Array.from({ length: 39 }, (_, i) => waiting(i)),
+            queued(0),
+            queued(1),
+          ],
+          End: true,
+        },
+      },
+    };
+    const late = vi.fn(async () => 'too late');
+
+    const result = await run(
+      definition,
+      {},
+      {
+        Fails: async () => {
+          await new Promise((r) => setTimeout(r, 5));
+          throw Object.assign(new Error('wave 1 never became steady'), { name: 'WaveFailedError' });
+        },
+        Late: late,
+      },
+      { waitTimeScale: 0.05 },
+    );
+    await new Promise((r) => setTimeout(r, 200));
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'WaveFailedError' });
+    expect(late).not.toHaveBeenCalled();
+  });
+
   it('times out with States.Timeout when the machine TimeoutSeconds passes', async () => {
     const definition = {
       TimeoutSeconds: 1,
