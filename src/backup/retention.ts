@@ -125,6 +125,7 @@ export async function applyRetention(
   result.locksExtended = await extendLocks(deps, plan, summaries, now);
 
   // 1. Retire the points past retention, each after its record is safe.
+  const notRetired = new Set<string>();
   await mapConcurrent(plan.remove, CONCURRENCY, async (decision) => {
     const summary = summaries.get(decision.id);
     if (!summary) return;
@@ -138,6 +139,7 @@ export async function applyRetention(
       await store.retire(summary);
       result.recoveryPointsDeleted += 1;
     } catch (error) {
+      notRetired.add(decision.id);
       log?.warn('Could not delete a recovery point past retention; kept, tried again next run', {
         recoveryPointId: decision.id,
         code: awsErrorCode(error),
@@ -147,7 +149,8 @@ export async function applyRetention(
   });
 
   // 2. Delete the snapshots the retired records name, when they are still this deployment's.
-  const kept = new Set(plan.keep.map((d) => d.id));
+  //    A point whose retire failed is still listed (and restorable): its record waits too.
+  const kept = new Set([...plan.keep.map((d) => d.id), ...notRetired]);
   const keptReferences = new Set(
     [...manifests.entries()]
       .filter(([id]) => kept.has(id))

@@ -19,6 +19,7 @@ import {
   PutObjectLockConfigurationCommand,
 } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { AwsClients } from '../../src/aws/clients';
 import { applyRetention, previewRetention, type RetentionDeps } from '../../src/backup/retention';
 import { PinStore } from '../../src/catalog/aws/pins';
 import { RetiredRecords } from '../../src/catalog/aws/retired';
@@ -29,6 +30,7 @@ import { deploymentIdOf, type LifeboatConfig, parseConfig } from '../../src/conf
 import { copyTags, snapshotTags } from '../../src/volumes/ebs/model';
 import { ensureTestCatalog } from '../support/catalog';
 import { useEmulator } from '../support/emulator';
+import { type FaultRule, startFaultProxy } from '../support/fault-proxy';
 import { ACCOUNT, DR, ManifestBuilder, PRIMARY } from '../support/manifest-builder';
 
 /**
@@ -461,5 +463,69 @@ describe('retention under Object Lock', () => {
 
     // A second run finds the lock long enough and leaves it.
     expect(await applyRetention(lockedDeps)).toMatchObject({ locksExtended: 0 });
+  });
+});
+
+describe('retention when a delete fails', () => {
+  /** Runs `fn` with clients that reach the emulator through a fault proxy; one attempt per call. */
+  async function throughProxy<T>(rules: readonly FaultRule[], fn: (clients: AwsClients) => Promise<T>) {
+    const proxy = await startFaultProxy({ target: ctx.endpoint, seed: 8, rules });
+    const clients = new AwsClients({ endpoint: proxy.endpoint, maxAttempts: 1 });
+    try {
+      return await fn(clients);
+    } finally {
+      clients.destroy();
+      await proxy.stop();
+    }
+  }
+
+  it('keeps (and does not count) a point whose retire fails, goes on with the rest, and retires it next run', async () => {
+    const config = configWith({});
+    const { store, deps } = await freshCatalog(config);
+    const expiredId = idDaysAgo(50);
+    const snapshots = await backupSnapshots(expiredId, deploymentIdOf(config));
+    const expired = await commitPoint(store, 50, { id: expiredId, snapshots });
+    const newest = await commitPoint(store, 1);
+
+    // S3 refuses the retired tag (the first step of retiring a manifest) on every attempt.
+    const first = await throughProxy([{ match: 'S3.PutObjectTagging', serverError: 1 }], (clients) =>
+      applyRetention(
+        { ...deps, store: catalogStoreFor(clients, { region: DR, bucket: store.bucket }) },
+        { justCommitted: newest },
+      ),
+    );
+    expect(first).toMatchObject({ recoveryPointsDeleted: 0, snapshotsDeleted: 0, unverified: [] });
+    expect(await ids(store)).toEqual([newest, expired]);
+    // The point is still listed, so it must stay restorable: its snapshots are left alone.
+    expect(await exists(PRIMARY, snapshots.primary)).toBe(true);
+    expect(await exists(DR, snapshots.dr)).toBe(true);
+
+    const second = await applyRetention(deps, { justCommitted: newest });
+    expect(second).toMatchObject({ recoveryPointsDeleted: 1, snapshotsDeleted: 2 });
+    expect(await ids(store)).toEqual([newest]);
+  });
+
+  it('keeps the retired record of a snapshot whose delete fails, and deletes the snapshot through it next run', async () => {
+    const config = configWith({});
+    const { store, deps } = await freshCatalog(config);
+    const oldId = idDaysAgo(50);
+    const snapshots = await backupSnapshots(oldId, deploymentIdOf(config));
+    await commitPoint(store, 50, { id: oldId, snapshots });
+    const newest = await commitPoint(store, 1);
+
+    // EC2 refuses every snapshot delete (a 5xx on each attempt).
+    const first = await throughProxy([{ match: 'EC2.DeleteSnapshot', serverError: 1 }], (clients) =>
+      applyRetention({ ...deps, clients }, { justCommitted: newest }),
+    );
+    expect(first).toMatchObject({ recoveryPointsDeleted: 1, snapshotsDeleted: 0, snapshotsKept: 2 });
+    expect(await exists(PRIMARY, snapshots.primary)).toBe(true);
+    expect(await exists(DR, snapshots.dr)).toBe(true);
+    expect((await deps.retired.list()).records.map((r) => r.recoveryPointId)).toEqual([oldId]);
+
+    const second = await applyRetention(deps, { justCommitted: newest });
+    expect(second).toMatchObject({ recoveryPointsDeleted: 0, snapshotsDeleted: 2, snapshotsKept: 0 });
+    expect(await exists(PRIMARY, snapshots.primary)).toBe(false);
+    expect(await exists(DR, snapshots.dr)).toBe(false);
+    expect((await deps.retired.list()).records).toEqual([]);
   });
 });

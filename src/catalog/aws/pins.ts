@@ -1,7 +1,5 @@
 import {
   DeleteObjectCommand,
-  GetObjectCommand,
-  type GetObjectCommandOutput,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
   PutObjectCommand,
@@ -24,9 +22,8 @@ import {
   samePin,
 } from '../pins';
 import { listPages } from './listing';
+import { isMissingKey, type ObjectText, readObjectText } from './read-text';
 
-/** Reads of an object body retried after a connection lost mid-body. */
-const BODY_READ_ATTEMPTS = 3;
 /** Read-merge-write rounds of `pin` before giving up on a pin that keeps changing under it. */
 const PIN_WRITE_ATTEMPTS = 5;
 /** Pin records read at once by `list`. */
@@ -49,12 +46,6 @@ export interface PinResult {
   /** Key of the recovery point's manifest. */
   readonly manifestKey: string;
   readonly legalHold: LegalHoldOutcome;
-}
-
-interface StoredPin {
-  readonly text: string;
-  readonly etag?: string;
-  readonly lastModified?: Date;
 }
 
 /**
@@ -193,7 +184,7 @@ export class PinStore {
       // S3 answers InvalidRequest ("Bucket is missing Object Lock Configuration") on a bucket
       // without Object Lock: there is nothing to hold, the pin record alone protects the point.
       if (awsErrorCode(error) === 'InvalidRequest') return 'no-object-lock';
-      if (isMissing(error)) return 'no-manifest';
+      if (isMissingKey(error)) return 'no-manifest';
       throw this.translate(
         error,
         recoveryPointId,
@@ -219,30 +210,10 @@ export class PinStore {
   }
 
   /** The stored record with its ETag (one response, so they match); undefined when there is none. */
-  private async read(key: string, recoveryPointId: string): Promise<StoredPin | undefined> {
-    for (let attempt = 1; ; attempt += 1) {
-      let res: GetObjectCommandOutput;
-      try {
-        res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      } catch (error) {
-        if (isMissing(error)) return undefined;
-        throw this.translate(error, recoveryPointId, `read the pin s3://${this.bucket}/${key}`);
-      }
-      try {
-        const text = (await res.Body?.transformToString('utf-8')) ?? '';
-        return {
-          text,
-          ...(res.ETag ? { etag: res.ETag } : {}),
-          ...(res.LastModified ? { lastModified: res.LastModified } : {}),
-        };
-      } catch (error) {
-        // The SDK retries the request, not the body read after it: a connection lost mid-body
-        // lands here. Reading again gets a whole record (with its own ETag).
-        if (attempt >= BODY_READ_ATTEMPTS) {
-          throw this.translate(error, recoveryPointId, `read the pin s3://${this.bucket}/${key}`);
-        }
-      }
-    }
+  private async read(key: string, recoveryPointId: string): Promise<ObjectText | undefined> {
+    return readObjectText(this.s3, { bucket: this.bucket, key }, (error) => {
+      throw this.translate(error, recoveryPointId, `read the pin s3://${this.bucket}/${key}`);
+    });
   }
 
   private translate(error: unknown, recoveryPointId: string, action: string): Error {
@@ -262,11 +233,4 @@ export class PinStore {
 function isConditionFailed(error: unknown): boolean {
   const status = httpStatusOf(error);
   return status === 412 || status === 409 || awsErrorCode(error) === 'PreconditionFailed';
-}
-
-function isMissing(error: unknown): boolean {
-  const code = awsErrorCode(error);
-  return (
-    code === 'NoSuchKey' || code === 'NotFound' || (httpStatusOf(error) === 404 && code !== 'NoSuchBucket')
-  );
 }

@@ -1,9 +1,14 @@
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { awsErrorCode } from '../../aws/errors';
+import { mapConcurrent } from '../../kernel/concurrency';
 import { CatalogError } from '../errors';
 import { RETIRED_PREFIX, retiredKey } from '../keys';
 import { type RetiredRecord, retiredRecordSchema } from '../retired';
 import { listPages } from './listing';
+import { readObjectText } from './read-text';
+
+/** Records read at once by `list`. */
+const READ_CONCURRENCY = 8;
 
 /** Retention's records of deleted recovery points whose snapshots are still to delete (`retired/`). */
 export class RetiredRecords {
@@ -30,33 +35,31 @@ export class RetiredRecords {
     );
   }
 
-  /** Every record; one that does not parse is returned in `damaged` (its key), never dropped silently. */
+  /**
+   * Every record, in key order (read `READ_CONCURRENCY` at once, each read again when its body is
+   * cut); one that does not parse is returned in `damaged` (its key), never dropped silently.
+   */
   async list(): Promise<{ records: RetiredRecord[]; damaged: string[] }> {
-    const records: RetiredRecord[] = [];
-    const damaged: string[] = [];
+    const keys: string[] = [];
     const pages = listPages(this.s3, { bucket: this.bucket, prefix: RETIRED_PREFIX }, (error) =>
       this.fail('list retired recovery points', error),
     );
     for await (const page of pages) {
-      for (const object of page.objects) {
-        if (!object.Key) continue;
-        const key = object.Key;
-        const res = await this.call(`read ${key}`, () =>
-          this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })),
-        );
-        const text = (await res.Body?.transformToString('utf-8')) ?? '';
-        let raw: unknown;
-        try {
-          raw = JSON.parse(text);
-        } catch {
-          damaged.push(key);
-          continue;
-        }
-        const parsed = retiredRecordSchema.safeParse(raw);
-        if (parsed.success) records.push(parsed.data);
-        else damaged.push(key);
-      }
+      for (const object of page.objects) if (object.Key) keys.push(object.Key);
     }
+    const read = await mapConcurrent(keys, READ_CONCURRENCY, (key) =>
+      readObjectText(this.s3, { bucket: this.bucket, key }, (error) => this.fail(`read ${key}`, error)),
+    );
+    const records: RetiredRecord[] = [];
+    const damaged: string[] = [];
+    keys.forEach((key, i) => {
+      const stored = read[i];
+      // Removed between the list and the read: its snapshots are gone.
+      if (stored === undefined) return;
+      const parsed = retiredRecordSchema.safeParse(parseJson(stored.text));
+      if (parsed.success) records.push(parsed.data);
+      else damaged.push(key);
+    });
     return { records, damaged };
   }
 
@@ -82,5 +85,14 @@ export class RetiredRecords {
         cause: error,
       },
     );
+  }
+}
+
+/** The JSON value of `text`; undefined when it is not JSON (the schema then refuses it). */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }

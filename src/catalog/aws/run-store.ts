@@ -1,6 +1,7 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { awsErrorCode, httpStatusOf } from '../../aws/errors';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { awsErrorCode } from '../../aws/errors';
 import { RunDocumentError, RunDocumentNotFoundError } from '../errors';
+import { readObjectText } from './read-text';
 
 /**
  * The JSON documents a workflow execution keeps in the catalog for its later steps
@@ -37,23 +38,18 @@ export class RunStore {
   }
 
   /**
-   * Reads a JSON document; cached per container (the documents of a run never change). Throws
-   * RunDocumentNotFoundError when there is none, RunDocumentError when S3 refuses the read.
+   * Reads a JSON document; cached per container (the documents of a run never change). A body
+   * cut mid-read is read again (`readObjectText`). Throws RunDocumentNotFoundError when there is
+   * none, RunDocumentError when S3 refuses the read or cuts the body on every attempt.
    */
   async get<T>(key: string): Promise<T> {
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached as T;
-    let text: string;
-    try {
-      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      text = (await res.Body?.transformToString('utf-8')) ?? '';
-    } catch (error) {
-      if (httpStatusOf(error) === 404 || awsErrorCode(error) === 'NoSuchKey') {
-        throw new RunDocumentNotFoundError(this.bucket, key, { cause: error });
-      }
+    const stored = await readObjectText(this.s3, { bucket: this.bucket, key }, (error) => {
       throw new RunDocumentError(this.bucket, key, 'read', awsErrorCode(error), { cause: error });
-    }
-    const parsed = JSON.parse(text) as T;
+    });
+    if (stored === undefined) throw new RunDocumentNotFoundError(this.bucket, key);
+    const parsed = JSON.parse(stored.text) as T;
     if (this.cache.size > 32) this.cache.clear();
     this.cache.set(key, parsed);
     return parsed;

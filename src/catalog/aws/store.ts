@@ -2,8 +2,6 @@ import {
   type BucketLocationConstraint,
   CreateBucketCommand,
   DeleteObjectCommand,
-  GetObjectCommand,
-  type GetObjectCommandOutput,
   HeadBucketCommand,
   HeadObjectCommand,
   PutBucketEncryptionCommand,
@@ -42,10 +40,8 @@ import { type Manifest, recoveryPointIdSchema } from '../manifest';
 import { CATALOG_SIGNING_KEY_ALIAS } from '../names';
 import { type ManifestSigner, signingPayload } from '../signature';
 import { listPages } from './listing';
+import { isMissingKey, readObjectText } from './read-text';
 import { KmsManifestSigner } from './signer';
-
-/** Reads of an object body retried after a connection lost mid-body. */
-const BODY_READ_ATTEMPTS = 3;
 
 /** One committed recovery point as listed from the catalog (no manifest read). */
 export interface RecoveryPointSummary {
@@ -419,23 +415,12 @@ export class CatalogStore {
     };
   }
 
+  /** An object's text (read again when its body is cut); undefined when the key does not exist. */
   private async readText(key: string): Promise<string | undefined> {
-    for (let attempt = 1; ; attempt += 1) {
-      let res: GetObjectCommandOutput;
-      try {
-        res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      } catch (error) {
-        if (isMissingKey(error)) return undefined;
-        throw this.translate(error, `read s3://${this.bucket}/${key}`);
-      }
-      try {
-        return (await res.Body?.transformToString('utf-8')) ?? '';
-      } catch (error) {
-        // The SDK retries the request, not the body read after it: a connection lost mid-body
-        // lands here. Catalog objects are never rewritten, so reading again is safe.
-        if (attempt >= BODY_READ_ATTEMPTS) throw this.translate(error, `read s3://${this.bucket}/${key}`);
-      }
-    }
+    const read = await readObjectText(this.s3, { bucket: this.bucket, key }, (error) => {
+      throw this.translate(error, `read s3://${this.bucket}/${key}`);
+    });
+    return read?.text;
   }
 
   private async exists(key: string): Promise<boolean> {
@@ -459,14 +444,6 @@ export class CatalogStore {
       { cause: error },
     );
   }
-}
-
-function isMissingKey(error: unknown): boolean {
-  const code = awsErrorCode(error);
-  // HeadObject has no body, so a missing key there is a bare 404 ("NotFound").
-  return (
-    code === 'NoSuchKey' || code === 'NotFound' || (httpStatusOf(error) === 404 && code !== 'NoSuchBucket')
-  );
 }
 
 /**
