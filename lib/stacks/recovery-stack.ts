@@ -5,6 +5,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { deploymentIdOf, type LifeboatConfig } from '../../src/config/schema';
 import { Catalog } from '../constructs/catalog';
+import { LogKey } from '../constructs/log-key';
 import { VolumeKey } from '../constructs/volume-key';
 import {
   CATALOG_KEY_ALIAS,
@@ -61,6 +62,10 @@ export class RecoveryStack extends Stack {
       accessLogsRetention: Duration.days(config.logRetentionDays),
     });
 
+    // The catalog key also encrypts the log groups of the restore workflow (found by LogKey.of):
+    // what a restore logs is about the recovery points that key already protects.
+    new LogKey(this, 'LogKey', { key: this.catalog.key });
+
     this.volumeKey = new VolumeKey(this, 'VolumeKey', {
       alias: VOLUME_KEY_ALIAS,
       ...(breakGlass ? { breakGlassPrincipalArn: breakGlass } : {}),
@@ -99,7 +104,7 @@ export class RecoveryStack extends Stack {
       value: this.catalog.bucket.bucketName,
     });
     new CfnOutput(this, 'CatalogKeyArn', {
-      description: 'KMS key encrypting the catalog and the report topic',
+      description: 'KMS key encrypting the catalog, the report topic and the restore workflow log groups',
       value: this.catalog.key.keyArn,
     });
     new CfnOutput(this, 'CatalogSigningKeyArn', {

@@ -6,12 +6,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { LifeboatConfig } from '../../src/config/schema';
+import { LogKey } from '../constructs/log-key';
 import { explicitEnv, InfrastructureError } from '../errors';
 import { lambdaEntry } from './lambda-defaults';
 
 /**
  * What the backup and restore workflows build the same way: one Lambda per step with its own
- * log group and role, and a Standard state machine with logs and tracing.
+ * log group and role, and a Standard state machine with logs and tracing. Every log group is
+ * encrypted with the stack's log key (`LogKey.of`).
  */
 
 /**
@@ -69,10 +71,16 @@ export interface WorkflowFunction {
   readonly role: iam.Role;
 }
 
-/** A step's Lambda: bundled `lambda/<moduleName>.ts`, its own log group, a role with only `statements`. */
+/**
+ * A step's Lambda: bundled `lambda/<moduleName>.ts`, its own KMS-encrypted log group, a role with
+ * only what `grant` gives besides writing its logs.
+ */
 export function workflowFunction(scope: Construct, props: WorkflowFunctionProps): WorkflowFunction {
   const id = `${props.step.charAt(0).toUpperCase()}${props.step.slice(1)}`;
-  const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: props.logRetention });
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+    retention: props.logRetention,
+    encryptionKey: LogKey.of(scope),
+  });
   const role = new iam.Role(scope, `${id}Role`, {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description: props.roleDescription,
@@ -168,12 +176,20 @@ export interface WorkflowStateMachineProps {
   readonly workflow: string;
 }
 
-/** A Standard state machine (ids `StateMachineLogs`, `StateMachine`) that logs every event with its data and traces with X-Ray. */
+/**
+ * A Standard state machine (ids `StateMachineLogs`, `StateMachine`) traced with X-Ray, logging
+ * its failures (level ERROR) to a KMS-encrypted log group without execution data: the inputs and
+ * outputs of the states carry plans, task definitions and reports, which belong in the catalog
+ * and the execution history, not in a log group read by whoever reads the account's logs.
+ */
 export function workflowStateMachine(
   scope: Construct,
   props: WorkflowStateMachineProps,
 ): { stateMachine: sfn.StateMachine; logGroup: logs.LogGroup } {
-  const logGroup = new logs.LogGroup(scope, 'StateMachineLogs', { retention: props.logRetention });
+  const logGroup = new logs.LogGroup(scope, 'StateMachineLogs', {
+    retention: props.logRetention,
+    encryptionKey: LogKey.of(scope),
+  });
   const stateMachine = new sfn.StateMachine(scope, 'StateMachine', {
     ...(props.stateMachineName ? { stateMachineName: props.stateMachineName } : {}),
     stateMachineType: sfn.StateMachineType.STANDARD,
@@ -181,7 +197,12 @@ export function workflowStateMachine(
     definitionBody: sfn.DefinitionBody.fromChainable(props.definition),
     ...(props.timeout ? { timeout: props.timeout } : {}),
     tracingEnabled: true,
-    logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+  });
+  Validations.of(stateMachine).acknowledge({
+    id: 'AwsSolutions-SF1',
+    reason:
+      'The state machine logs ERROR events (failed states and executions) without execution data on purpose: its states carry plans, task definitions and reports, which stay out of CloudWatch Logs. The execution history of a Standard workflow keeps every event for 90 days, and CloudTrail records the API calls.',
   });
   const machineRole = stateMachine.role;
   Validations.of(machineRole).acknowledge({

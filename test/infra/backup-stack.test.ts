@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LogKey } from '../../lib/constructs/log-key';
+import { expectEncryptedLogs } from './support/log-encryption';
 import {
   onlyResource,
   removeTestApps,
@@ -147,6 +149,13 @@ describe('BackupStack', () => {
     }[];
     expect(groups).toHaveLength(5);
     for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('encrypts every log group with its log key (the stack has no other key) and logs errors only, without execution data', () => {
+    const stack = synth.stacks.backup;
+    const keyId = stack.getLogicalId(LogKey.of(stack).node.defaultChild as CfnElement);
+    expect(Object.keys(template.findResources('AWS::KMS::Key'))).toEqual([keyId]);
+    expectEncryptedLogs(template, keyId, { account: '123456789012', region: 'us-east-1', count: 5 });
   });
 
   it('invokes the functions only from the state machine (no asynchronous invocation, no retries outside it)', () => {
