@@ -4,6 +4,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
@@ -41,6 +42,8 @@ export function createHandler(deps: CaptureHandlerDeps): CaptureHandler {
         staging,
         log: logger,
         verifyImages: true,
+        // Seals the environment values that look secret before anything is staged.
+        ...(settings.kmsKeyId ? { catalogKeyId: settings.kmsKeyId } : {}),
         // Run against the emulator (an endpoint override), a DR file system stands in for each EFS replica.
         efsEmulatorFallback: clients.target.endpoint !== undefined,
         ...(deps.now ? { now: deps.now } : {}),
@@ -66,7 +69,14 @@ export function createHandler(deps: CaptureHandlerDeps): CaptureHandler {
 }
 
 // The bundle carries these SDK clients; register them so none is loaded a second time.
-registerClientClasses({ ec2: EC2Client, ecr: ECRClient, ecs: ECSClient, efs: EFSClient, s3: S3Client });
+registerClientClasses({
+  ec2: EC2Client,
+  ecr: ECRClient,
+  ecs: ECSClient,
+  efs: EFSClient,
+  kms: KMSClient,
+  s3: S3Client,
+});
 
 export function defaultDeps(): CaptureHandlerDeps {
   return {

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
 import { lazyRestoreContext, type RestoreHandlerDeps } from '../src/restore/handler-support';
@@ -15,7 +16,7 @@ export function createHandler(deps: RestoreHandlerDeps): Handler {
 }
 
 // The bundle carries these SDK clients; register them so none is loaded a second time.
-registerClientClasses({ ec2: EC2Client, ecs: ECSClient, s3: S3Client });
+registerClientClasses({ ec2: EC2Client, ecs: ECSClient, kms: KMSClient, s3: S3Client });
 
 export function defaultDeps(): RestoreHandlerDeps {
   return { clients: new AwsClients(), env: process.env, log: new Logger() };

@@ -29,6 +29,14 @@ export interface KeyUseProps {
    * @default - called directly or through any service
    */
   readonly via?: string | readonly string[];
+
+  /**
+   * Only with these encryption context pairs (`kms:EncryptionContext:<key>`), for the
+   * cryptographic operations that take one (Encrypt, Decrypt, GenerateDataKey).
+   *
+   * @default - any encryption context, or none
+   */
+  readonly encryptionContext?: Readonly<Record<string, string>>;
 }
 
 /** The statement that allows `actions` on the keys of `props`, narrowed by alias and service. */
@@ -52,9 +60,15 @@ export function grantKeyToAwsResources(target: GrantTarget, use: KeyUseProps, gr
 }
 
 function keyConditions(props: KeyUseProps): Conditions | undefined {
+  const equals: Record<string, unknown> = {
+    ...(props.via ? { 'kms:ViaService': props.via } : {}),
+    ...Object.fromEntries(
+      Object.entries(props.encryptionContext ?? {}).map(([k, v]) => [`kms:EncryptionContext:${k}`, v]),
+    ),
+  };
   const conditions: Conditions = {
     ...(props.alias ? { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': props.alias } } : {}),
-    ...(props.via ? { StringEquals: { 'kms:ViaService': props.via } } : {}),
+    ...(Object.keys(equals).length > 0 ? { StringEquals: equals } : {}),
   };
   return Object.keys(conditions).length > 0 ? conditions : undefined;
 }

@@ -146,6 +146,7 @@ export class BackupWorkflow extends Construct {
           grantFleetCapture(role, primary);
           grantSnapshotCreate(role, primary);
           catalogGrants.grantStaging(role);
+          catalogGrants.grantSealEnvironment(role);
         },
       },
       volumes: {

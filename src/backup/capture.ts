@@ -10,7 +10,8 @@ import type {
   ServiceRecord,
   TaskDefinitionRecord,
 } from '../catalog/manifest';
-import type { LifeboatConfig } from '../config/schema';
+import { CATALOG_KEY_ALIAS } from '../catalog/names';
+import { deploymentIdOf, type LifeboatConfig } from '../config/schema';
 import {
   type CapturedCluster,
   type CapturedService,
@@ -22,8 +23,10 @@ import {
   selectServices,
 } from '../fleet/aws/capture';
 import { describeNetwork } from '../fleet/aws/network';
-import { DescribeShapeError } from '../fleet/errors';
+import { sealEnvironment } from '../fleet/aws/secrets';
+import { DescribeShapeError, EnvironmentSealError } from '../fleet/errors';
 import { readWave, restorableTags } from '../fleet/sanitise';
+import { secretTest } from '../fleet/secrets';
 import { type DigestResolution, imageRefKey, resolveRepositoryDigests } from '../images/aws/digests';
 import { InvalidImageReferenceError } from '../images/errors';
 import { ecrImageUri, type ImageReference, parseImageReference } from '../images/references';
@@ -58,6 +61,12 @@ export interface CaptureDeps {
    * @default - a new id from the start time
    */
   readonly recoveryPointId?: string;
+  /**
+   * The catalog's KMS key (alias or ARN, DR region) that seals the environment values matching
+   * `capture.secretEnvironment` (`CATALOG_KMS_KEY_ID`).
+   * @default 'alias/lifeboat-catalog'
+   */
+  readonly catalogKeyId?: string;
 }
 
 /** Something captured as well as it can be that the restore may need to know (not an error). */
@@ -148,8 +157,10 @@ export async function captureFleet(deps: CaptureDeps): Promise<CaptureResult> {
 
   const described = await captureTaskDefinitions(ecs, selected, step.concurrency);
   for (const f of described.failures) step.failures.add(f.resourceType, f.resourceId, f.code, f.message);
-  const { taskDefinitions } = described;
+  const sealed = await sealTaskDefinitions(step, described.taskDefinitions, deps.catalogKeyId);
+  const { taskDefinitions } = sealed;
   const { services, warnings } = serviceRecords(step, selected, taskDefinitions);
+  warnings.push(...sealed.warnings);
   const used = new Set(services.map((s) => s.taskDefinitionArn));
   const captured = [...taskDefinitions.entries()].filter(([arn]) => used.has(arn)).map(([, td]) => td);
   const images = await captureImages(
@@ -204,6 +215,50 @@ export async function captureFleet(deps: CaptureDeps): Promise<CaptureResult> {
     warnings,
     counts: { clustersListed: clusterArns.length, servicesListed, servicesSelected: selected.length },
   };
+}
+
+/**
+ * Seals the environment values of the task definitions that look secret
+ * (`capture.secretEnvironment`, see `sealEnvironment`), so they never reach the staging or the
+ * manifest in plain text; each task definition that has some gets a warning naming them (names
+ * only). One that cannot be sealed is a `taskDefinition` error and is left out (its services
+ * then are too) rather than captured in plain text.
+ */
+async function sealTaskDefinitions(
+  step: Step,
+  taskDefinitions: ReadonlyMap<string, CapturedTaskDefinition>,
+  catalogKeyId: string | undefined,
+): Promise<{ taskDefinitions: Map<string, CapturedTaskDefinition>; warnings: CaptureWarning[] }> {
+  const { config } = step;
+  const isSecret = secretTest(config.capture.secretEnvironment);
+  const opts = {
+    kms: step.clients.kms(config.drRegion),
+    keyId: catalogKeyId ?? CATALOG_KEY_ALIAS,
+    deploymentId: deploymentIdOf(config),
+  };
+  const sealed = new Map<string, CapturedTaskDefinition>();
+  const warnings: CaptureWarning[] = [];
+  await mapConcurrent([...taskDefinitions], step.concurrency, async ([arn, td]) => {
+    let record: TaskDefinitionRecord;
+    try {
+      record = await sealEnvironment(td.record, isSecret, opts);
+    } catch (error) {
+      if (!(error instanceof EnvironmentSealError)) throw error;
+      step.failures.add('taskDefinition', arn, error.name, error.message);
+      return;
+    }
+    sealed.set(arn, { ...td, record });
+    const names = (record.sealedEnvironment ?? []).map((v) => `${v.container}/${v.name}`);
+    if (names.length > 0) {
+      warnings.push({
+        resourceType: 'taskDefinition',
+        resourceId: arn,
+        code: 'SecretInEnvironment',
+        message: `Task definition ${arn} keeps ${names.join(', ')} in plain-text environment variables; their values were sealed with the catalog's KMS key (the restore puts them back). Move them to Secrets Manager or SSM Parameter Store and reference them in the container's "secrets".`,
+      });
+    }
+  });
+  return { taskDefinitions: sealed, warnings };
 }
 
 /** Finds the services' EBS volumes and starts their snapshots; failures are `volume` errors. */

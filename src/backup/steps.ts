@@ -250,7 +250,10 @@ export async function commitBackup(deps: CommitDeps, recoveryPointId: string): P
 export interface RunCaptureDeps extends CaptureDeps {
   /** Catalog bucket in the DR region. */
   readonly bucket: string;
-  /** KMS key for the manifest object. @default - the bucket's default encryption */
+  /**
+   * KMS key for the manifest object, which also seals secret environment values unless
+   * `catalogKeyId` names another. @default - the bucket's default encryption
+   */
   readonly kmsKeyId?: string;
   /** The counter wired to `clients` (`AwsTarget.onCall`), to report the calls made. @default - none */
   readonly counter?: CallCounter;
@@ -283,7 +286,8 @@ export interface RunCaptureResult extends CommitResult {
  */
 export async function runCapture(deps: RunCaptureDeps): Promise<RunCaptureResult> {
   const staging = memoryStaging();
-  const staged = await stageBackup({ ...deps, staging });
+  const catalogKeyId = deps.catalogKeyId ?? deps.kmsKeyId;
+  const staged = await stageBackup({ ...deps, ...(catalogKeyId ? { catalogKeyId } : {}), staging });
   const id = staged.recoveryPointId;
   const advance: AdvanceDeps = {
     clients: deps.clients,

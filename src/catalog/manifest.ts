@@ -51,6 +51,27 @@ export const registerTaskDefinitionInputSchema = z.looseObject({
 });
 export type RegisterTaskDefinitionInputRecord = z.infer<typeof registerTaskDefinitionInputSchema>;
 
+/**
+ * An environment variable whose value looked secret (`capture.secretEnvironment`), taken out of
+ * `registerInput` and kept only as a KMS ciphertext of the catalog key, bound by its encryption
+ * context to this deployment, family, container and name (see `environmentContext`). Sealed
+ * rather than refused: in an outage nobody can move the primary's variables to Secrets Manager,
+ * and the service must still be restorable; the restore decrypts it right before registering.
+ */
+export const sealedVariableSchema = z
+  .object({
+    /** The container definition's `name`. */
+    container: z.string().min(1),
+    /** The variable's name (not secret). */
+    name: z.string().min(1),
+    /** Its position in the container's `environment`, so the restore puts it back where it was. */
+    index: z.number().int().min(0),
+    /** Base64 of the KMS `CiphertextBlob`. */
+    ciphertext: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
+  })
+  .strict();
+export type SealedVariable = z.infer<typeof sealedVariableSchema>;
+
 export const taskDefinitionRecordSchema = z
   .object({
     sourceArn: z.string().min(1),
@@ -58,6 +79,11 @@ export const taskDefinitionRecordSchema = z
     revision: z.number().int().positive(),
     registerInput: registerTaskDefinitionInputSchema,
     tags: z.array(tagSchema).default([]),
+    /**
+     * The variables sealed out of `registerInput` (absent when none was, and in manifests
+     * written before sealing existed: those still parse and verify).
+     */
+    sealedEnvironment: z.array(sealedVariableSchema).min(1).optional(),
   })
   .strict();
 export type TaskDefinitionRecord = z.infer<typeof taskDefinitionRecordSchema>;

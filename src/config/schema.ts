@@ -38,6 +38,49 @@ const pattern = z
 
 const idMapping = z.record(z.string().min(1), z.string().min(1));
 
+/**
+ * Environment variable names that hold a secret: a name containing any of these (case-insensitive)
+ * is sealed at capture.
+ */
+export const DEFAULT_SECRET_NAME_PATTERNS: readonly string[] = [
+  'PASSWORD',
+  'PASSWD',
+  'SECRET',
+  'TOKEN',
+  'KEY',
+  'CREDENTIAL',
+  'PRIVATE',
+];
+
+/**
+ * Environment variable values that are a secret whatever the name: credentials in a URL
+ * (`scheme://user:password@host`), an AWS access key id (`AKIA…`, `ASIA…`), a PEM private key.
+ */
+export const DEFAULT_SECRET_VALUE_PATTERNS: readonly string[] = [
+  '[a-z][a-z0-9+.-]*://[^\\s/:@]*:[^\\s/@]+@',
+  '\\b(?:AKIA|ASIA)[A-Z0-9]{16}\\b',
+  '-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----',
+];
+
+/** The flags every secret pattern is compiled with (`secretPatternOf`): case-insensitive. */
+export const SECRET_PATTERN_FLAGS = 'i';
+
+/** A regular expression source (JavaScript syntax) that compiles with `SECRET_PATTERN_FLAGS`. */
+const secretPattern = z
+  .string()
+  .min(1, 'must not be empty (it would match every variable)')
+  .superRefine((source, ctx) => {
+    try {
+      new RegExp(source, SECRET_PATTERN_FLAGS);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      ctx.addIssue({
+        code: 'custom',
+        message: `is not a valid regular expression (${reason}); write a JavaScript regular expression source such as "PASSWORD" or "^API_", with backslashes doubled in JSON`,
+      });
+    }
+  });
+
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -129,6 +172,38 @@ export const configSchema = z
         secrets: {},
         efsFileSystems: {},
         availabilityZones: {},
+      }),
+    /** What the backup's capture does with what it reads. */
+    capture: z
+      .object({
+        /**
+         * Environment variables (`containerDefinitions[].environment`) that look secret, by name or
+         * by value (regular expression sources, matched case-insensitively anywhere in the text).
+         * Their values never enter the catalog in plain text: each is sealed with the catalog's KMS
+         * key (only the restore's service role may decrypt it) and put back when the restore
+         * registers the task definition; the plan warns (SECRET_IN_ENVIRONMENT) and shows `***`.
+         * Sealed rather than refused, so such a service stays restorable in an outage; the lasting
+         * fix is a `secrets` entry (Secrets Manager / SSM), which the restore maps by reference.
+         */
+        secretEnvironment: z
+          .object({
+            /** A variable whose NAME matches any of these is sealed. Empty: none by name. */
+            namePatterns: z.array(secretPattern).default([...DEFAULT_SECRET_NAME_PATTERNS]),
+            /** A variable whose VALUE matches any of these is sealed. Empty: none by value. */
+            valuePatterns: z.array(secretPattern).default([...DEFAULT_SECRET_VALUE_PATTERNS]),
+          })
+          .strict()
+          .default({
+            namePatterns: [...DEFAULT_SECRET_NAME_PATTERNS],
+            valuePatterns: [...DEFAULT_SECRET_VALUE_PATTERNS],
+          }),
+      })
+      .strict()
+      .default({
+        secretEnvironment: {
+          namePatterns: [...DEFAULT_SECRET_NAME_PATTERNS],
+          valuePatterns: [...DEFAULT_SECRET_VALUE_PATTERNS],
+        },
       }),
     /** Catalog bucket settings (infrastructure; used by the CDK stacks). */
     catalog: z

@@ -3,10 +3,12 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LogKey } from '../../lib/constructs/log-key';
 import { InfrastructureError } from '../../lib/errors';
 import { BackupWorkflow, type BackupWorkflowProps } from '../../lib/workflows/backup-workflow';
 import type { LifeboatConfig } from '../../src/config/schema';
 import { validateDefinition } from '../../src/emulator/step-functions/engine';
+import { expectEncryptedLogs } from './support/log-encryption';
 import { newApp, removeTestApps, sampleConfig } from './support/synth';
 import { definitionOf, expectFailedExecutionsRule, type Statement, statementsOf } from './support/workflow';
 
@@ -162,17 +164,27 @@ describe('BackupWorkflow', () => {
       });
     });
 
-    it('logs every event with execution data to its own log group and traces with X-Ray', () => {
+    it('logs errors without execution data to its own log group and traces with X-Ray', () => {
       const logGroupId = built.stack.getLogicalId(built.workflow.logGroup.node.defaultChild as CfnElement);
       built.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
         TracingConfiguration: { Enabled: true },
         LoggingConfiguration: {
-          Level: 'ALL',
-          IncludeExecutionData: true,
+          Level: 'ERROR',
+          IncludeExecutionData: false,
           Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [logGroupId, 'Arn'] } } }],
         },
       });
       built.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    });
+
+    it('encrypts the state machine and Lambda log groups with one log key of the stack, rotated, for CloudWatch Logs of this account', () => {
+      const keyId = built.stack.getLogicalId(LogKey.of(built.stack).node.defaultChild as CfnElement);
+      expectEncryptedLogs(built.template, keyId, { account: '123456789012', region: 'us-east-1', count: 5 });
+      expect(Object.keys(built.template.findResources('AWS::KMS::Key'))).toEqual([keyId]);
+      expect(built.template.toJSON().Resources[keyId]).toMatchObject({
+        Properties: { EnableKeyRotation: true },
+        DeletionPolicy: 'Retain',
+      });
     });
   });
 
@@ -262,6 +274,7 @@ describe('BackupWorkflow', () => {
         'ReadWriteStaging',
         'ListCatalog',
         'UseCatalogKeyThroughS3',
+        'SealEnvironmentValues',
         'StartEcrReplicationBackfill',
         'ReadEcrImagesToCopy',
         'VerifyAndCopyImagesInDrRegistry',
