@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { securityGroupRecordSchema, subnetRecordSchema, tagSchema } from '../catalog/manifest';
+import { securityGroupRecordSchema, subnetRecordSchema, type Tag, tagSchema } from '../catalog/manifest';
 
 /**
  * What exists in the DR region when a restore is planned, as the planner reads it. The
@@ -13,8 +13,8 @@ export const drInventorySchema = z
     /** Names of the ACTIVE clusters. */
     clusters: z.array(z.string()).default([]),
     /**
-     * Services by "cluster/service" (DR cluster name). `tags` carries `lifeboat:recovery-point`
-     * on services a restore created or updated.
+     * Services by "cluster/service" (DR cluster name). `tags` carries `lifeboat:deployment` and
+     * `lifeboat:recovery-point` on services a restore created, updated or took over.
      */
     services: z
       .record(
@@ -74,5 +74,47 @@ export type DrTargetGroup = DrInventory['targetGroups'][number];
 
 /** Tag on DR network objects (and restored access points) naming the primary id they stand for. */
 export const SOURCE_ID_TAG = 'lifeboat:source-id';
-/** Tag on restored services and clusters naming the recovery point they came from. */
+/** Tag on what a restore creates (and on snapshots) naming the recovery point it came from. */
 export const RECOVERY_POINT_TAG = 'lifeboat:recovery-point';
+
+/**
+ * Tag on what Lifeboat creates (restored services, clusters, task definitions, log groups, access
+ * points, volumes; snapshots) naming the deployment (`deploymentIdOf(config)`) that made it. A DR
+ * service is Lifeboat's, and a restore may update it, only when it carries this deployment's id.
+ */
+export const DEPLOYMENT_TAG = 'lifeboat:deployment';
+
+/** Most tags an ECS, CloudWatch Logs or EFS resource takes. */
+export const MAX_TAGS = 50;
+
+/** Who made a DR resource: the deployment restoring and the recovery point it restored. */
+export interface Provenance {
+  readonly deploymentId: string;
+  readonly recoveryPointId: string;
+}
+
+/**
+ * `tags` with `lifeboat:deployment` and `lifeboat:recovery-point` set to `provenance` (earlier
+ * values replaced). Ownership rests on them, so they are always kept: when the total would exceed
+ * MAX_TAGS the last other tags are left out and returned as `dropped`, for the caller to report.
+ */
+export function withProvenance(
+  tags: readonly Tag[],
+  provenance: Provenance,
+): { tags: Tag[]; dropped: Tag[] } {
+  const others = tags.filter((t) => t.key !== DEPLOYMENT_TAG && t.key !== RECOVERY_POINT_TAG);
+  const room = MAX_TAGS - 2;
+  return {
+    tags: [
+      ...others.slice(0, room),
+      { key: DEPLOYMENT_TAG, value: provenance.deploymentId },
+      { key: RECOVERY_POINT_TAG, value: provenance.recoveryPointId },
+    ],
+    dropped: others.slice(room),
+  };
+}
+
+/** Whether a DR resource's tags say deployment `deploymentId` made it (or took it over). */
+export function isOwnedBy(tags: readonly Tag[], deploymentId: string): boolean {
+  return tags.some((t) => t.key === DEPLOYMENT_TAG && t.value === deploymentId);
+}

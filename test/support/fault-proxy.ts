@@ -17,7 +17,8 @@ import * as s3 from '@aws-sdk/client-s3';
  * A fault-injecting HTTP proxy on loopback, in front of the emulator (or any AWS-compatible
  * endpoint). Point `AwsClients` at `endpoint`: each request is named (`ECS.DescribeServices`,
  * `EC2.DescribeSubnets`, `S3.PutObject`, …), matched against the rules, and then either
- * answered with an AWS-shaped error, cut off, delayed or slowed, or forwarded unchanged.
+ * answered with an AWS-shaped error (throttling, a server error, or one the rule names), cut off,
+ * delayed or slowed, or forwarded unchanged.
  *
  * Forwarding keeps the method, path, headers (Host and Authorization included) and body
  * byte for byte: the SDK signs for the proxy's host:port and the proxy passes that Host on,
@@ -49,6 +50,12 @@ export interface FaultRule {
    * The first rule that matches a request decides it; unmatched requests are forwarded as they are.
    */
   readonly match: string | RegExp;
+  /**
+   * Only requests whose body (as text) matches this govern the rule: tells apart calls of one
+   * operation made by different steps, e.g. the restore report's PutObject (`/"reportVersion"/`)
+   * from every other. @default - any body
+   */
+  readonly bodyMatch?: RegExp;
   /** Probability (0–1) of answering with the protocol's throttling error. @default 0 */
   readonly throttle?: number;
   /** Probability (0–1) of answering 500 or 503 (even odds) with the protocol's error shape. @default 0 */
@@ -57,13 +64,21 @@ export interface FaultRule {
   readonly drop?: number;
   /** Where drops cut the connection. @default - all of `DROP_PHASES` */
   readonly dropPhases?: readonly DropPhase[];
+  /**
+   * An error of the service's own to answer with, in the protocol's shape, for errors the
+   * emulator never gives (ECS's "Too many concurrent attempts" ClientException, an
+   * AccessDenied…). Counted as `aws-error`; exclusive with throttles, server errors and drops.
+   * @default - none
+   */
+  readonly awsError?: AwsErrorAnswer;
   /** Added delay before each matching request is handled, uniform in [min, max] ms. @default - none */
   readonly latencyMs?: readonly [number, number];
   /** Response bodies trickle out at this rate (bytes per second). @default - full speed */
   readonly slowBodyBytesPerSec?: number;
   /**
-   * Throttles, server errors and drops this rule injects at most, in total (which requests get
-   * them then depends on arrival order when requests run concurrently). @default - no limit
+   * Throttles, server errors, named errors and drops this rule injects at most, in total (which
+   * requests get them then depends on arrival order when requests run concurrently).
+   * @default - no limit
    */
   readonly maxFaults?: number;
   /**
@@ -71,6 +86,17 @@ export interface FaultRule {
    * fails once and the SDK's retry goes through. @default - no limit
    */
   readonly maxFaultsPerRequest?: number;
+}
+
+/** An AWS error the proxy answers with: the SDK raises it as the service's own. */
+export interface AwsErrorAnswer {
+  /** The error code, e.g. `ClientException` (JSON `__type`, XML `<Code>`, REST `x-amzn-errortype`). */
+  readonly code: string;
+  readonly message: string;
+  /** HTTP status of the answer, 400–599 (the query protocol's error Type is Sender below 500). */
+  readonly httpStatus: number;
+  /** Probability (0–1) of answering with it. @default 1 */
+  readonly probability?: number;
 }
 
 export interface FaultProxyOptions {
@@ -86,6 +112,7 @@ export interface FaultProxyOptions {
 export type FaultKind =
   | 'throttle'
   | 'server-error'
+  | 'aws-error'
   | 'drop-request'
   | 'drop-response'
   | 'drop-mid-body'
@@ -95,6 +122,7 @@ export type FaultKind =
 const FAILING_KINDS: readonly FaultKind[] = [
   'throttle',
   'server-error',
+  'aws-error',
   'drop-request',
   'drop-response',
   'drop-mid-body',
@@ -114,7 +142,10 @@ export interface FaultProxyStats {
   readonly totalCalls: number;
   /** Requests affected, by what was done to them. */
   readonly faults: Record<FaultKind, number>;
-  /** Attempts failed by the proxy (throttles, server errors, drops): each costs the client a retry. */
+  /**
+   * Attempts failed by the proxy (throttles, server errors, named errors, drops): each costs the
+   * client a retry.
+   */
   readonly failedAttempts: number;
   /** The failing faults in the order they were injected. */
   readonly injected: readonly InjectedFault[];
@@ -165,7 +196,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readAll(req);
     const call = describeRequest(req, body);
-    const rule = rules.find((r) => matches(r.match, call.operation));
+    const rule = rules.find(
+      (r) =>
+        matches(r.match, call.operation) &&
+        (r.bodyMatch === undefined || r.bodyMatch.test(body.toString('utf8'))),
+    );
     const decision = state.decide(call, rule);
     if (decision.delayMs > 0) await sleep(decision.delayMs);
 
@@ -174,6 +209,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       case 'server-error': {
         const error = errorResponse(call, decision.fault, decision.status);
         state.inject(call.operation, decision.fault, `${error.code} ${error.status}`);
+        sendError(req, res, error);
+        return;
+      }
+      case 'aws-error': {
+        const answer = rule?.awsError as AwsErrorAnswer;
+        const error = shapedError(call, answer.code, answer.message, answer.httpStatus);
+        state.inject(call.operation, 'aws-error', `${error.code} ${error.status}`);
         sendError(req, res, error);
         return;
       }
@@ -279,6 +321,7 @@ class ProxyState {
     const throttle = rule.throttle ?? 0;
     const serverError = rule.serverError ?? 0;
     const drop = rule.drop ?? 0;
+    const awsError = rule.awsError ? (rule.awsError.probability ?? 1) : 0;
     let fault: FaultKind | undefined;
     let status: 500 | 503 = 500;
     if (which < throttle) fault = 'throttle';
@@ -289,7 +332,7 @@ class ProxyState {
       const phases = rule.dropPhases ?? DROP_PHASES;
       const phase = phases[Math.min(phases.length - 1, Math.floor(detail * phases.length))] ?? 'request';
       fault = `drop-${phase}`;
-    }
+    } else if (which < throttle + serverError + drop + awsError) fault = 'aws-error';
     if (!fault) return decision;
 
     const byRule = this.faultsPerRule.get(rule) ?? 0;
@@ -337,6 +380,7 @@ function emptyFaultCounts(): Record<FaultKind, number> {
   return {
     throttle: 0,
     'server-error': 0,
+    'aws-error': 0,
     'drop-request': 0,
     'drop-response': 0,
     'drop-mid-body': 0,
@@ -383,10 +427,33 @@ function validateRules(rules: readonly FaultRule[]): readonly FaultRule[] {
       }
       return p;
     };
-    const total = probability('throttle') + probability('serverError') + probability('drop');
+    const answer = rule.awsError;
+    if (answer) {
+      if (!/^[A-Za-z][A-Za-z0-9_.:-]*$/.test(answer.code)) {
+        throw new FaultProxyConfigError(
+          `${where}.awsError.code must be an AWS error code such as ClientException (got "${answer.code}").`,
+        );
+      }
+      if (!(Number.isInteger(answer.httpStatus) && answer.httpStatus >= 400 && answer.httpStatus <= 599)) {
+        throw new FaultProxyConfigError(
+          `${where}.awsError.httpStatus must be an error status from 400 to 599 (got ${answer.httpStatus}).`,
+        );
+      }
+      const p = answer.probability ?? 1;
+      if (!(p >= 0 && p <= 1)) {
+        throw new FaultProxyConfigError(
+          `${where}.awsError.probability must be a probability from 0 to 1 (got ${p}).`,
+        );
+      }
+    }
+    const total =
+      probability('throttle') +
+      probability('serverError') +
+      probability('drop') +
+      (answer ? (answer.probability ?? 1) : 0);
     if (total > 1 + 1e-9) {
       throw new FaultProxyConfigError(
-        `${where}: throttle + serverError + drop is ${total}; they are exclusive outcomes of one request, so their sum must be at most 1.`,
+        `${where}: throttle + serverError + drop + awsError.probability is ${total}; they are exclusive outcomes of one request, so their sum must be at most 1.`,
       );
     }
     if (rule.latencyMs) {
@@ -614,25 +681,56 @@ interface ErrorResponse {
   readonly body: string;
 }
 
+/** The throttling or server error of the request's protocol, with the codes and statuses its services send. */
 function errorResponse(
   call: DescribedRequest,
   fault: 'throttle' | 'server-error',
   serverStatus: 500 | 503,
 ): ErrorResponse {
-  const requestId = randomUUID();
   const throttle = fault === 'throttle';
   const message = throttle
     ? 'Rate exceeded (injected by the fault proxy)'
     : 'We encountered an internal error. Please try again. (injected by the fault proxy)';
+  const [code, status]: [string, number] = (() => {
+    switch (call.protocol) {
+      case 'json':
+        return throttle
+          ? ['ThrottlingException', 400]
+          : [serverStatus === 500 ? 'InternalFailure' : 'ServiceUnavailable', serverStatus];
+      case 'ec2':
+        return throttle
+          ? ['RequestLimitExceeded', 503]
+          : [serverStatus === 500 ? 'InternalError' : 'Unavailable', serverStatus];
+      case 'query':
+        return throttle
+          ? ['Throttling', 400]
+          : [serverStatus === 500 ? 'InternalFailure' : 'ServiceUnavailable', serverStatus];
+      case 'rest-xml':
+        return throttle
+          ? ['SlowDown', 503]
+          : [serverStatus === 500 ? 'InternalError' : 'ServiceUnavailable', serverStatus];
+      case 'rest-json': {
+        // EBS direct APIs throttle with 400 RequestThrottledException; EFS and most REST-JSON APIs with 429.
+        const ebs = call.operation.startsWith('EBS.');
+        if (throttle) return ebs ? ['RequestThrottledException', 400] : ['ThrottlingException', 429];
+        return [
+          serverStatus === 500 ? 'InternalServerException' : 'ServiceUnavailableException',
+          serverStatus,
+        ];
+      }
+    }
+  })();
+  return shapedError(call, code, message, status);
+}
+
+/** An error answer in the request's protocol: JSON `__type`, EC2/query/S3 XML, REST-JSON `x-amzn-errortype`. */
+function shapedError(call: DescribedRequest, code: string, message: string, status: number): ErrorResponse {
+  const requestId = randomUUID();
+  const text = escapeXml(message);
   switch (call.protocol) {
-    case 'json': {
-      const code = throttle
-        ? 'ThrottlingException'
-        : serverStatus === 500
-          ? 'InternalFailure'
-          : 'ServiceUnavailable';
+    case 'json':
       return {
-        status: throttle ? 400 : serverStatus,
+        status,
         code,
         headers: {
           'content-type': call.contentType?.startsWith('application/x-amz-json')
@@ -642,54 +740,38 @@ function errorResponse(
         },
         body: JSON.stringify({ __type: code, message }),
       };
-    }
-    case 'ec2': {
-      const code = throttle ? 'RequestLimitExceeded' : serverStatus === 500 ? 'InternalError' : 'Unavailable';
+    case 'ec2':
       return {
-        status: throttle ? 503 : serverStatus,
+        status,
         code,
         headers: { 'content-type': 'text/xml;charset=UTF-8' },
         body:
           '<?xml version="1.0" encoding="UTF-8"?>\n' +
-          `<Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors>` +
+          `<Response><Errors><Error><Code>${code}</Code><Message>${text}</Message></Error></Errors>` +
           `<RequestID>${requestId}</RequestID></Response>`,
       };
-    }
-    case 'query': {
-      const code = throttle ? 'Throttling' : serverStatus === 500 ? 'InternalFailure' : 'ServiceUnavailable';
+    case 'query':
       return {
-        status: throttle ? 400 : serverStatus,
+        status,
         code,
         headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
         body:
-          `<ErrorResponse><Error><Type>${throttle ? 'Sender' : 'Receiver'}</Type><Code>${code}</Code>` +
-          `<Message>${message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+          `<ErrorResponse><Error><Type>${status < 500 ? 'Sender' : 'Receiver'}</Type><Code>${code}</Code>` +
+          `<Message>${text}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
       };
-    }
-    case 'rest-xml': {
-      const code = throttle ? 'SlowDown' : serverStatus === 500 ? 'InternalError' : 'ServiceUnavailable';
+    case 'rest-xml':
       return {
-        status: throttle ? 503 : serverStatus,
+        status,
         code,
         headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId },
         body:
           '<?xml version="1.0" encoding="UTF-8"?>\n' +
-          `<Error><Code>${code}</Code><Message>${message}</Message><RequestId>${requestId}</RequestId>` +
+          `<Error><Code>${code}</Code><Message>${text}</Message><RequestId>${requestId}</RequestId>` +
           `<HostId>${requestId}</HostId></Error>`,
       };
-    }
-    case 'rest-json': {
-      // EBS direct APIs throttle with 400 RequestThrottledException; EFS and most REST-JSON APIs with 429.
-      const ebsThrottle = call.operation.startsWith('EBS.');
-      const code = throttle
-        ? ebsThrottle
-          ? 'RequestThrottledException'
-          : 'ThrottlingException'
-        : serverStatus === 500
-          ? 'InternalServerException'
-          : 'ServiceUnavailableException';
+    case 'rest-json':
       return {
-        status: throttle ? (ebsThrottle ? 400 : 429) : serverStatus,
+        status,
         code,
         headers: {
           'content-type': 'application/json',
@@ -698,8 +780,11 @@ function errorResponse(
         },
         body: JSON.stringify({ message }),
       };
-    }
   }
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
 function sendError(req: IncomingMessage, res: ServerResponse, error: ErrorResponse): void {

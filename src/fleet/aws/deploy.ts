@@ -15,12 +15,13 @@ import {
   type UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
 import { awsErrorCode, awsErrorMessage } from '../../aws/errors';
-import type { RegisterTaskDefinitionInputRecord } from '../../catalog/manifest';
+import type { RegisterTaskDefinitionInputRecord, Tag } from '../../catalog/manifest';
 import { chunk } from '../../kernel/concurrency';
-import { RECOVERY_POINT_TAG } from '../inventory';
+import { ServiceNotOwnedError } from '../errors';
+import { isOwnedBy, type Provenance, RECOVERY_POINT_TAG } from '../inventory';
 import type { DrCreateServiceInput } from '../retarget/service';
-import { sanitiseTaskDefinition } from '../sanitise';
-import { DESCRIBE_SERVICES_MAX } from './capture';
+import { sameTaskDefinition } from '../task-definition-equality';
+import { DESCRIBE_SERVICES_MAX, toTags } from './capture';
 
 /**
  * Deploying the fleet in the DR region, each call safe to repeat: task definition revisions,
@@ -28,48 +29,21 @@ import { DESCRIBE_SERVICES_MAX } from './capture';
  */
 
 /**
- * True when `wanted` is contained in `actual`: every member of `wanted` is present and equal
- * (objects recursively; arrays element by element with the same length). Members `actual` adds
- * (defaults ECS fills in) are ignored.
- */
-export function coveredBy(wanted: unknown, actual: unknown): boolean {
-  if (Array.isArray(wanted)) {
-    return (
-      Array.isArray(actual) &&
-      actual.length === wanted.length &&
-      wanted.every((w, i) => coveredBy(w, actual[i]))
-    );
-  }
-  if (wanted !== null && typeof wanted === 'object') {
-    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return false;
-    const a = actual as Record<string, unknown>;
-    return Object.entries(wanted as Record<string, unknown>).every(([k, v]) => coveredBy(v, a[k]));
-  }
-  // ECS echoes some numbers as strings (cpu, memory) and vice versa.
-  if (
-    (typeof wanted === 'number' || typeof wanted === 'string') &&
-    (typeof actual === 'number' || typeof actual === 'string')
-  ) {
-    return String(wanted) === String(actual);
-  }
-  return wanted === actual;
-}
-
-/**
- * The family's latest ACTIVE revision when it already equals `input` (tags aside), so a re-run
- * registers no new revision; undefined when there is none (a family ECS does not know included).
+ * The family's latest ACTIVE revision when it is the same task definition as `input` (canonical
+ * forms equal, see `sameTaskDefinition`: tags aside, ECS's defaults written out), so a re-run
+ * registers no new revision; undefined when there is none (a family ECS does not know included)
+ * or when it differs in anything else, an extra member such as `privileged: true` or a `command`
+ * included: the restore then registers the definition it planned rather than run that one.
  */
 export async function reusableTaskDefinition(
   ecs: ECSClient,
   input: RegisterTaskDefinitionInputRecord,
 ): Promise<string | undefined> {
-  const { tags: _tags, ...comparable } = input as RegisterTaskDefinitionInputRecord & { tags?: unknown };
   try {
     const res = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: input.family }));
     const latest = res.taskDefinition;
-    if (latest?.taskDefinitionArn && latest.status === 'ACTIVE') {
-      const described = sanitiseTaskDefinition(latest as unknown as Record<string, unknown>);
-      if (coveredBy(comparable, described)) return latest.taskDefinitionArn;
+    if (latest?.taskDefinitionArn && latest.status === 'ACTIVE' && sameTaskDefinition(input, latest)) {
+      return latest.taskDefinitionArn;
     }
   } catch (error) {
     if (awsErrorCode(error) !== 'ClientException') throw error;
@@ -123,18 +97,29 @@ export interface ServiceDeployment {
   readonly clusterName: string;
   readonly serviceName: string;
   readonly createServiceInput: DrCreateServiceInput;
+  /**
+   * Take the service over when it exists without this deployment's `lifeboat:deployment` tag
+   * (the restore input's `adopt` names it): update it, then tag it as this deployment's.
+   * @default false - such a service is refused (ServiceNotOwnedError) and left untouched
+   */
+  readonly adopt?: boolean;
 }
 
 /**
  * Creates the service, or updates it when it already exists (ECS and the emulator disagree on a
  * second CreateService, so existence is checked first). Unchanged when it already runs this task
- * definition with this desired count and was restored from this recovery point.
+ * definition with this desired count and was restored from this recovery point. Ownership is
+ * checked again here, not only in the plan: a service that exists without this deployment's tag
+ * (created in DR after the plan, or one the plan did not know) is updated only when
+ * `service.adopt` says so, and otherwise refused with ServiceNotOwnedError before any change.
+ * The service is tagged (`createServiceInput.tags`, which carry the deployment and the recovery
+ * point) on create and after every update, which is what makes an adopted service Lifeboat's.
  */
 export async function ensureService(
   ecs: ECSClient,
   service: ServiceDeployment,
   taskDefinitionArn: string,
-  recoveryPointId: string,
+  provenance: Provenance,
 ): Promise<'created' | 'updated' | 'unchanged'> {
   const input = {
     ...service.createServiceInput,
@@ -144,12 +129,34 @@ export async function ensureService(
   };
   const existing = await describeService(ecs, service.clusterName, service.serviceName);
   if (!existing) {
-    await ecs.send(new CreateServiceCommand(input));
+    try {
+      await ecs.send(new CreateServiceCommand(input));
+    } catch (error) {
+      // A connection lost after ECS created the service (the SDK's retry then meets the service
+      // it made): the service as ECS holds it decides, so the report says what DR runs.
+      if (await tookEffect(ecs, service, taskDefinitionArn, provenance, input.desiredCount)) return 'created';
+      throw error;
+    }
     return 'created';
   }
-  const restoredFrom = existing.tags?.find((t) => t.key === RECOVERY_POINT_TAG)?.value;
+  const tags = toTags(existing.tags);
+  const owned = isOwnedBy(tags, provenance.deploymentId);
+  if (!owned && service.adopt !== true) {
+    throw new ServiceNotOwnedError(
+      `${service.clusterName}/${service.serviceName}`,
+      provenance.deploymentId,
+      existing.taskDefinition,
+      existing.desiredCount,
+    );
+  }
+  const restoredFrom = tags.find((t) => t.key === RECOVERY_POINT_TAG)?.value;
   const sameCount = input.desiredCount === undefined || existing.desiredCount === input.desiredCount;
-  if (existing.taskDefinition === taskDefinitionArn && sameCount && restoredFrom === recoveryPointId) {
+  if (
+    owned &&
+    existing.taskDefinition === taskDefinitionArn &&
+    sameCount &&
+    restoredFrom === provenance.recoveryPointId
+  ) {
     return 'unchanged';
   }
   const update: Record<string, unknown> = {
@@ -160,11 +167,46 @@ export async function ensureService(
   for (const field of UPDATABLE) {
     if (input[field] !== undefined) update[field] = input[field];
   }
-  await ecs.send(new UpdateServiceCommand(update as unknown as UpdateServiceCommandInput));
+  try {
+    await ecs.send(new UpdateServiceCommand(update as unknown as UpdateServiceCommandInput));
+  } catch (error) {
+    const described = await describeService(ecs, service.clusterName, service.serviceName).catch(
+      () => undefined,
+    );
+    const applied =
+      described?.taskDefinition === taskDefinitionArn &&
+      (input.desiredCount === undefined || described.desiredCount === input.desiredCount);
+    if (!applied) throw error;
+  }
   if (existing.serviceArn && input.tags && input.tags.length > 0) {
     await ecs.send(new TagResourceCommand({ resourceArn: existing.serviceArn, tags: input.tags }));
   }
   return 'updated';
+}
+
+/**
+ * Whether a CreateService whose answer was lost took effect: the service exists, runs this task
+ * definition and count, and carries this deployment's and recovery point's tags. A describe that
+ * fails too counts as no.
+ */
+async function tookEffect(
+  ecs: ECSClient,
+  service: ServiceDeployment,
+  taskDefinitionArn: string,
+  provenance: Provenance,
+  desiredCount: number | undefined,
+): Promise<boolean> {
+  const described = await describeService(ecs, service.clusterName, service.serviceName).catch(
+    () => undefined,
+  );
+  if (!described) return false;
+  const tags = toTags(described.tags);
+  return (
+    described.taskDefinition === taskDefinitionArn &&
+    (desiredCount === undefined || described.desiredCount === desiredCount) &&
+    isOwnedBy(tags, provenance.deploymentId) &&
+    tags.some((t) => t.key === RECOVERY_POINT_TAG && t.value === provenance.recoveryPointId)
+  );
 }
 
 /**
@@ -216,10 +258,22 @@ export async function createCluster(ecs: ECSClient, input: { readonly clusterNam
   await ecs.send(new CreateClusterCommand(input as CreateClusterCommandInput));
 }
 
-/** Creates a log group: true when created, false when it exists already. */
-export async function createLogGroup(logs: CloudWatchLogsClient, logGroupName: string): Promise<boolean> {
+/**
+ * Creates a log group with `tags` (the restore's provenance): true when created, false when it
+ * exists already (left as it is: a group the tasks already write to is not Lifeboat's to retag).
+ */
+export async function createLogGroup(
+  logs: CloudWatchLogsClient,
+  logGroupName: string,
+  tags: readonly Tag[],
+): Promise<boolean> {
   try {
-    await logs.send(new CreateLogGroupCommand({ logGroupName }));
+    await logs.send(
+      new CreateLogGroupCommand({
+        logGroupName,
+        ...(tags.length > 0 ? { tags: Object.fromEntries(tags.map((t) => [t.key, t.value])) } : {}),
+      }),
+    );
     return true;
   } catch (error) {
     if (awsErrorCode(error) === 'ResourceAlreadyExistsException') return false;

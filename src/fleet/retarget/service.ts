@@ -7,9 +7,9 @@ import {
   type DrSecurityGroup,
   type DrSubnet,
   type DrTargetGroup,
-  RECOVERY_POINT_TAG,
   SOURCE_ID_TAG,
 } from '../inventory';
+import { provenanceTags } from './provenance';
 import {
   eachRecord,
   isFargateProvider,
@@ -27,6 +27,8 @@ type FindingInput = Omit<Finding, 'service'>;
 /** What retargeting a service's CreateService input needs besides the two regions. */
 export interface ServiceRetargetContext extends ReferenceContext {
   readonly recoveryPointId: string;
+  /** The deployment restoring: tagged on the service, which makes it Lifeboat's (see DEPLOYMENT_TAG). */
+  readonly deploymentId: string;
   /** Cluster the service is created in, in the DR region. */
   readonly drClusterName: string;
   /** Desired count to create the service with (already scaled by the restore input). */
@@ -53,8 +55,6 @@ export interface ServiceRetargetResult {
 }
 
 type Resolution = { drId: string; finding?: FindingInput } | { drId?: undefined; finding: FindingInput };
-
-const MAX_TAGS = 50;
 
 function tagValue(tags: readonly Tag[], key: string): string | undefined {
   return tags.find((t) => t.key === key)?.value;
@@ -485,7 +485,8 @@ function reportCapacity(input: Json, ctx: ServiceRetargetContext, session: Retar
  * volumes onto their DR snapshots (and the DR copy's KMS key), Service Connect log
  * configuration; primary-region Cloud
  * Map registrations, Service Connect namespace ARNs and unmapped VPC Lattice configurations
- * are removed with a warning. Adds the `lifeboat:recovery-point` tag. Never throws.
+ * are removed with a warning. Adds the `lifeboat:deployment` and `lifeboat:recovery-point` tags
+ * (see `provenanceTags`). Never throws.
  */
 export function retargetService(
   input: CreateServiceInputRecord,
@@ -501,9 +502,14 @@ export function retargetService(
   session.collectRole(service.role);
   session.moveRemainingReferences(service, '');
 
-  const tags = recordsAt(service, 'tags').filter((t) => t.key !== RECOVERY_POINT_TAG);
-  if (tags.length < MAX_TAGS) tags.push({ key: RECOVERY_POINT_TAG, value: ctx.recoveryPointId });
-  service.tags = tags;
+  const tagged = provenanceTags(
+    recordsAt(service, 'tags') as Tag[],
+    { deploymentId: ctx.deploymentId, recoveryPointId: ctx.recoveryPointId },
+    `${ctx.drClusterName}/${String(service.serviceName)}`,
+    `Service ${ctx.drClusterName}/${String(service.serviceName)}`,
+  );
+  if (tagged.finding) session.report('tags', tagged.finding);
+  service.tags = tagged.tags;
   service.cluster = ctx.drClusterName;
   if (service.schedulingStrategy === 'DAEMON') delete service.desiredCount;
   else service.desiredCount = ctx.desiredCount;

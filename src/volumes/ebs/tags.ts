@@ -20,8 +20,8 @@ export const SERVICE_TAG = 'lifeboat:service';
 /** `true` on every snapshot Lifeboat created for a recovery point. */
 export const MANAGED_TAG = 'lifeboat:managed';
 
-/** The deployment (`deploymentIdOf(config)`) that created a snapshot or volume. */
-export const DEPLOYMENT_TAG = 'lifeboat:deployment';
+/** The deployment (`deploymentIdOf(config)`) that created a snapshot or volume (the same key as on restored services). */
+export { DEPLOYMENT_TAG } from '../../fleet/inventory';
 
 /** What Lifeboat created a snapshot or volume as (see `LifeboatRole`). */
 export const ROLE_TAG = 'lifeboat:role';

@@ -339,6 +339,70 @@ describe('startFaultProxy error shapes', () => {
     },
   );
 
+  it.each(cases)(
+    'answers $operation with the AWS error a rule names, in its protocol',
+    async ({ operation, call }) => {
+      const message =
+        'User: arn:aws:sts::123456789012:assumed-role/x is not authorized to call <this> & "that"';
+      const proxy = await proxyWith([
+        { match: operation, awsError: { code: 'AccessDeniedException', message, httpStatus: 403 } },
+      ]);
+
+      const error = await sdkError(call(clientsFor(proxy)));
+
+      expect({ name: error.name, status: error.$metadata?.httpStatusCode, message: error.message }).toEqual({
+        name: 'AccessDeniedException',
+        status: 403,
+        message,
+      });
+      expect(proxy.stats()).toMatchObject({ faults: { 'aws-error': 1 }, failedAttempts: 1 });
+      expect(proxy.stats().injected).toEqual([
+        { operation, kind: 'aws-error', detail: 'AccessDeniedException 403' },
+      ]);
+      expect(received).toHaveLength(0);
+    },
+  );
+
+  it('answers the named error maxFaultsPerRequest times for the same request, then forwards it', async () => {
+    const proxy = await proxyWith([
+      {
+        match: 'ECS.DescribeClusters',
+        awsError: { code: 'ClientException', message: 'Too many concurrent attempts', httpStatus: 400 },
+        maxFaultsPerRequest: 2,
+      },
+    ]);
+    const ecs = clientsFor(proxy, 3).ecs(REGION);
+    const describe = () => ecs.send(new DescribeClustersCommand({ clusters: ['a'] }));
+
+    // A ClientException is not the SDK's to retry: each send meets one answer.
+    for (let i = 0; i < 2; i += 1) {
+      const error = await sdkError(describe());
+      expect([error.name, error.$metadata?.attempts]).toEqual(['ClientException', 1]);
+    }
+    await describe();
+
+    expect(proxy.stats()).toMatchObject({ totalCalls: 3, faults: { 'aws-error': 2 } });
+    expect(received).toHaveLength(1);
+  });
+
+  it('answers the named error with its probability, drawn after the other faults', async () => {
+    const proxy = await proxyWith([
+      {
+        match: '*',
+        throttle: 0.5,
+        awsError: { code: 'ClientException', message: 'm', httpStatus: 400, probability: 0.5 },
+      },
+    ]);
+    const outcomes = new Set<string>();
+    for (let i = 0; i < 40; i += 1) {
+      const out = await send(proxy, { body: JSON.stringify({ i }) });
+      if (out.kind === 'response') outcomes.add(JSON.parse(out.response.body).__type as string);
+    }
+
+    expect([...outcomes].sort()).toEqual(['ClientException', 'ThrottlingException']);
+    expect(proxy.stats().faults.throttle + proxy.stats().faults['aws-error']).toBe(40);
+  });
+
   it('answers a HEAD request (S3 HeadObject) with the status and no body', async () => {
     const proxy = await proxyWith([{ match: 'S3.HeadObject', throttle: 1 }]);
 
@@ -583,6 +647,22 @@ describe('startFaultProxy rules', () => {
     ['slowBodyBytesPerSec must be a positive rate', { match: '*', slowBodyBytesPerSec: 0 }],
     ['maxFaults must be a whole number', { match: '*', maxFaults: 1.5 }],
     ['dropPhases must list one or more', { match: '*', drop: 1, dropPhases: [] }],
+    [
+      'awsError.code must be an AWS error code',
+      { match: '*', awsError: { code: '<Bad>', message: 'm', httpStatus: 400 } },
+    ],
+    [
+      'awsError.httpStatus must be an error status',
+      { match: '*', awsError: { code: 'ClientException', message: 'm', httpStatus: 200 } },
+    ],
+    [
+      'awsError.probability must be a probability',
+      { match: '*', awsError: { code: 'ClientException', message: 'm', httpStatus: 400, probability: 2 } },
+    ],
+    [
+      'awsError.probability is 1.5',
+      { match: '*', throttle: 0.5, awsError: { code: 'ClientException', message: 'm', httpStatus: 400 } },
+    ],
   ])('fails when a rule is invalid: %s', async (message, rule) => {
     await expect(startFaultProxy({ target: upstreamEndpoint, seed: 1, rules: [rule] })).rejects.toThrow(
       FaultProxyConfigError,

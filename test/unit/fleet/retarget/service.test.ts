@@ -7,7 +7,14 @@ import {
   type ServiceRetargetContext,
   type ServiceRetargetResult,
 } from '../../../../src/fleet/retarget/service';
-import { ACCOUNT, DR, emptyMappings, PRIMARY, RECOVERY_POINT_ID } from '../../../support/manifest-builder';
+import {
+  ACCOUNT,
+  DEPLOYMENT_ID,
+  DR,
+  emptyMappings,
+  PRIMARY,
+  RECOVERY_POINT_ID,
+} from '../../../support/manifest-builder';
 
 const DR_VPC = 'vpc-0dr';
 const OTHER_VPC = 'vpc-0other';
@@ -52,6 +59,7 @@ function context(overrides: Partial<ServiceRetargetContext> = {}): ServiceRetarg
     drRegion: DR,
     secretMappings: {},
     recoveryPointId: RECOVERY_POINT_ID,
+    deploymentId: DEPLOYMENT_ID,
     drClusterName: 'shop',
     desiredCount: 3,
     mappings: emptyMappings(),
@@ -382,11 +390,12 @@ describe('retargetService', () => {
     });
   });
 
-  it('sets the DR cluster and desired count and tags the service with the recovery point', () => {
+  it('sets the DR cluster and desired count and tags the service with the deployment and the recovery point', () => {
     const result = retargetService(
       service({
         tags: [
           { key: 'team', value: 'web' },
+          { key: 'lifeboat:deployment', value: 'other-deployment' },
           { key: 'lifeboat:recovery-point', value: 'rp-old' },
         ],
       }),
@@ -398,9 +407,26 @@ describe('retargetService', () => {
       desiredCount: 2,
       tags: [
         { key: 'team', value: 'web' },
+        { key: 'lifeboat:deployment', value: DEPLOYMENT_ID },
         { key: 'lifeboat:recovery-point', value: RECOVERY_POINT_ID },
       ],
     });
+    expect(result.findings).toEqual([]);
+  });
+
+  it('keeps the provenance tags on a service with 50 tags, dropping its last two with a warning', () => {
+    const tags = Array.from({ length: 50 }, (_, i) => ({ key: `t${i}`, value: String(i) }));
+    const result = retargetService(service({ tags }), context());
+    const restored = result.createServiceInput.tags as { key: string; value: string }[];
+    expect(restored).toHaveLength(50);
+    expect(restored.slice(-2)).toEqual([
+      { key: 'lifeboat:deployment', value: DEPLOYMENT_ID },
+      { key: 'lifeboat:recovery-point', value: RECOVERY_POINT_ID },
+    ]);
+    expect(result.findings).toMatchObject([
+      { severity: 'warning', code: 'TAGS_DROPPED', resource: 'shop/web' },
+    ]);
+    expect(result.findings[0]?.message).toContain('without t48, t49');
   });
 
   it('sets no desired count on a DAEMON service', () => {
