@@ -80,3 +80,47 @@ export function isEmulatorMissingApi(error: unknown, emulated: boolean): boolean
     ?.headers;
   return (headers?.['content-type'] ?? '').startsWith('text/html');
 }
+
+/** Node's codes for a request that got no HTTP answer (refused, reset, unroutable, no DNS, timed out). */
+const NO_ANSWER_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** The SDK's names for a call that timed out before an answer (its http handler, or the service's own). */
+const TIMEOUT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+
+/** Throttling answers, whatever their status: a region that throttles is a region that answers. */
+const THROTTLING_CODES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottledException',
+  'SlowDown',
+]);
+
+/**
+ * True when the service did not answer: a network error or timeout (no HTTP response at all),
+ * or a 5xx server error that is not throttling. Seen after the SDK's retries (AwsClients retries
+ * both), this is what an unavailable region looks like. Everything else is an answer, whatever
+ * it says: AccessDenied, validation, NotFound and throttling that outlived the retries come from
+ * a region that is up, so a caller must not treat them as an outage.
+ */
+export function isUnreachable(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false;
+  const e = error as ServiceErrorLike;
+  const code = awsErrorCode(error);
+  if (THROTTLING_CODES.has(code)) return false;
+  const status = httpStatusOf(error);
+  if (status !== undefined) return status >= 500 && status <= 599;
+  if (typeof e.code === 'string' && NO_ANSWER_CODES.has(e.code)) return true;
+  return TIMEOUT_NAMES.has(code);
+}

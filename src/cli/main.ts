@@ -291,6 +291,10 @@ export function buildProgram(io: CliIo, state: RunState): Command {
         .argParser(parseIntegerIn(0, 100))
         .default(100),
     )
+    .option(
+      '--promote-file-systems',
+      'make the EFS replicas writable by deleting their replication (the primary stops replicating to them; not in a drill)',
+    )
     .option('--yes', 'do not ask for confirmation')
     .addHelpText(
       'after',
@@ -301,6 +305,8 @@ export function buildProgram(io: CliIo, state: RunState): Command {
         '(per service: result, task definition revision, images by digest; RTO) to stdout.\n' +
         'Without a terminal, or with --json, pass --yes (otherwise exit 2, nothing changed).\n' +
         'Services the plan blocks are not touched. Re-running is safe: restored services are left unchanged.\n' +
+        'EFS replicas stay replicating (the tasks mount them read-only) unless --promote-file-systems is given,\n' +
+        'which deletes their replication: they become writable and the primary stops replicating to them.\n' +
         'Exit 0 only when every selected service was restored and is steady, 1 otherwise.',
     )
     .action(
@@ -311,6 +317,7 @@ export function buildProgram(io: CliIo, state: RunState): Command {
           services?: string[];
           exclude?: string[];
           desiredCountPercent: number;
+          promoteFileSystems?: boolean;
           yes?: boolean;
         }>();
         return (session) => runFailoverCommand(session, opts);

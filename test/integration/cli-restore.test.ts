@@ -5,11 +5,16 @@ import {
   ListClustersCommand,
 } from '@aws-sdk/client-ecs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { restoreRunKey } from '../../src/catalog/keys';
 import { findRestoreStateMachine } from '../../src/cli/runners/aws/deployed-workflow';
 import { RecoveryStackNotFoundError } from '../../src/cli/runners/errors';
+import { parseConfig } from '../../src/config/schema';
+import { restoreConfigOf } from '../../src/config/settings';
 import { simulatePrimaryRegionLoss } from '../../src/demo/primary-loss';
 import type { DemoFleet } from '../../src/demo/seed';
+import { createRestoreContext } from '../../src/restore/context';
 import type { RestorePlan } from '../../src/restore/plan';
+import type { RestoreRun } from '../../src/restore/runs';
 import { useCliWorkspace } from '../support/cli';
 import { ACCOUNT, DR, PRIMARY, seedFleet } from '../support/demo-fleet';
 import { useEmulator } from '../support/emulator';
@@ -22,6 +27,19 @@ const { lifeboat, lifeboatInProcess, onEmulator } = useCliWorkspace(ctx, {
 let fleet: DemoFleet;
 let recoveryPointId: string;
 let plan: RestorePlan;
+
+/** The plan the restore workflow stored for the execution of a `failover --json` document. */
+async function storedRunOf(doc: {
+  execution: { name: string };
+  reportLocation: string;
+}): Promise<RestoreRun> {
+  const bucket = new URL(doc.reportLocation).host;
+  const restore = createRestoreContext(ctx.clients, {
+    config: restoreConfigOf(parseConfig({ account: ACCOUNT, primaryRegion: PRIMARY, drRegion: DR })),
+    bucket,
+  });
+  return restore.runs.get<RestoreRun>(restoreRunKey(doc.execution.name, 'plan'));
+}
 
 async function drServices(): Promise<string[]> {
   const ecs = ctx.clients.ecs(DR);
@@ -83,6 +101,17 @@ describe('lifeboat plan / failover against the emulator', () => {
     expect(await drServices()).toEqual([]);
   });
 
+  it('failover --promote-file-systems in a drill (--desired-count-percent 0) exits 2 naming why, and changes nothing', async () => {
+    const { code, stdout, stderr } = await lifeboat(
+      onEmulator('failover', '--yes', '--json', '--desired-count-percent', '0', '--promote-file-systems'),
+    );
+    expect(code, stderr).toBe(2);
+    const { error } = JSON.parse(stdout);
+    expect(error.name).toBe('InvalidRestoreInputError');
+    expect(error.message).toContain('promoteFileSystems is true, but a drill (desiredCountPercent 0)');
+    expect(await drServices()).toEqual([]);
+  });
+
   it('failover --yes --json after the primary region is lost restores the services the plan allows in DR', async () => {
     await simulatePrimaryRegionLoss(ctx.clients, { primaryRegion: PRIMARY });
     const blocked = plan.services.filter((s) => s.blocked).map((s) => s.key);
@@ -113,6 +142,8 @@ describe('lifeboat plan / failover against the emulator', () => {
       (doc.services as { service: string; status: string }[]).map((s) => [s.service, s.status]),
     );
     for (const s of plan.services) expect(statuses[s.key]).toBe(s.blocked ? 'blocked' : 'unchanged');
+    // Without --promote-file-systems the workflow's input leaves EFS replication in place.
+    expect((await storedRunOf(doc)).plan.input.promoteFileSystems).toBe(false);
     if (plan.totals.blocked > 0) {
       expect(code).toBe(1);
       expect(stderr).toContain('not restored');
@@ -120,6 +151,24 @@ describe('lifeboat plan / failover against the emulator', () => {
     } else {
       expect(code).toBe(0);
     }
+  });
+});
+
+describe('lifeboat failover --promote-file-systems against the emulator', () => {
+  it('passes promoteFileSystems: true to the restore workflow (the stored plan of the execution says so)', async () => {
+    const blocked = plan.services.filter((s) => s.blocked).flatMap((s) => ['--exclude', s.key]);
+    const { code, stdout, stderr } = await lifeboat(
+      onEmulator('failover', '--yes', '--json', '--promote-file-systems', ...blocked),
+    );
+    expect(code, stderr).toBe(0);
+    const doc = JSON.parse(stdout);
+    const run = await storedRunOf(doc);
+    expect(run.plan.input).toMatchObject({
+      promoteFileSystems: true,
+      dryRun: false,
+      desiredCountPercent: 100,
+    });
+    expect(run.plan.efsFileSystems.every((fs) => fs.promote)).toBe(true);
   });
 });
 

@@ -4,6 +4,7 @@ import { parseRestoreInput, type RestoreInputRequest } from '../../restore/input
 import type { RestorePlan } from '../../restore/plan';
 import { loadPlan } from '../../restore/prepare';
 import type { ReportResult, RestoreReport } from '../../restore/report';
+import { probeSource } from '../../volumes/efs/aws/replication';
 import { ensureLocalReportTopic } from '../aws/local-resources';
 import { ExitCode, RestoreExecutionError, UsageError } from '../errors';
 import { plural } from '../format';
@@ -32,7 +33,21 @@ export interface PlanOptions {
 
 export interface FailoverOptions extends PlanOptions {
   readonly desiredCountPercent: number;
+  /** Delete the replication of the EFS replicas so they become writable (`promoteFileSystems`). */
+  readonly promoteFileSystems?: boolean;
   readonly yes?: boolean;
+}
+
+/** How long the failover waits for the primary region's EFS to answer before calling it unreachable. */
+const PRIMARY_PROBE_TIMEOUT_MS = 3_000;
+
+/** The input fields of a failover (not a dry run) for these options. */
+function failoverFields(opts: FailoverOptions): RestoreInputRequest {
+  return {
+    desiredCountPercent: opts.desiredCountPercent,
+    dryRun: false,
+    ...(opts.promoteFileSystems === true ? { promoteFileSystems: true } : {}),
+  };
 }
 
 /** The restore workflow's input for these options. */
@@ -48,13 +63,50 @@ function restoreInput(opts: PlanOptions, extra: RestoreInputRequest): RestoreInp
 /**
  * The restore plan, computed in this process exactly as the workflow's Prepare step does it:
  * reads and verifies the recovery point, reads the DR region and plans. Changes nothing.
+ * `fields` are the rest of the input: a dry run by default; a failover plans with its own
+ * (so the plan says what it does to the EFS replicas, and a drill asking to promote is refused).
  */
-export async function planFailover(session: Session, opts: PlanOptions): Promise<RestorePlan> {
+export async function planFailover(
+  session: Session,
+  opts: PlanOptions,
+  fields: RestoreInputRequest = { dryRun: true },
+): Promise<RestorePlan> {
   const clients = await session.clients();
   const { bucket, kmsKeyId } = await session.catalogLocation();
   const ctx = createRestoreContext(clients, { config: restoreConfigOf(session.config), bucket, kmsKeyId });
-  const { plan } = await loadPlan(ctx, parseRestoreInput(restoreInput(opts, { dryRun: true })));
+  const { plan } = await loadPlan(ctx, parseRestoreInput(restoreInput(opts, fields)));
   return plan;
+}
+
+/**
+ * Next to the plan of a failover without --promote-file-systems: what becomes of the EFS
+ * replicas, what promoting means and how to ask for it. The primary region's EFS is probed
+ * (DescribeFileSystems on a source file system, PRIMARY_PROBE_TIMEOUT_MS): when it does not
+ * answer, the replicas can no longer catch up, so promoting is likely what the operator wants.
+ * Undefined when no replica is left read-only, and for a drill, which never promotes.
+ */
+async function efsPromotionNote(
+  session: Session,
+  plan: RestorePlan,
+  opts: FailoverOptions,
+): Promise<string | undefined> {
+  const readOnly = new Set(plan.findings.filter((f) => f.code === 'EFS_NOT_PROMOTED').map((f) => f.resource));
+  const replicas = plan.efsFileSystems.filter((fs) => readOnly.has(fs.drFileSystemId));
+  const [first] = replicas;
+  if (!first || opts.desiredCountPercent === 0) return undefined;
+  const primary = plan.recoveryPoint.sourceRegion;
+  const clients = await session.clients();
+  const probe = await probeSource(clients.efs(primary), first.sourceFileSystemId, PRIMARY_PROBE_TIMEOUT_MS);
+  const ids = replicas.map((fs) => fs.drFileSystemId).join(', ');
+  const state =
+    probe === 'unreachable'
+      ? `EFS in the primary region ${primary} does not answer (${first.sourceFileSystemId} probed), so the replicas will not catch up: promoting them is likely what you want.`
+      : `EFS in the primary region ${primary} answers, so the replicas keep receiving its changes.`;
+  return (
+    `\nEFS: the tasks will mount ${plural(replicas.length, 'replica')} (${ids}) read-only; their replication is left in place. ${state}\n` +
+    '  To make them writable, run again with --promote-file-systems: it deletes their replication, so the primary stops\n' +
+    '  replicating to them; protecting the data again means creating replication from the DR file systems.'
+  );
 }
 
 /**
@@ -91,11 +143,16 @@ class FailoverProgress {
       case 'preparing-shared':
         this.out.info('  preparing clusters, log groups and EFS');
         break;
-      case 'shared-prepared':
+      case 'shared-prepared': {
         for (const resource of progress.result.failures) {
           this.out.warn(`${resource} could not be prepared`);
         }
+        // A RecoveryStack deployed before the CLI learnt promotion reports no `fileSystems`.
+        const { promoted = [], leftReplicating = [] } = progress.result.fileSystems ?? {};
+        for (const id of promoted) this.out.info(`    ✓ EFS ${id} promoted (replication deleted, writable)`);
+        for (const id of leftReplicating) this.out.info(`    EFS ${id} left replicating (read-only)`);
         break;
+      }
       case 'wave-started': {
         this.waveIndex = progress.index;
         const wave = this.waves[this.waveIndex];
@@ -195,10 +252,7 @@ export async function failOver(
   const runner = session.local ? await localRunner(session) : await deployedRunner(session);
   const progress = new FailoverProgress(out, restorableWaves(plan));
   const executionName = runner.executionName();
-  const input = restoreInput(
-    { ...opts, recoveryPoint: plan.recoveryPoint.id },
-    { desiredCountPercent: opts.desiredCountPercent, dryRun: false },
-  );
+  const input = restoreInput({ ...opts, recoveryPoint: plan.recoveryPoint.id }, failoverFields(opts));
   const result = await out.step(`Restoring in ${config.drRegion} (execution ${executionName})`, async () =>
     (await runner.start(input, { executionName, onEvent: progress.onEvent })).result(),
   );
@@ -262,8 +316,12 @@ function checkCanConfirm(session: Session, opts: FailoverOptions): void {
 export async function runFailoverCommand(session: Session, opts: FailoverOptions): Promise<number> {
   checkCanConfirm(session, opts);
   const { out, config } = session;
-  const plan = await out.step(`Planning a failover to ${config.drRegion}`, () => planFailover(session, opts));
+  const plan = await out.step(`Planning a failover to ${config.drRegion}`, () =>
+    planFailover(session, opts, failoverFields(opts)),
+  );
   out.info(renderPlanCompact(plan, false).trimEnd());
+  const efsNote = opts.promoteFileSystems === true ? undefined : await efsPromotionNote(session, plan, opts);
+  if (efsNote) out.info(efsNote);
   if (plan.totals.restorable === 0) {
     out.error(
       `None of the ${plural(plan.totals.services, 'selected service')} can be restored (see the findings); nothing was changed.`,

@@ -35,8 +35,9 @@ afterAll(() => {
   clients.destroy();
 });
 
-/** A plan with one replica to fail over and one access point to recreate on it. */
+/** A plan that promotes one replica and recreates one access point on it. */
 const plan = {
+  input: { promoteFileSystems: true },
   clusters: [],
   logGroups: [],
   efsFileSystems: [{ sourceFileSystemId: SOURCE_FS, drFileSystemId: DR_FS, services: ['shop/worker'] }],
@@ -94,7 +95,8 @@ describe('prepareShared, EFS part (aws-sdk-client-mock: the emulator has no EFS 
 
     const result = await prepareShared(ctx, { executionName: 'efs-1' });
 
-    expect(result).toMatchObject({ fileSystemsFailedOver: 1, accessPointsCreated: 1, failures: [] });
+    expect(result).toMatchObject({ accessPointsCreated: 1, failures: [] });
+    expect(result.fileSystems.promoted).toEqual([DR_FS]);
     expect(efsMock.commandCalls(DeleteReplicationConfigurationCommand)[0]?.args[0].input).toEqual({
       SourceFileSystemId: DR_FS,
     });
@@ -126,7 +128,8 @@ describe('prepareShared, EFS part (aws-sdk-client-mock: the emulator has no EFS 
 
     const result = await prepareShared(ctx, { executionName: 'efs-2' });
 
-    expect(result).toMatchObject({ fileSystemsFailedOver: 0, accessPointsCreated: 1, failures: [] });
+    expect(result).toMatchObject({ accessPointsCreated: 1, failures: [] });
+    expect(result.fileSystems.notReplicating).toEqual([DR_FS]);
     expect(efsMock.commandCalls(DeleteReplicationConfigurationCommand)).toHaveLength(0);
     expect(efsMock.commandCalls(CreateAccessPointCommand)).toHaveLength(0);
     expect(sharedWritten().accessPoints).toEqual({ [SOURCE_AP]: DR_AP });
@@ -144,5 +147,10 @@ describe('prepareShared, EFS part (aws-sdk-client-mock: the emulator has no EFS 
     expect(result.failures).toEqual([`accessPoint:${SOURCE_AP}`, `fileSystem:${DR_FS}`]);
     expect(efsMock.commandCalls(CreateAccessPointCommand)).toHaveLength(0);
     expect(sharedWritten().failures[`fileSystem:${DR_FS}`]).toContain('DeleteReplicationConfiguration');
+    expect(result.fileSystems.failed).toEqual([DR_FS]);
+    // The primary answered (denied), so nothing was deleted on the DR side only.
+    expect(efsMock.commandCalls(DeleteReplicationConfigurationCommand).map((c) => c.args[0].input)).toEqual([
+      { SourceFileSystemId: DR_FS },
+    ]);
   });
 });

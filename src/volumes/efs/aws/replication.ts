@@ -1,13 +1,14 @@
 import {
   CreateReplicationConfigurationCommand,
   DeleteReplicationConfigurationCommand,
+  DescribeFileSystemsCommand,
   DescribeReplicationConfigurationsCommand,
   type DescribeReplicationConfigurationsCommandOutput,
   type Destination,
   type EFSClient,
   type ReplicationStatus,
 } from '@aws-sdk/client-efs';
-import { awsErrorCode, awsErrorMessage, isEmulatorMissingApi } from '../../../aws/errors';
+import { awsErrorCode, awsErrorMessage, isEmulatorMissingApi, isUnreachable } from '../../../aws/errors';
 import { EfsReplicationError } from '../errors';
 
 /** EFS's answer when a file system is in no replication configuration. */
@@ -143,15 +144,27 @@ export type FailoverOutcome =
 export interface FailoverOptions {
   /** The client talks to the local emulator (an endpoint override is set). @default false */
   readonly emulated?: boolean;
+  /**
+   * Called with the error of the delete in both regions when it is an outage (`isUnreachable`),
+   * just before the DR-side-only delete, so the caller can log why it falls back.
+   * @default - nothing is called
+   */
+  readonly onSourceUnreachable?: (error: unknown) => void;
 }
 
 /**
  * Fails over the replica `drFileSystemId` (client in the DR region): deletes the replication
  * configuration it is the destination of, so it becomes writable (EFS takes a few minutes to
  * switch). Idempotent: a file system that is no destination is already failed over (or was
- * never a replica), and is left alone. When the primary
- * region cannot take part (it is down), the deletion is retried on the DR side only
- * (`DeletionMode: LOCAL_CONFIGURATION_ONLY`), which is what EFS provides for that case.
+ * never a replica), and is left alone.
+ *
+ * The delete first goes to both regions (EFS's default, ALL_CONFIGURATIONS), which keeps the
+ * primary's side consistent. Only when that delete got no answer from the source region (a
+ * network error, timeout or 5xx after the SDK's retries: `isUnreachable`) is it repeated on the
+ * DR side only (`DeletionMode: LOCAL_CONFIGURATION_ONLY`), which EFS provides for a region that
+ * is down and which leaves the primary's configuration unrecoverable. Any other answer (access
+ * denied, a validation error, throttling that outlived the retries) comes from a primary that is
+ * up: it is thrown as an EfsReplicationError, never worked around on the DR side.
  */
 export async function failOverReplica(
   efs: EFSClient,
@@ -172,6 +185,16 @@ export async function failOverReplica(
     return 'deleted';
   } catch (error) {
     if (awsErrorCode(error) === REPLICATION_NOT_FOUND) return 'not-replicating';
+    if (!isUnreachable(error)) {
+      throw new EfsReplicationError(
+        awsErrorCode(error),
+        drFileSystemId,
+        `Could not delete the replication configuration of the replica ${drFileSystemId} (${awsErrorCode(error)}: ${awsErrorMessage(error)}); the source region answered, so it was not deleted on the DR side only. ` +
+          `Check that the restore role may call elasticfilesystem:DeleteReplicationConfiguration on ${drFileSystemId}, then run the restore again.`,
+        { cause: error },
+      );
+    }
+    opts.onSourceUnreachable?.(error);
     try {
       await efs.send(
         new DeleteReplicationConfigurationCommand({
@@ -185,10 +208,47 @@ export async function failOverReplica(
       throw new EfsReplicationError(
         awsErrorCode(local),
         drFileSystemId,
-        `Could not delete the replication configuration of the replica ${drFileSystemId} (${awsErrorCode(error)}: ${awsErrorMessage(error)}; on the DR side only: ${awsErrorCode(local)}: ${awsErrorMessage(local)}). ` +
+        `Could not delete the replication configuration of the replica ${drFileSystemId} (the source region did not answer: ${awsErrorCode(error)}: ${awsErrorMessage(error)}; on the DR side only: ${awsErrorCode(local)}: ${awsErrorMessage(local)}). ` +
           `Check that the restore role may call elasticfilesystem:DeleteReplicationConfiguration on ${drFileSystemId}, or delete it in the EFS console of the DR region, then run the restore again.`,
         { cause: local },
       );
     }
+  }
+}
+
+/** Whether the source region's EFS answered a probe. */
+export type SourceProbe = 'answers' | 'unreachable';
+
+/**
+ * A cheap reachability probe of the source region: DescribeFileSystems on `sourceFileSystemId`
+ * (client in the source region), abandoned after `timeoutMs` (also while the SDK backs off
+ * between retries). Any answer, an error included (access denied, file system not found), means
+ * the region is up; no answer in time, or an outage (`isUnreachable`), means it is not.
+ */
+export async function probeSource(
+  efs: EFSClient,
+  sourceFileSystemId: string,
+  timeoutMs: number,
+): Promise<SourceProbe> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<SourceProbe>((resolve) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      resolve('unreachable');
+    }, timeoutMs);
+  });
+  const call = efs
+    .send(new DescribeFileSystemsCommand({ FileSystemId: sourceFileSystemId }), { abortSignal: abort.signal })
+    .then(
+      (): SourceProbe => 'answers',
+      (error: unknown): SourceProbe =>
+        awsErrorCode(error) === 'AbortError' || isUnreachable(error) ? 'unreachable' : 'answers',
+    );
+  try {
+    return await Promise.race([call, deadline]);
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
   }
 }

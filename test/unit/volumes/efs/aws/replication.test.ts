@@ -325,15 +325,61 @@ describe('failOverReplica (aws-sdk-client-mock: the emulator has no EFS replicat
     ]);
   });
 
-  it('throws an EfsReplicationError naming the fix when both deletions fail', async () => {
+  it.each([
+    ['AccessDeniedException', 403],
+    ['BadRequest', 400],
+    ['ValidationException', 400],
+    ['FileSystemNotFound', 404],
+    ['ThrottlingException', 429],
+  ])(
+    'throws %s from a source region that answered, and deletes nothing on the DR side only',
+    async (code, status) => {
+      efsMock.on(DescribeReplicationConfigurationsCommand).resolves(replicating);
+      efsMock.on(DeleteReplicationConfigurationCommand).rejects(serviceError(code, status));
+
+      const error = await failOverReplica(efs, DR_FS).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(EfsReplicationError);
+      expect((error as EfsReplicationError).code).toBe(code);
+      expect((error as Error).message).toContain('elasticfilesystem:DeleteReplicationConfiguration');
+      expect(efsMock.commandCalls(DeleteReplicationConfigurationCommand).map((c) => c.args[0].input)).toEqual(
+        [{ SourceFileSystemId: DR_FS }],
+      );
+    },
+  );
+
+  it.each([
+    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+    ['a timeout', Object.assign(new Error('timed out'), { name: 'TimeoutError' })],
+    ['a 503 after the retries', serviceError('ServiceUnavailableException', 503)],
+  ])('falls back to the DR side only after %s, telling the caller why', async (_, primaryError) => {
     efsMock.on(DescribeReplicationConfigurationsCommand).resolves(replicating);
-    efsMock.on(DeleteReplicationConfigurationCommand).rejects(serviceError('AccessDeniedException', 403));
+    efsMock
+      .on(DeleteReplicationConfigurationCommand, { DeletionMode: 'LOCAL_CONFIGURATION_ONLY' })
+      .resolves({})
+      .on(DeleteReplicationConfigurationCommand, { SourceFileSystemId: DR_FS }, true)
+      .rejects(primaryError);
+    const seen: unknown[] = [];
+
+    expect(await failOverReplica(efs, DR_FS, { onSourceUnreachable: (e) => seen.push(e) })).toBe(
+      'deleted-locally',
+    );
+    expect(seen).toEqual([primaryError]);
+  });
+
+  it('throws naming both errors when the DR-side-only delete fails too', async () => {
+    efsMock.on(DescribeReplicationConfigurationsCommand).resolves(replicating);
+    efsMock
+      .on(DeleteReplicationConfigurationCommand, { DeletionMode: 'LOCAL_CONFIGURATION_ONLY' })
+      .rejects(serviceError('AccessDeniedException', 403))
+      .on(DeleteReplicationConfigurationCommand, { SourceFileSystemId: DR_FS }, true)
+      .rejects(serviceError('InternalServerError', 500));
 
     const error = await failOverReplica(efs, DR_FS).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(EfsReplicationError);
-    expect((error as EfsReplicationError).code).toBe('AccessDeniedException');
-    expect((error as Error).message).toContain('elasticfilesystem:DeleteReplicationConfiguration');
+    expect((error as Error).message).toContain('InternalServerError');
+    expect((error as Error).message).toContain('on the DR side only: AccessDeniedException');
   });
 
   it('propagates a failure to describe the replication on AWS (no endpoint override)', async () => {
