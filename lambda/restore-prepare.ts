@@ -5,6 +5,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
 import { lazyRestoreContext, type RestoreHandlerDeps } from '../src/restore/handler-support';
@@ -26,6 +27,7 @@ registerClientClasses({
   logs: CloudWatchLogsClient,
   s3: S3Client,
   secrets: SecretsManagerClient,
+  sfn: SFNClient,
   ssm: SSMClient,
 });
 

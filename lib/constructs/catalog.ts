@@ -5,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { RECOVERY_POINT_PREFIX, RETIRED_PREFIX, RETIRED_TAG, STAGING_PREFIX } from '../../src/catalog/keys';
+import { LEASE_PREFIX } from '../../src/catalog/lease';
 import { InfrastructureError } from '../errors';
 import { guardKeyDeletion } from './key-guard';
 
@@ -240,6 +241,13 @@ export class Catalog extends Construct {
           prefix: RETIRED_PREFIX,
           noncurrentVersionExpiration: Duration.days(1),
           expiredObjectDeleteMarker: true,
+        },
+        {
+          // The failover lease is rewritten by every failover (taken, then given back): only its
+          // current version means anything.
+          id: 'remove-old-lease-versions',
+          prefix: LEASE_PREFIX,
+          noncurrentVersionExpiration: Duration.days(1),
         },
         // Pin records (pins/), restore runs and reports have no lifecycle.
       ],

@@ -7,7 +7,9 @@ import {
   RETIRED_PREFIX,
   STAGING_PREFIX,
 } from '../../src/catalog/keys';
+import { FAILOVER_LEASE_KEY } from '../../src/catalog/lease';
 import { PIN_PREFIX } from '../../src/catalog/pins';
+import { ENVIRONMENT_PURPOSE, PURPOSE_CONTEXT_KEY } from '../../src/fleet/secrets';
 import { CATALOG_SIGNING_KEY_ALIAS, partitionOf, viaService } from '../names';
 import { regionArns } from './arns';
 import { keyUse } from './key-grants';
@@ -64,6 +66,9 @@ export class CatalogGrants {
   /** Every record of retired recovery points (`retired/*`). */
   public readonly retiredArn: string;
 
+  /** The failover lease (`leases/failover.json`: one object, no wildcard). */
+  public readonly leaseArn: string;
+
   private readonly bucketArn: string;
   private readonly keysArn: string;
 
@@ -79,6 +84,7 @@ export class CatalogGrants {
     this.reportsArn = `${this.bucketArn}/${REPORT_PREFIX}*`;
     this.pinsArn = `${this.bucketArn}/${PIN_PREFIX}*`;
     this.retiredArn = `${this.bucketArn}/${RETIRED_PREFIX}*`;
+    this.leaseArn = `${this.bucketArn}/${FAILOVER_LEASE_KEY}`;
     this.keysArn = regionArns(account, location.region).keys;
   }
 
@@ -89,6 +95,25 @@ export class CatalogGrants {
       this.listCatalog(),
       this.backupKeyUse(),
     ]);
+  }
+
+  /**
+   * The backup's capture seals the environment values that look secret with the catalog key: KMS
+   * Encrypt, called directly (no `kms:ViaService`), only under the encryption context
+   * `lifeboat:purpose=environment`. Sealed rather than refused, so such services stay restorable
+   * in an outage (see `src/fleet/secrets.ts`).
+   */
+  public grantSealEnvironment(target: GrantTarget): void {
+    addStatements(target, [this.environmentKeyUse('SealEnvironmentValues', 'kms:Encrypt')]);
+  }
+
+  /**
+   * The restore's service step decrypts the sealed environment values right before it registers
+   * the task definition: KMS Decrypt, called directly, only under the encryption context
+   * `lifeboat:purpose=environment`. No other role may decrypt them.
+   */
+  public grantUnsealEnvironment(target: GrantTarget): void {
+    addStatements(target, [this.environmentKeyUse('UnsealEnvironmentValues', 'kms:Decrypt')]);
   }
 
   /**
@@ -132,13 +157,15 @@ export class CatalogGrants {
   }
 
   /**
-   * A restore lists and reads the recovery points (verifying their signatures), starts its run
-   * document and pins the recovery point it restores (a pin record and an Object Lock legal hold).
+   * A restore lists and reads the recovery points (verifying their signatures), takes the
+   * failover lease, starts its run document and pins the recovery point it restores (a pin record
+   * and an Object Lock legal hold).
    */
   public grantRestoreStart(target: GrantTarget): void {
     addStatements(target, [
       allow('ReadRecoveryPoints', ['s3:GetObject'], [this.recoveryPointsArn]),
       this.listCatalog(),
+      this.lease(),
       this.restoreRuns(['s3:PutObject']),
       allow('PinRecoveryPoints', ['s3:GetObject', 's3:PutObject'], [this.pinsArn]),
       allow('HoldRecoveryPoints', ['s3:PutObjectLegalHold'], [this.recoveryPointsArn]),
@@ -163,6 +190,7 @@ export class CatalogGrants {
   public grantReport(target: GrantTarget, topic: sns.ITopic): void {
     addStatements(target, [
       this.restoreRuns(['s3:GetObject']),
+      this.lease(),
       allow('WriteReports', ['s3:PutObject'], [this.reportsArn]),
       allow('UpdatePins', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [this.pinsArn]),
       // Unpinning releases the legal hold the pin put on the manifest.
@@ -172,6 +200,22 @@ export class CatalogGrants {
       this.signingKeyUse('VerifyRecoveryPointSignatures', ['kms:VerifyMac']),
       allow('PublishReports', ['sns:Publish'], [topic.topicArn]),
     ]);
+  }
+
+  /**
+   * The state machine itself tells the report topic when the Report step failed (no report could
+   * be written): publish, with the catalog key through SNS.
+   */
+  public grantReportFailureNotice(target: GrantTarget, topic: sns.ITopic): void {
+    addStatements(target, [
+      this.keyUse('UseCatalogKeyThroughSns', viaService('sns', this.location.region)),
+      allow('PublishReportFailures', ['sns:Publish'], [topic.topicArn]),
+    ]);
+  }
+
+  /** Read and conditionally write the failover lease (taken by Prepare, given back by Report). */
+  private lease(): iam.PolicyStatement {
+    return allow('FailoverLease', ['s3:GetObject', 's3:PutObject'], [this.leaseArn]);
   }
 
   private listCatalog(): iam.PolicyStatement {
@@ -193,6 +237,17 @@ export class CatalogGrants {
       'UseCatalogKeyViaAlias',
       services.map((service) => viaService(service, this.location.region)),
     );
+  }
+
+  /** The catalog key by its alias, called directly, for sealed environment values only. */
+  private environmentKeyUse(sid: string, action: string): iam.PolicyStatement {
+    return keyUse({
+      sid,
+      actions: [action],
+      keys: this.keysArn,
+      alias: this.location.keyAlias,
+      encryptionContext: { [PURPOSE_CONTEXT_KEY]: ENVIRONMENT_PURPOSE },
+    });
   }
 
   /** The signing key by its alias, called directly (no `kms:ViaService`). */

@@ -8,7 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { LifeboatConfig } from '../../src/config/schema';
-import { restoreConfigOf, VOLUME_KEY_ALIAS } from '../../src/config/settings';
+import { restoreConfigOf, VOLUME_KEY_ALIAS, WAVE_GATE_ERROR } from '../../src/config/settings';
 import { InfrastructureError } from '../errors';
 import { type RegionArns, regionArns } from '../grants/arns';
 import { CatalogGrants } from '../grants/catalog-grants';
@@ -19,8 +19,10 @@ import {
   grantServiceDescribe,
   grantSharedResourcesPrepare,
 } from '../grants/fleet-grants';
+import { addStatements, allow } from '../grants/statements';
 import { grantVolumeRestore } from '../grants/volume-grants';
-import { workflowEnv, workflowFunctions, workflowStateMachine } from './workflow-parts';
+import { partitionOf } from '../names';
+import { acknowledgeWildcards, workflowEnv, workflowFunctions, workflowStateMachine } from './workflow-parts';
 
 /** The restore Lambdas: `LIFEBOAT_FUNCTION` value (the handler module `lambda/<name>.ts`) by role. */
 export const RESTORE_FUNCTIONS = {
@@ -32,8 +34,8 @@ export const RESTORE_FUNCTIONS = {
 } as const;
 export type RestoreFunctionRole = keyof typeof RESTORE_FUNCTIONS;
 
-/** Error name of the Fail state when any selected service was not restored. */
-export const RESTORE_INCOMPLETE_ERROR = 'RestoreIncomplete';
+/** Error name of the Fail state when the Report step itself failed (after the topic was told). */
+export const REPORT_FAILED_ERROR = 'ReportFailed';
 
 /**
  * The states of the restore workflow by role: their names in the definition, which progress views
@@ -41,11 +43,16 @@ export const RESTORE_INCOMPLETE_ERROR = 'RestoreIncomplete';
  */
 export const RESTORE_STATES = {
   prepare: 'Prepare',
+  /** Pass: Prepare failed; its error becomes the execution's `failure`. */
+  prepareFailed: 'PrepareFailed',
   isDryRun: 'IsDryRun?',
   dryRunPlan: 'DryRunPlan',
   prepareShared: 'PrepareShared',
-  /** Map: one iteration a wave, in order. */
+  prepareSharedFailed: 'PrepareSharedFailed',
+  /** Map: one iteration a wave, in order; a wave that is not steady stops it (unless continueOnWaveFailure). */
   waves: 'RestoreWaves',
+  /** Pass: the waves stopped (a wave gate, or a step inside failed). */
+  wavesStopped: 'WavesStopped',
   /** Map inside a wave's iteration: one iteration a service of the wave. */
   services: 'RestoreServices',
   restoreService: 'RestoreService',
@@ -54,8 +61,15 @@ export const RESTORE_STATES = {
   checkWave: 'CheckWave',
   waveSettled: 'WaveSettled?',
   waitBeforeCheck: 'WaitBeforeCheck',
+  /** Choice: may the next wave start? */
+  waveGate: 'WaveGate?',
   waveDone: 'WaveDone',
+  /** Fail (inside the wave iteration): the wave is not steady; the waves Map stops. */
+  waveStopped: 'WaveNotSteady',
   report: 'Report',
+  /** Task (sns:Publish): Report failed; the topic is told so directly. */
+  notifyReportFailed: 'NotifyReportFailed',
+  reportFailed: 'ReportFailed',
   allRestored: 'AllRestored?',
   restored: 'Restored',
   notAllRestored: 'NotAllRestored',
@@ -150,6 +164,7 @@ export class RestoreWorkflow extends Construct {
       );
     }
     const dr = regionArns(account, region);
+    const executionsArn = `arn:${partitionOf(region)}:states:${region}:${account}:execution:*`;
     const catalog = new CatalogGrants(
       { bucketName: props.catalogBucketName, keyAlias: props.catalogKeyAlias, region },
       account,
@@ -175,18 +190,24 @@ export class RestoreWorkflow extends Construct {
       prepare: (role) => {
         catalog.grantRestoreStart(role);
         grantDrInventoryRead(role, dr);
+        // A lease left by an execution that ended (stopped, or its Report lost the catalog) is free.
+        addStatements(role, [allow('DescribeLeaseHolder', ['states:DescribeExecution'], [executionsArn])]);
       },
       shared: (role) => {
         catalog.grantRestoreRun(role, 'read-write');
         grantSharedResourcesPrepare(role, dr);
       },
       service: (role) => {
-        catalog.grantRestoreRun(role, 'read');
+        catalog.grantRestoreRun(role, 'read-write');
+        catalog.grantUnsealEnvironment(role);
         grantServiceDeploy(role, dr);
         grantVolumeRestore(role, dr, volumeKeyAlias);
         grantPassRoleToEcs(role, passRoles);
       },
-      check: (role) => grantServiceDescribe(role, dr),
+      check: (role) => {
+        catalog.grantRestoreRun(role, 'read-write');
+        grantServiceDescribe(role, dr);
+      },
       report: (role) => catalog.grantReport(role, props.reportTopic),
     };
     const { functions, roles } = workflowFunctions(
@@ -201,42 +222,123 @@ export class RestoreWorkflow extends Construct {
         grant: grants[role],
         logRetention: props.logRetention,
       }),
-      restoreWildcardReasons(dr, catalog, passRoles),
+      {
+        ...restoreWildcardReasons(dr, catalog, passRoles),
+        [executionsArn]:
+          'Prepare asks whether the execution named by the failover lease still runs (states:DescribeExecution only); the state machine is named by CloudFormation, so its executions are addressed in this region and account.',
+      },
     );
     this.functions = functions;
     this.roles = roles;
 
     const machine = workflowStateMachine(this, {
       comment: 'Lifeboat restore: relaunch ECS services in the DR region from a recovery point',
-      definition: restoreDefinition(this, functions, { concurrency, interval }),
+      definition: restoreDefinition(this, functions, {
+        concurrency,
+        interval,
+        reportTopic: props.reportTopic,
+      }),
       logRetention: props.logRetention,
       functions: Object.values(functions),
       workflow: 'restore',
     });
     this.stateMachine = machine.stateMachine;
     this.logGroup = machine.logGroup;
+    catalog.grantReportFailureNotice(this.stateMachine.role, props.reportTopic);
+    acknowledgeWildcards(this.stateMachine.role, {
+      [dr.keys]:
+        'The state machine publishes to the report topic when the Report step failed; the topic is encrypted with the catalog key, addressed by alias only (kms:ResourceAliases) and only through SNS (kms:ViaService).',
+    });
   }
 }
+
+/**
+ * Errors a restore step is retried on (three attempts, 2 s doubling, full jitter): Lambda's own
+ * service errors, a function that timed out, AWS errors that outlived the SDK's retries
+ * (throttling, 5xx, lost connections) and the catalog errors that wrap them. Every step is
+ * idempotent, so a retry repeats nothing.
+ */
+export const TRANSIENT_STEP_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.TooManyRequestsException',
+  'Sandbox.Timedout',
+  'States.Timeout',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'SlowDown',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalError',
+  'InternalFailure',
+  'InternalServerError',
+  'ServerException',
+  'RequestTimeout',
+  'TimeoutError',
+  // The catalog adapters wrap the AWS error they met (transient or not) in these; retrying one
+  // that is permanent (access denied) costs a few seconds before the Catch reports it.
+  'CatalogError',
+  'LeaseError',
+  'PinError',
+  'RestoreError',
+] as const;
 
 /** The Amazon States Language of the restore workflow, as CDK chainables. */
 function restoreDefinition(
   scope: Construct,
   fns: Record<RestoreFunctionRole, lambda.IFunction>,
-  opts: { concurrency: number; interval: Duration },
+  opts: { concurrency: number; interval: Duration; reportTopic: sns.ITopic },
 ): sfn.IChainable {
   const invoke = (id: string, fn: lambda.IFunction, payload: Record<string, unknown>, resultPath?: string) =>
     new tasks.LambdaInvoke(scope, id, {
       lambdaFunction: fn,
       payload: sfn.TaskInput.fromObject(payload),
       payloadResponseOnly: true,
+      // Our own Retry below covers Lambda's service errors too.
+      retryOnServiceExceptions: false,
       ...(resultPath ? { resultPath } : {}),
+    }).addRetry({
+      errors: [...TRANSIENT_STEP_ERRORS],
+      interval: Duration.seconds(2),
+      maxAttempts: 3,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
     });
+
+  // Every execution ends in Report: a step that fails after its retries is caught, labelled with
+  // the state that failed, and reported (what was done, what was not and why).
+  const report = invoke(
+    RESTORE_STATES.report,
+    fns.report,
+    { 'executionName.$': '$$.Execution.Name', 'startedAt.$': '$$.Execution.StartTime', 'state.$': '$' },
+    '$.report',
+  );
+  const failedStep = (id: string, failedState: string) =>
+    new sfn.Pass(scope, id, {
+      comment: `${failedState} failed after its retries: report what was done and why it stopped.`,
+      parameters: { state: failedState, 'error.$': '$.caught.Error', 'cause.$': '$.caught.Cause' },
+      resultPath: '$.failure',
+    }).next(report);
 
   const prepare = invoke(RESTORE_STATES.prepare, fns.prepare, {
     'input.$': '$',
     'executionName.$': '$$.Execution.Name',
+    'executionArn.$': '$$.Execution.Id',
     'startedAt.$': '$$.Execution.StartTime',
   });
+  // The execution input may be anything (even not an object), so Prepare's error replaces it.
+  prepare.addCatch(
+    new sfn.Pass(scope, RESTORE_STATES.prepareFailed, {
+      comment:
+        'Prepare failed (bad input, unusable recovery point, another failover running…): nothing was changed.',
+      parameters: { failure: { state: RESTORE_STATES.prepare, 'error.$': '$.Error', 'cause.$': '$.Cause' } },
+    }).next(report),
+    // No ResultPath: the error output replaces the state (ResultPath "$", the default).
+    { errors: [sfn.Errors.ALL] },
+  );
   const dryRunPlan = new sfn.Succeed(scope, RESTORE_STATES.dryRunPlan, {
     comment: 'The plan is the output; nothing was changed.',
   });
@@ -246,6 +348,10 @@ function restoreDefinition(
     { 'executionName.$': '$.executionName' },
     '$.shared',
   );
+  prepareShared.addCatch(failedStep(RESTORE_STATES.prepareSharedFailed, RESTORE_STATES.prepareShared), {
+    errors: [sfn.Errors.ALL],
+    resultPath: '$.caught',
+  });
 
   const restoreService = invoke(RESTORE_STATES.restoreService, fns.service, {
     'executionName.$': '$.executionName',
@@ -272,23 +378,34 @@ function restoreDefinition(
     RESTORE_STATES.checkWave,
     fns.check,
     {
+      'executionName.$': '$.executionName',
       'wave.$': '$.wave',
       'results.$': '$.results',
       'previous.$': '$.check',
       'waitForSteadyState.$': '$.waitForSteadyState',
       'steadyStateTimeoutSeconds.$': '$.steadyStateTimeoutSeconds',
+      'continueOnWaveFailure.$': '$.continueOnWaveFailure',
     },
     '$.check',
   );
-  const waveDone = new sfn.Succeed(scope, RESTORE_STATES.waveDone, { outputPath: '$.check.services' });
+  const waveDone = new sfn.Succeed(scope, RESTORE_STATES.waveDone, { outputPath: '$.check.proceed' });
+  const waveStopped = new sfn.Fail(scope, RESTORE_STATES.waveStopped, {
+    comment: 'The wave did not become steady: later waves do not start (continueOnWaveFailure is false).',
+    error: WAVE_GATE_ERROR,
+    causePath: '$.check.reason',
+  });
+  const waveGate = new sfn.Choice(scope, RESTORE_STATES.waveGate)
+    .when(sfn.Condition.booleanEquals('$.check.proceed', true), waveDone)
+    .otherwise(waveStopped);
   const waitBeforeCheck = new sfn.Wait(scope, RESTORE_STATES.waitBeforeCheck, {
     time: sfn.WaitTime.duration(opts.interval),
   });
   const waveSettled = new sfn.Choice(scope, RESTORE_STATES.waveSettled)
-    .when(sfn.Condition.booleanEquals('$.check.settled', true), waveDone)
+    .when(sfn.Condition.booleanEquals('$.check.settled', true), waveGate)
     .otherwise(waitBeforeCheck.next(checkWave));
   const restoreWaves = new sfn.Map(scope, RESTORE_STATES.waves, {
-    comment: 'Waves in order; the services of a wave in parallel.',
+    comment:
+      'Waves in order, each only after the one before it is steady; the services of a wave in parallel. Results are in the catalog.',
     itemsPath: '$.waves',
     maxConcurrency: 1,
     itemSelector: {
@@ -297,31 +414,68 @@ function restoreDefinition(
       'executionName.$': '$.executionName',
       'waitForSteadyState.$': '$.waitForSteadyState',
       'steadyStateTimeoutSeconds.$': '$.steadyStateTimeoutSeconds',
+      'continueOnWaveFailure.$': '$.continueOnWaveFailure',
       check: { attempts: 0 },
     },
-    resultPath: '$.waveResults',
+    resultPath: sfn.JsonPath.DISCARD,
   });
   restoreWaves.itemProcessor(restoreServices.next(checkWave).next(waveSettled));
+  restoreWaves.addCatch(failedStep(RESTORE_STATES.wavesStopped, RESTORE_STATES.waves), {
+    errors: [sfn.Errors.ALL],
+    resultPath: '$.caught',
+  });
 
-  const report = invoke(
-    RESTORE_STATES.report,
-    fns.report,
-    { 'executionName.$': '$.executionName', 'waves.$': '$.waveResults' },
-    '$.report',
-  );
+  // Report itself failed after its retries: no report could be written, so the state machine
+  // tells the report topic directly, then fails.
+  const reportFailed = new sfn.Fail(scope, RESTORE_STATES.reportFailed, {
+    error: REPORT_FAILED_ERROR,
+    causePath: '$.caught.Cause',
+  });
+  const notifyReportFailed = new tasks.CallAwsService(scope, RESTORE_STATES.notifyReportFailed, {
+    comment: 'The Report step failed: publish that to the report topic, with the execution name.',
+    service: 'sns',
+    action: 'publish',
+    parameters: {
+      TopicArn: opts.reportTopic.topicArn,
+      Subject: 'Lifeboat restore FAILED: no report could be written',
+      Message: sfn.JsonPath.format(
+        'Lifeboat restore execution {} failed and its Report step failed too ({}: {}), so no restore report was written. See the execution history in Step Functions.',
+        sfn.JsonPath.executionName,
+        sfn.JsonPath.stringAt('$.caught.Error'),
+        sfn.JsonPath.stringAt('$.caught.Cause'),
+      ),
+    },
+    iamResources: [opts.reportTopic.topicArn],
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  notifyReportFailed.addRetry({
+    errors: [sfn.Errors.ALL],
+    interval: Duration.seconds(2),
+    maxAttempts: 3,
+    backoffRate: 2,
+  });
+  notifyReportFailed.addCatch(reportFailed, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+  report.addCatch(notifyReportFailed.next(reportFailed), {
+    errors: [sfn.Errors.ALL],
+    resultPath: '$.caught',
+  });
+
   const restored = new sfn.Succeed(scope, RESTORE_STATES.restored, { outputPath: '$.report' });
   const incomplete = new sfn.Fail(scope, RESTORE_STATES.notAllRestored, {
-    error: RESTORE_INCOMPLETE_ERROR,
+    comment:
+      "RestoreIncomplete when the restore ran and not every service was restored; else the failed step's error.",
+    errorPath: '$.report.error',
     causePath: '$.report.cause',
   });
   const allRestored = new sfn.Choice(scope, RESTORE_STATES.allRestored)
     .when(sfn.Condition.booleanEquals('$.report.allRestored', true), restored)
     .otherwise(incomplete);
+  report.next(allRestored);
 
   return prepare.next(
     new sfn.Choice(scope, RESTORE_STATES.isDryRun)
       .when(sfn.Condition.booleanEquals('$.dryRun', true), dryRunPlan)
-      .otherwise(prepareShared.next(restoreWaves).next(report).next(allRestored)),
+      .otherwise(prepareShared.next(restoreWaves).next(report)),
   );
 }
 

@@ -169,3 +169,32 @@ export class PinError extends CatalogError {
     this.name = 'PinError';
   }
 }
+
+/** Another restore execution holds the failover lease: this one changes nothing. */
+export class FailoverInProgressError extends CatalogError {
+  constructor(
+    bucket: string,
+    public readonly holder: {
+      readonly execution: string;
+      readonly recoveryPointId: string;
+      readonly acquiredAt: string;
+      readonly expiresAt: string;
+    },
+  ) {
+    super(
+      `Another failover is running: execution ${holder.execution} (recovery point ${holder.recoveryPointId}) has held the failover lease since ${holder.acquiredAt}. ` +
+        'Nothing was changed by this execution. Wait for that one to finish (its restore report says what it did), ' +
+        `or stop it (aws stepfunctions stop-execution); a stopped or crashed execution's lease expires at ${holder.expiresAt}, after which a new failover resumes its work.`,
+      bucket,
+    );
+    this.name = 'FailoverInProgressError';
+  }
+}
+
+/** The failover lease (`leases/failover.json`) could not be read or written. */
+export class LeaseError extends CatalogError {
+  constructor(message: string, bucket: string, options?: { cause?: unknown }) {
+    super(message, bucket, options);
+    this.name = 'LeaseError';
+  }
+}

@@ -45,6 +45,19 @@ export function restoreRunKey(executionName: string, part: 'plan' | 'shared'): s
   return `${RESTORE_RUN_PREFIX}${executionName}/${part}.json`;
 }
 
+/**
+ * What one step of a restore execution recorded of its own work, so the Report step finds it
+ * however the execution ended: `services/<cluster>/<service>.json` (the service step's result),
+ * `waves/<n>.json` (a wave's last steady-state check).
+ */
+export function restoreRunResultKey(
+  executionName: string,
+  result: { readonly service: string } | { readonly wave: number },
+): string {
+  const part = 'service' in result ? `services/${result.service}` : `waves/${result.wave}`;
+  return `${RESTORE_RUN_PREFIX}${executionName}/${part}.json`;
+}
+
 const MAX_MS = 9_999_999_999_999;
 
 export type RecoveryPointStatus = 'complete' | 'partial';

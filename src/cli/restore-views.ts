@@ -287,17 +287,32 @@ export function renderFailover(
   const outcome =
     report.outcome === 'RESTORED'
       ? paint(`RESTORED: all ${plural(views.length, 'service')} running in ${report.region}`, 'green', color)
-      : paint(`INCOMPLETE: ${restored} of ${plural(views.length, 'service')} restored`, 'red', color);
-  const fields: [string, string][] = [
-    ['Outcome', outcome],
-    [
+      : paint(`${report.outcome}: ${restored} of ${plural(views.length, 'service')} restored`, 'red', color);
+  const fields: [string, string][] = [['Outcome', outcome]];
+  if (report.failure) {
+    const { state, error, cause } = report.failure;
+    fields.push(['Failed step', `${state}: ${error}${cause ? `: ${cause}` : ''}`]);
+  }
+  if (report.recoveryPoint) {
+    fields.push([
       'Recovery point',
       `${report.recoveryPoint.id} (completed ${formatTimestamp(report.recoveryPoint.completedAt)})`,
-    ],
+    ]);
+  }
+  fields.push(
     ['Execution', where.execution],
     ['RTO', `${formatSeconds(report.rtoSeconds)} (failover start → every restored service steady)`],
-    ['Data loss window', `${formatSeconds(report.rpoSeconds)} (recovery point completed → failover start)`],
-  ];
+  );
+  if (report.rpoSeconds !== undefined) {
+    fields.push([
+      'Data loss window',
+      `${formatSeconds(report.rpoSeconds)} (recovery point completed → failover start)`,
+    ]);
+  }
+  const notRun = (report.waves ?? []).filter((w) => w.status === 'not-run');
+  if (notRun.length > 0) {
+    fields.push(['Waves not run', `${notRun.map((w) => w.wave).join(', ')}: ${notRun[0]?.reason ?? ''}`]);
+  }
   if (where.reportLocation) fields.push(['Report', where.reportLocation]);
   const notRestored = renderNotRestored(views, color);
   return [

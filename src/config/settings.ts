@@ -16,6 +16,15 @@ export const VOLUME_KEY_ALIAS = 'alias/lifeboat-volumes';
 export const BACKUP_RUN_TIMEOUT_HOURS = 24;
 export const BACKUP_RUN_TIMEOUT_MS = BACKUP_RUN_TIMEOUT_HOURS * 3_600_000;
 
+/**
+ * Error of the Fail state a restore wave's iteration ends in when the wave is not steady: the
+ * state machine (lib) raises it, the Report step (src/restore) tells a wave gate from a failure by it.
+ */
+export const WAVE_GATE_ERROR = 'WaveNotSteady';
+
+/** Error name of a restore execution that ran but did not restore every selected service. */
+export const RESTORE_INCOMPLETE_ERROR = 'RestoreIncomplete';
+
 /** The part of the configuration the restore reads (it never needs the primary region). */
 export type RestoreConfig = Pick<LifeboatConfig, 'account' | 'drRegion' | 'mappings'> & {
   /** The deployment id (`deploymentIdOf`), resolved: the restore has no primary region to derive it from. */

@@ -1,4 +1,5 @@
 import type { AwsClients } from '../aws/clients';
+import type { HolderEnded } from '../catalog/aws/lease';
 import { restoreSettingsFromEnv } from '../config/settings';
 import type { Logger } from '../kernel/logger';
 import { createRestoreContext, type RestoreContext } from './context';
@@ -14,6 +15,8 @@ export interface RestoreHandlerDeps {
   readonly now?: () => Date;
   /** @default - setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Whether the execution holding the failover lease has ended. @default - Step Functions DescribeExecution */
+  readonly holderEnded?: HolderEnded;
 }
 
 /** Builds the restore context once (on the first invocation), so a bad environment fails that invocation by name. */
@@ -24,6 +27,7 @@ export function lazyRestoreContext(deps: RestoreHandlerDeps): () => RestoreConte
       ...(deps.log ? { log: deps.log } : {}),
       ...(deps.now ? { now: deps.now } : {}),
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
+      ...(deps.holderEnded ? { holderEnded: deps.holderEnded } : {}),
     });
     return ctx;
   };

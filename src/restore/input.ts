@@ -6,6 +6,9 @@ import { InvalidRestoreInputError } from './errors';
 /** "cluster/service" with globs: `*` and `?` match within one name, never across "/". */
 const patternSchema = z.string().regex(/^[A-Za-z0-9_*?-]+\/[A-Za-z0-9_*?-]+$/);
 
+/** "cluster/service", exactly (no globs): adopting a service is a decision about that one service. */
+const serviceKeySchema = z.string().regex(/^[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/);
+
 /**
  * Input of the restore workflow (Step Functions execution input, or the CLI). Every field is
  * optional: `{}` plans a restore of every service in the latest recovery point and returns
@@ -37,6 +40,25 @@ export const restoreInputSchema = z.strictObject({
    * is accepted as the same field.
    */
   comment: z.string().max(1024).optional(),
+  /**
+   * Start the next wave even when a wave did not become steady (or some of its services failed).
+   * By default a wave starts only when the one before it is steady; the report names the waves
+   * that did not run and why.
+   */
+  continueOnWaveFailure: z.boolean().default(false),
+  /**
+   * "cluster/service" keys of DR services Lifeboat did not create that the restore may take over
+   * (update to the recovery point's task definition and desired count, and tag as its own).
+   * Without it such a service is blocked (SERVICE_NOT_OWNED) and left untouched.
+   */
+  adopt: z.array(serviceKeySchema).default([]),
+  /**
+   * Make the DR replicas of EFS file systems writable by deleting their replication (the primary
+   * stops replicating to them; re-protecting means replicating again). Only for a real failover:
+   * refused in a dry run and in a drill (desiredCountPercent 0). Without it the restored tasks
+   * mount the read-only replicas.
+   */
+  promoteFileSystems: z.boolean().default(false),
 });
 
 export type RestoreInput = z.output<typeof restoreInputSchema>;
@@ -60,6 +82,12 @@ const FIELD_HELP: Record<keyof RestoreInput, string> = {
   waitForSteadyState: 'must be true or false: false reports as soon as the services are created or updated',
   steadyStateTimeoutMinutes: 'must be a whole number of minutes from 1 to 120',
   comment: 'must be text of at most 1024 characters',
+  continueOnWaveFailure:
+    'must be true or false: true starts each wave even when the one before it did not become steady',
+  adopt:
+    'must be a list of exact "cluster/service" keys (no globs) of DR services Lifeboat did not create that it may take over, such as ["shop/api"]',
+  promoteFileSystems:
+    'must be true or false: true makes the DR replicas of EFS file systems writable by deleting their replication (real failovers only)',
 };
 
 function describeValue(value: unknown): string {
@@ -160,7 +188,10 @@ export function parseRestoreInput(raw: unknown): RestoreInput {
     delete fields.Comment;
   }
   const result = restoreInputSchema.safeParse(fields);
-  if (result.success) return result.data;
+  if (result.success) {
+    checkPromotion(result.data);
+    return result.data;
+  }
   const problems = result.error.issues.map((issue) => describeIssue(issue, fields));
   const first = result.error.issues[0];
   const firstField =
@@ -173,6 +204,22 @@ export function parseRestoreInput(raw: unknown): RestoreInput {
     `Invalid restore input (nothing was changed):\n  ${problems.join('\n  ')}`,
     firstField,
   );
+}
+
+/** File systems are promoted only by a real failover that starts tasks: never in a dry run or a drill. */
+function checkPromotion(input: RestoreInput): void {
+  if (!input.promoteFileSystems) return;
+  const why = input.dryRun
+    ? 'a dry run changes nothing, so it cannot promote file systems: pass "dryRun": false to fail over'
+    : input.desiredCountPercent === 0
+      ? 'a drill (desiredCountPercent 0) must leave replication in place: drop "promoteFileSystems" or start tasks'
+      : undefined;
+  if (why) {
+    throw new InvalidRestoreInputError(
+      `Invalid restore input (nothing was changed):\n  promoteFileSystems is true, but ${why}.`,
+      'promoteFileSystems',
+    );
+  }
 }
 
 /** Whether the restore input selects the service `cluster/service`. */

@@ -8,11 +8,21 @@ import {
   type Tag,
 } from '../catalog/manifest';
 import type { LifeboatConfig } from '../config/schema';
-import { type DrInventory, RECOVERY_POINT_TAG, SOURCE_ID_TAG } from '../fleet/inventory';
+import {
+  DEPLOYMENT_TAG,
+  type DrInventory,
+  isOwnedBy,
+  type Provenance,
+  RECOVERY_POINT_TAG,
+  SOURCE_ID_TAG,
+  withProvenance,
+} from '../fleet/inventory';
+import { provenanceTags } from '../fleet/retarget/provenance';
 import { isFargateProvider, isRecord, type RetargetChange, RetargetSession } from '../fleet/retarget/refs';
 import { type DrCreateServiceInput, retargetService } from '../fleet/retarget/service';
 import { retargetTaskDefinition } from '../fleet/retarget/task-definition';
 import type { PendingAccessPoint, RetargetContext } from '../fleet/retarget/task-definition/rule';
+import { type MaskedVariable, maskedVariables, secretInEnvironmentFinding } from '../fleet/secrets';
 import { parseArn } from '../kernel/arns';
 import {
   compareText,
@@ -34,8 +44,11 @@ export interface PlanContext {
   /** `config.mappings`: explicit primary → DR ids for what tags and names cannot map. */
   readonly mappings: LifeboatConfig['mappings'];
   readonly inventory: DrInventory;
-  /** The deployment restoring: tagged on the volumes the restore creates. @default - not tagged */
-  readonly deploymentId?: string;
+  /**
+   * The deployment restoring (`deploymentIdOf(config)`): tagged (`lifeboat:deployment`) on
+   * everything the restore creates; a DR service is Lifeboat's to update only when it carries it.
+   */
+  readonly deploymentId: string;
   /**
    * Newer recovery points "latest" passed over because they did not verify (damaged, unsigned,
    * forged): each becomes a warning. @default - none
@@ -51,8 +64,18 @@ export interface ServicePlan {
   readonly clusterName: string;
   readonly serviceName: string;
   readonly wave: number;
-  /** From the DR inventory: no service (or INACTIVE) → create; ACTIVE → update, or unchanged when already restored from this recovery point with this desired count. */
+  /**
+   * From the DR inventory: no service (or INACTIVE) → create; ACTIVE → update, or unchanged when
+   * already restored from this recovery point with this desired count. An ACTIVE service this
+   * deployment did not create is blocked (SERVICE_NOT_OWNED) unless the input adopts it.
+   */
   readonly action: ServiceAction;
+  /**
+   * The DR service exists, Lifeboat did not create it and the input's `adopt` names it: the
+   * restore updates it and tags it as this deployment's. Otherwise the restore refuses to update
+   * a service it does not own, however the DR region changed since the plan.
+   */
+  readonly adopt: boolean;
   /** An error finding names this service: the restore skips it. */
   readonly blocked: boolean;
   /** Codes of the error findings that block it. */
@@ -63,7 +86,13 @@ export interface ServicePlan {
   readonly taskDefinition?: {
     family: string;
     sourceArn: string;
+    /** Without the sealed variables: their values are in no plan. */
     registerInput: RegisterTaskDefinitionInputRecord;
+    /**
+     * The variables the backup sealed (`value` is `***`); the service step decrypts their
+     * ciphertexts right before it registers the task definition. Absent when there are none.
+     */
+    sealedEnvironment?: MaskedVariable[];
   };
   /** `taskDefinition` is set to the registered revision's ARN at execution. */
   readonly createServiceInput: DrCreateServiceInput;
@@ -104,19 +133,30 @@ export interface LogGroupPlan {
   readonly logGroupName: string;
   /** `create` when the inventory lacks it or could not list log groups (creating is then idempotent). */
   readonly action: 'create' | 'existing';
+  /** What it is created with: `lifeboat:deployment` and `lifeboat:recovery-point`. */
+  readonly tags: Tag[];
 }
 
 export interface EfsFailoverPlan {
   readonly sourceFileSystemId: string;
-  /** The DR replica: delete its replication configuration to make it writable. */
+  /** The DR replica, or the operator's own file system when `mappings.efsFileSystems` names it. */
   readonly drFileSystemId: string;
   readonly services: string[];
+  /**
+   * The restore deletes the replica's replication configuration to make it writable (the input
+   * says `promoteFileSystems: true`). False for the operator's own file systems, which are no
+   * replicas, and without `promoteFileSystems`: the tasks then mount the read-only replica.
+   */
+  readonly promote: boolean;
 }
 
 export interface AccessPointPlan extends PendingAccessPoint {
   readonly rootDirectory?: Record<string, unknown>;
   readonly posixUser?: Record<string, unknown>;
-  /** Source tags plus `lifeboat:source-id=<source access point id>`, so a re-run finds it. */
+  /**
+   * `lifeboat:source-id=<source access point id>` (so a re-run finds it), the source tags, then
+   * `lifeboat:deployment` and `lifeboat:recovery-point`.
+   */
   readonly tags: Tag[];
   readonly services: string[];
 }
@@ -215,17 +255,27 @@ function scaledDesiredCount(source: number, percent: number): number {
   return source <= 0 ? 0 : Math.ceil((source * percent) / 100);
 }
 
+/**
+ * What the restore does to the service `key` given the DR inventory. A DR service is Lifeboat's
+ * when it carries `lifeboat:deployment=<this deployment>`: only then is it updated (or left
+ * unchanged) as today. One without it (DR-native, another deployment's, or restored before
+ * Lifeboat tagged its deployment) is blocked with SERVICE_NOT_OWNED unless `adopt` names it;
+ * strict, because updating a service someone else runs replaces its task definition and count.
+ */
 function actionFor(
   key: string,
   desiredCount: number,
   manifestId: string,
-  inventory: DrInventory,
-): { action: ServiceAction; finding?: ServiceFinding } {
+  ctx: PlanContext,
+  adopt: ReadonlySet<string>,
+): { action: ServiceAction; adopt: boolean; finding?: ServiceFinding } {
+  const inventory = ctx.inventory;
   const existing = Object.hasOwn(inventory.services, key) ? inventory.services[key] : undefined;
-  if (existing === undefined || existing.status === 'INACTIVE') return { action: 'create' };
+  if (existing === undefined || existing.status === 'INACTIVE') return { action: 'create', adopt: false };
   if (existing.status === 'DRAINING') {
     return {
       action: 'create',
+      adopt: false,
       finding: {
         severity: 'error',
         code: 'SERVICE_DRAINING',
@@ -236,17 +286,96 @@ function actionFor(
     };
   }
   const restoredFrom = existing.tags.find((t) => t.key === RECOVERY_POINT_TAG)?.value;
-  if (restoredFrom === manifestId && existing.desiredCount === desiredCount) return { action: 'unchanged' };
+  const taskDefinition = existing.taskDefinitionArn ?? 'unknown';
+  const count = existing.desiredCount ?? 'unknown';
+  const update = `to this recovery point's task definition and a desired count of ${desiredCount}`;
+  if (isOwnedBy(existing.tags, ctx.deploymentId)) {
+    if (restoredFrom === manifestId && existing.desiredCount === desiredCount) {
+      return { action: 'unchanged', adopt: false };
+    }
+    return {
+      action: 'update',
+      adopt: false,
+      finding: {
+        severity: 'info',
+        code: 'SERVICE_EXISTS',
+        resource: key,
+        message: `Service ${key} already exists in the DR region, restored by this deployment (${existing.status}, task definition ${taskDefinition}${restoredFrom ? `, restored from ${restoredFrom}` : ''}); the restore updates it ${update}.`,
+        fix: 'Nothing to do if replacing the running DR service is intended; otherwise exclude it with "exclude".',
+      },
+    };
+  }
+  if (adopt.has(key)) {
+    return {
+      action: 'update',
+      adopt: true,
+      finding: {
+        severity: 'warning',
+        code: 'SERVICE_ADOPTED',
+        resource: key,
+        message: `Service ${key} exists in the DR region and Lifeboat did not create it (task definition ${taskDefinition}, desired count ${count}); "adopt" names it, so the restore updates it ${update} and tags it ${DEPLOYMENT_TAG}=${ctx.deploymentId}: later restores treat it as their own.`,
+        fix: `Nothing to do if taking over ${key} is intended; otherwise remove it from "adopt" (it is then left untouched).`,
+      },
+    };
+  }
+  const otherDeployment = existing.tags.find((t) => t.key === DEPLOYMENT_TAG)?.value;
+  const why =
+    otherDeployment !== undefined
+      ? `it was restored by another Lifeboat deployment (${DEPLOYMENT_TAG}=${otherDeployment}, this one is ${ctx.deploymentId})`
+      : restoredFrom !== undefined
+        ? `it carries ${RECOVERY_POINT_TAG}=${restoredFrom} but no ${DEPLOYMENT_TAG}: restored before Lifeboat tagged its deployment`
+        : `it carries no ${DEPLOYMENT_TAG}=${ctx.deploymentId} tag: Lifeboat did not create it`;
+  const once =
+    otherDeployment === undefined && restoredFrom !== undefined
+      ? " (once: the restore then tags it as this deployment's)"
+      : '';
   return {
     action: 'update',
+    adopt: false,
     finding: {
-      severity: 'info',
-      code: 'SERVICE_EXISTS',
+      severity: 'error',
+      code: 'SERVICE_NOT_OWNED',
       resource: key,
-      message: `Service ${key} already exists in the DR region (${existing.status}, task definition ${existing.taskDefinitionArn ?? 'unknown'}${restoredFrom ? `, restored from ${restoredFrom}` : ''}); the restore updates it to this recovery point's task definition and a desired count of ${desiredCount}.`,
-      fix: 'Nothing to do if replacing the running DR service is intended; otherwise exclude it with "exclude".',
+      message: `Service ${key} already exists in the DR region (${existing.status}, task definition ${taskDefinition}, desired count ${count}) and is not this deployment's: ${why}. The restore would update it ${update}; it is left untouched.`,
+      fix: `To take it over, add "adopt": ["${key}"] to the restore input${once}; to leave it out, add "${key}" to "exclude".`,
     },
   };
+}
+
+/**
+ * Warnings for `adopt` keys that adopt nothing, so a typo does not go unnoticed: a key that is
+ * not a selected service of the recovery point, or a selected one that does not exist in DR.
+ */
+function adoptFindings(
+  adopt: readonly string[],
+  selected: ReadonlySet<string>,
+  inventory: DrInventory,
+): Finding[] {
+  return [...new Set(adopt)].flatMap((key): Finding[] => {
+    if (!selected.has(key)) {
+      return [
+        {
+          severity: 'warning',
+          code: 'ADOPT_NOT_SELECTED',
+          resource: key,
+          message: `"adopt" names ${key}, which is not a service this restore selects (not in the recovery point, or left out by "services" / "exclude"); nothing is adopted for it.`,
+          fix: 'Check the spelling of the "cluster/service" key against the plan\'s services, or remove it from "adopt".',
+        },
+      ];
+    }
+    const existing = Object.hasOwn(inventory.services, key) ? inventory.services[key] : undefined;
+    if (existing !== undefined && existing.status !== 'INACTIVE') return [];
+    return [
+      {
+        severity: 'warning',
+        code: 'ADOPT_NOT_IN_DR',
+        resource: key,
+        service: key,
+        message: `"adopt" names ${key}, which does not exist in the DR region; the restore creates it, so there is nothing to adopt.`,
+        fix: `Remove ${key} from "adopt", or check that the restore runs in the region and account where the service was meant to be taken over.`,
+      },
+    ];
+  });
 }
 
 function relevantCaptureErrors(
@@ -388,8 +517,13 @@ function planCluster(
   }
   findings.push(...session.findings);
   for (const group of session.logGroups) logGroups.add(group);
-  const tags = (record?.tags ?? []).filter((t) => t.key !== RECOVERY_POINT_TAG);
-  if (tags.length < 50) tags.push({ key: RECOVERY_POINT_TAG, value: manifest.id });
+  const { tags, finding: tagFinding } = provenanceTags(
+    record?.tags ?? [],
+    { deploymentId: ctx.deploymentId, recoveryPointId: manifest.id },
+    clusterName,
+    `Cluster ${clusterName}`,
+  );
+  if (tagFinding) findings.push(tagFinding);
   return {
     clusterName,
     action: 'create',
@@ -420,6 +554,7 @@ function collectAccessPoints(
   efsRecords: ReadonlyMap<string, EfsFileSystemRecord>,
   plans: Map<string, AccessPointPlan & { services: string[] }>,
   drRegion: string,
+  provenance: Provenance,
 ): ServiceFinding[] {
   const findings: ServiceFinding[] = [];
   for (const ap of pending) {
@@ -441,18 +576,62 @@ function collectAccessPoints(
       existing.services.push(key);
       continue;
     }
+    const tagged = provenanceTags(
+      [
+        { key: SOURCE_ID_TAG, value: ap.sourceAccessPointId },
+        ...definition.tags.filter((t) => t.key !== SOURCE_ID_TAG),
+      ],
+      provenance,
+      ap.sourceAccessPointId,
+      `EFS access point ${ap.sourceAccessPointId}`,
+    );
+    if (tagged.finding) findings.push(tagged.finding);
     plans.set(ap.sourceAccessPointId, {
       ...ap,
       ...(definition.rootDirectory ? { rootDirectory: definition.rootDirectory } : {}),
       ...(definition.posixUser ? { posixUser: definition.posixUser } : {}),
-      tags: [
-        ...definition.tags.filter((t) => t.key !== SOURCE_ID_TAG),
-        { key: SOURCE_ID_TAG, value: ap.sourceAccessPointId },
-      ],
+      tags: tagged.tags,
       services: [key],
     });
   }
   return findings;
+}
+
+/** A DR file system named by `mappings.efsFileSystems` is one the operator runs in DR, not a replica. */
+function isReplica(
+  fs: Pick<EfsFailoverPlan, 'sourceFileSystemId' | 'drFileSystemId'>,
+  ctx: PlanContext,
+): boolean {
+  return ctx.mappings.efsFileSystems[fs.sourceFileSystemId] !== fs.drFileSystemId;
+}
+
+/**
+ * Per EFS replica the restorable services mount: a warning that the tasks will mount it
+ * read-only unless the input promotes it, or (with `promoteFileSystems`) an info naming the
+ * replication the restore deletes. Promotion is a one-way decision (the primary stops
+ * replicating), so the plan says it before anything is changed.
+ */
+function efsPromotionFindings(fileSystems: readonly EfsFailoverPlan[], ctx: PlanContext): Finding[] {
+  return fileSystems
+    .filter((fs) => isReplica(fs, ctx))
+    .map((fs): Finding => {
+      const used = `used by ${fs.services.join(', ')}`;
+      return fs.promote
+        ? {
+            severity: 'info',
+            code: 'EFS_PROMOTED',
+            resource: fs.drFileSystemId,
+            message: `The replication of EFS file system ${fs.sourceFileSystemId} to its replica ${fs.drFileSystemId} (${used}) will be deleted, which makes the replica writable ("promoteFileSystems": true). The primary stops replicating to it.`,
+            fix: `To protect the data again, create replication from ${fs.drFileSystemId} (to another region, or back to the primary once it is up).`,
+          }
+        : {
+            severity: 'warning',
+            code: 'EFS_NOT_PROMOTED',
+            resource: fs.drFileSystemId,
+            message: `The tasks will mount the replica ${fs.drFileSystemId} of EFS file system ${fs.sourceFileSystemId} (${used}) read-only: its replication from the primary is left in place.`,
+            fix: `If the services must write to it, restore with "promoteFileSystems": true (lifeboat failover --promote-file-systems): that deletes the replication, so the replica becomes writable and the primary stops replicating to it; re-protecting means creating replication again from ${fs.drFileSystemId}.`,
+          };
+    });
 }
 
 function efsMappings(manifest: Manifest, ctx: PlanContext): Record<string, string> {
@@ -513,6 +692,9 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
     });
   }
   findings.push(...uncapturedServiceFindings(manifest, input, new Set(allKeys)));
+  const provenance: Provenance = { deploymentId: ctx.deploymentId, recoveryPointId: manifest.id };
+  const adoptKeys = new Set(input.adopt);
+  findings.push(...adoptFindings(input.adopt, new Set(selected.map(serviceKey)), ctx.inventory));
 
   const retargetCtx: RetargetContext = {
     account: ctx.account,
@@ -529,7 +711,7 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
   const efsRecords = new Map(manifest.volumes.efs.map((fs) => [fs.sourceFileSystemId, fs]));
 
   const services: ServicePlan[] = [];
-  const fileSystems = new Map<string, EfsFailoverPlan & { services: string[] }>();
+  const fileSystems = new Map<string, Omit<EfsFailoverPlan, 'promote'> & { services: string[] }>();
   const accessPoints = new Map<string, AccessPointPlan & { services: string[] }>();
   for (const service of selected) {
     const key = serviceKey(service);
@@ -539,6 +721,16 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
     const desiredCount = scaledDesiredCount(sourceDesiredCount, input.desiredCountPercent);
     const record = taskDefinitions.get(service.taskDefinitionArn);
     const td = record ? retargetTaskDefinition(record.registerInput, retargetCtx) : undefined;
+    const tdTags =
+      record && td
+        ? provenanceTags(
+            (td.registerInput.tags as Tag[] | undefined) ?? [],
+            provenance,
+            record.sourceArn,
+            `Task definition ${record.sourceArn}`,
+          )
+        : undefined;
+    if (tdTags?.finding) own.push(tdTags.finding);
     if (!record) {
       own.push({
         severity: 'error',
@@ -548,9 +740,11 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
         fix: 'Restore the service from another recovery point (`lifeboat recovery-points list`).',
       });
     }
+    if (record?.sealedEnvironment) own.push(secretInEnvironmentFinding(record));
     const svc = retargetService(service.createInput, {
       ...retargetCtx,
       recoveryPointId: manifest.id,
+      deploymentId: ctx.deploymentId,
       drClusterName: service.clusterName,
       desiredCount,
       mappings: ctx.mappings,
@@ -565,7 +759,7 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
       svc.createServiceInput,
       {
         recoveryPointId: manifest.id,
-        ...(ctx.deploymentId ? { deploymentId: ctx.deploymentId } : {}),
+        deploymentId: ctx.deploymentId,
         service: key,
         sourceRegion: manifest.source.region,
         drRegion: ctx.drRegion,
@@ -575,9 +769,20 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
     );
     own.push(...volumes.findings);
     own.push(
-      ...collectAccessPoints(td?.pendingAccessPoints ?? [], key, efsRecords, accessPoints, ctx.drRegion),
+      ...collectAccessPoints(
+        td?.pendingAccessPoints ?? [],
+        key,
+        efsRecords,
+        accessPoints,
+        ctx.drRegion,
+        provenance,
+      ),
     );
-    const { action, finding: actionFinding } = actionFor(key, desiredCount, manifest.id, ctx.inventory);
+    const {
+      action,
+      adopt,
+      finding: actionFinding,
+    } = actionFor(key, desiredCount, manifest.id, ctx, adoptKeys);
     if (actionFinding) own.push(actionFinding);
     const serviceFindings: Finding[] = [
       ...[...(td?.findings ?? []), ...svc.findings, ...own].map((f) => ({ ...f, service: key })),
@@ -604,6 +809,7 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
       serviceName: service.serviceName,
       wave: service.wave,
       action,
+      adopt,
       blocked: blockedBy.length > 0,
       blockedBy,
       sourceDesiredCount,
@@ -613,7 +819,10 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
             taskDefinition: {
               family: record.family,
               sourceArn: record.sourceArn,
-              registerInput: td.registerInput,
+              registerInput: { ...td.registerInput, tags: tdTags?.tags ?? [] },
+              ...(record.sealedEnvironment
+                ? { sealedEnvironment: maskedVariables(record.sealedEnvironment) }
+                : {}),
             },
           }
         : {}),
@@ -654,6 +863,7 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
     (logGroupName): LogGroupPlan => ({
       logGroupName,
       action: knownLogGroups.has(logGroupName) ? 'existing' : 'create',
+      tags: withProvenance([], provenance).tags,
     }),
   );
   const efsAccessPoints = [...accessPoints.values()]
@@ -661,8 +871,13 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
     .filter((ap) => ap.services.length > 0)
     .sort((a, b) => compareText(a.sourceAccessPointId, b.sourceAccessPointId));
   const efsFileSystems = [...fileSystems.values()]
-    .map((fs) => ({ ...fs, services: [...fs.services].sort(compareText) }))
+    .map((fs) => ({
+      ...fs,
+      services: [...fs.services].sort(compareText),
+      promote: input.promoteFileSystems && isReplica(fs, ctx),
+    }))
     .sort((a, b) => compareText(a.sourceFileSystemId, b.sourceFileSystemId));
+  findings.push(...efsPromotionFindings(efsFileSystems, ctx));
   const waveNumbers = [...new Set(services.map((s) => s.wave))].sort((a, b) => a - b);
   const sortedFindings = sortFindings(findings);
 

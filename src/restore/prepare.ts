@@ -1,5 +1,6 @@
 import type { SkippedRecoveryPoint } from '../catalog/aws/store';
 import { restoreRunKey } from '../catalog/keys';
+import { leaseDurationMs } from '../catalog/lease';
 import type { Manifest } from '../catalog/manifest';
 import { serviceKey } from '../catalog/manifest';
 import { readDrInventory } from '../fleet/aws/inventory';
@@ -14,6 +15,8 @@ import type { RestoreRun } from './runs';
 export interface PrepareEvent {
   readonly input?: unknown;
   readonly executionName: string;
+  /** `$$.Execution.Id`: stored with the lease, so a later execution can ask whether this one still runs. */
+  readonly executionArn?: string;
   /** `$$.Execution.StartTime` (ISO 8601). */
   readonly startedAt: string;
 }
@@ -34,6 +37,8 @@ export interface PrepareResult {
   readonly waves: PreparedWave[];
   readonly waitForSteadyState: boolean;
   readonly steadyStateTimeoutSeconds: number;
+  /** A wave starts only when the one before it is steady, unless this is true. */
+  readonly continueOnWaveFailure: boolean;
   readonly summary: PlanTotals;
   /** The plan itself (dry run only, when it fits in the state payload). */
   readonly plan?: RestorePlan;
@@ -95,7 +100,8 @@ export async function loadPlan(
  * reads the DR inventory and plans. Any problem throws before anything in the DR region changes
  * (InvalidRestoreInputError, RecoveryPointNotFoundError, PartialRecoveryPointError,
  * ChecksumMismatchError, ManifestError, RecoveryPointUnusableError, NoServicesSelectedError).
- * For an execution the plan is stored at `restore-runs/<execution>/plan.json`, then the
+ * For an execution the failover lease is taken first (FailoverInProgressError when another
+ * execution holds it: nothing changed), then the plan is stored at `restore-runs/<execution>/plan.json`, then the
  * recovery point is pinned with the execution and the services it restores (`pins/<id>.json`,
  * see PinStore), before any later step changes anything: a pin that cannot be written fails the
  * step (PinError) with nothing changed in the DR region. A dry run pins nothing.
@@ -115,6 +121,7 @@ export async function prepareRestore(ctx: RestoreContext, event: PrepareEvent): 
     waves,
     waitForSteadyState: input.waitForSteadyState,
     steadyStateTimeoutSeconds: input.steadyStateTimeoutMinutes * 60,
+    continueOnWaveFailure: input.continueOnWaveFailure,
     summary: plan.totals,
   };
   const planKey = restoreRunKey(event.executionName, 'plan');
@@ -130,6 +137,14 @@ export async function prepareRestore(ctx: RestoreContext, event: PrepareEvent): 
     await ctx.runs.put(planKey, run);
     return { ...base, planKey };
   }
+  const lease = await ctx.lease.acquire(
+    event.executionName,
+    manifest.id,
+    leaseDurationMs(waves.length, base.steadyStateTimeoutSeconds),
+    ctx.now(),
+    { ...(event.executionArn ? { executionArn: event.executionArn } : {}), holderEnded: ctx.holderEnded },
+  );
+  ctx.log?.info('Took the failover lease', { how: lease.how, expiresAt: lease.record.expiresAt });
   await ctx.runs.put(planKey, run);
   const services = waves.flatMap((w) => w.services).sort();
   if (services.length === 0) return { ...base, planKey };

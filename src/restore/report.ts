@@ -1,21 +1,36 @@
 import { awsErrorCode } from '../aws/errors';
 import { publishReport } from '../catalog/aws/reports';
-import { reportKey, restoreRunKey } from '../catalog/keys';
+import { reportKey, restoreRunKey, restoreRunResultKey } from '../catalog/keys';
 import { replacedPins } from '../catalog/pins';
+import { RESTORE_INCOMPLETE_ERROR, WAVE_GATE_ERROR } from '../config/settings';
+import { mapConcurrent } from '../kernel/concurrency';
 import type { FindingSeverity } from '../kernel/findings';
 import type { RestoreContext } from './context';
 import type { ServicePlan } from './plan';
 import type { RestoreRun } from './runs';
-import type { ServiceOutcome } from './service';
-import type { CheckedService } from './wave-check';
+import type { ServiceOutcome, ServiceResult } from './service';
+import type { CheckedService, WaveRecord } from './wave-check';
 
 /** Largest report returned in the execution output (Step Functions payloads are limited to 256 KiB). */
 export const REPORT_OUTPUT_LIMIT_BYTES = 200_000;
 
+/** Catalog documents read at once when the report gathers what the steps recorded. */
+const READ_CONCURRENCY = 8;
+
+/** A step of the execution that failed after its retries; the state machine's Catch routed it to Report. */
+export interface StepFailure {
+  /** The state that failed, e.g. `Prepare`, `PrepareShared`, `RestoreWaves`. */
+  readonly state: string;
+  readonly error: string;
+  readonly cause?: string;
+}
+
 export interface ReportEvent {
   readonly executionName: string;
-  /** The wave results: the `services` of each wave's last check. */
-  readonly waves: readonly (readonly CheckedService[])[];
+  /** `$$.Execution.StartTime` (ISO 8601). */
+  readonly startedAt: string;
+  /** What the execution carried into Report: `failure` when a step failed or a wave gate stopped it. */
+  readonly state?: { readonly failure?: StepFailure };
 }
 
 export interface ReportedService {
@@ -55,11 +70,22 @@ export interface ReportedVolume {
   readonly error?: { readonly name: string; readonly message: string };
 }
 
+/** What became of one wave. */
+export interface ReportedWave {
+  readonly wave: number;
+  /** `steady`: every service restored and steady; `not-steady`: it ran, not all are; `not-run`: it never started. */
+  readonly status: 'steady' | 'not-steady' | 'not-run';
+  readonly services: number;
+  /** Why it is not steady, or why it did not run. */
+  readonly reason?: string;
+}
+
 export interface RestoreReport {
   readonly reportVersion: 1;
   readonly executionName: string;
   readonly region: string;
-  readonly recoveryPoint: {
+  /** Absent when the execution failed before it loaded a recovery point (see `failure`). */
+  readonly recoveryPoint?: {
     readonly id: string;
     readonly completedAt: string;
     readonly sourceRegion: string;
@@ -69,9 +95,17 @@ export interface RestoreReport {
   readonly finishedAt: string;
   /** Recovery time: end of the report minus start of the execution. */
   readonly rtoSeconds: number;
-  /** Data loss window: execution start minus the recovery point's completion. */
-  readonly rpoSeconds: number;
-  readonly outcome: 'RESTORED' | 'INCOMPLETE';
+  /** Data loss window: execution start minus the recovery point's completion (absent without a recovery point). */
+  readonly rpoSeconds?: number;
+  /**
+   * RESTORED: every selected service runs and is steady. INCOMPLETE: the restore ran, not every
+   * service was restored (a wave gate may have stopped it). FAILED: a step failed (`failure`).
+   */
+  readonly outcome: 'RESTORED' | 'INCOMPLETE' | 'FAILED';
+  /** The step that failed and why (outcome FAILED). */
+  readonly failure?: StepFailure;
+  /** Each restorable wave, in order: whether it ran and became steady. */
+  readonly waves?: ReportedWave[];
   readonly services: ReportedService[];
   /** Every EBS volume of the selected services, by service. */
   readonly volumes: ReportedVolume[];
@@ -105,6 +139,8 @@ export interface ReportResult {
   readonly reportKey: string;
   /** Services not restored (failed, blocked, not steady); empty when all were. */
   readonly failedServices: string[];
+  /** The Fail state's error when not all were restored: the failed step's error, or RestoreIncomplete. */
+  readonly error?: string;
   /** The Fail state's cause when not all were restored. */
   readonly cause?: string;
   readonly report: RestoreReport;
@@ -173,12 +209,26 @@ function reportVolumes(sp: ServicePlan, result: CheckedService | undefined): Rep
   });
 }
 
-/** Builds the restore report from the plan and the wave results. Pure. */
+/** Why the waves that did not start did not, from the failure that stopped the execution. */
+function notRunReason(failure: StepFailure | undefined): string {
+  if (failure === undefined) return 'the service was planned but has no result (its wave did not run)';
+  if (failure.error === WAVE_GATE_ERROR) {
+    return `an earlier wave did not become steady (${failure.cause ?? 'see the waves'}), so later waves did not start; pass "continueOnWaveFailure": true to start them anyway`;
+  }
+  return `the restore stopped at ${failure.state} (${failure.error}${failure.cause ? `: ${failure.cause}` : ''}) before this service was restored`;
+}
+
+/**
+ * Builds the restore report from the plan and the results known by wave (the services of each
+ * wave's last check, or the service results of a wave that never settled). `failure` is the step
+ * failure or wave gate that stopped the execution early. Pure.
+ */
 export function buildReport(
   run: RestoreRun,
-  waves: ReportEvent['waves'],
+  waves: readonly (readonly CheckedService[])[],
   region: string,
   finishedAt: Date,
+  failure?: StepFailure,
 ): RestoreReport {
   const { plan } = run;
   const results = new Map(waves.flat().map((s) => [s.service, s]));
@@ -191,10 +241,7 @@ export function buildReport(
         status: sp.blocked ? 'blocked' : 'failed',
         error: sp.blocked
           ? { name: 'ServiceBlocked', message: `blocked by readiness findings: ${sp.blockedBy.join(', ')}` }
-          : {
-              name: 'NotRestored',
-              message: 'the service was planned but has no result (its wave did not run)',
-            },
+          : { name: 'NotRestored', message: notRunReason(failure) },
       };
     }
     return {
@@ -210,10 +257,11 @@ export function buildReport(
     };
   });
   const count = (status: ServiceOutcome) => services.filter((s) => s.status === status).length;
-  const restored = services.filter((s) => ['created', 'updated', 'unchanged'].includes(s.status));
+  const restored = services.filter((s) => RESTORED_STATUSES.has(s.status));
   const notSteady = restored.filter((s) => s.steady === false).length;
   const started = Date.parse(run.startedAt);
   const complete = restored.length === services.length && notSteady === 0;
+  const stepFailed = failure !== undefined && failure.error !== WAVE_GATE_ERROR;
   return {
     reportVersion: 1,
     executionName: run.executionName,
@@ -228,7 +276,9 @@ export function buildReport(
     finishedAt: finishedAt.toISOString(),
     rtoSeconds: Math.max(0, (finishedAt.getTime() - started) / 1000),
     rpoSeconds: Math.max(0, (started - Date.parse(plan.recoveryPoint.completedAt)) / 1000),
-    outcome: complete ? 'RESTORED' : 'INCOMPLETE',
+    outcome: stepFailed ? 'FAILED' : complete ? 'RESTORED' : 'INCOMPLETE',
+    ...(stepFailed ? { failure } : {}),
+    waves: reportWaves(plan, services, failure),
     services,
     volumes: plan.services.flatMap((sp) => reportVolumes(sp, results.get(sp.key))),
     totals: {
@@ -245,8 +295,80 @@ export function buildReport(
   };
 }
 
+/** The restorable waves of the plan and what became of each. */
+function reportWaves(
+  plan: RestoreRun['plan'],
+  services: readonly ReportedService[],
+  failure: StepFailure | undefined,
+): ReportedWave[] {
+  const byKey = new Map(services.map((s) => [s.service, s]));
+  const blocked = new Set(plan.services.filter((s) => s.blocked).map((s) => s.key));
+  return plan.waves
+    .map((w) => ({ wave: w.wave, keys: w.services.filter((k) => !blocked.has(k)) }))
+    .filter((w) => w.keys.length > 0)
+    .map((w): ReportedWave => {
+      const ran = w.keys.map((k) => byKey.get(k)).filter((s) => s?.error?.name !== 'NotRestored');
+      if (ran.length === 0) {
+        return { wave: w.wave, status: 'not-run', services: w.keys.length, reason: notRunReason(failure) };
+      }
+      const bad = w.keys.filter((k) => {
+        const s = byKey.get(k);
+        return !s || !RESTORED_STATUSES.has(s.status) || s.steady === false;
+      });
+      return bad.length === 0
+        ? { wave: w.wave, status: 'steady', services: w.keys.length }
+        : {
+            wave: w.wave,
+            status: 'not-steady',
+            services: w.keys.length,
+            reason: `${bad.length} of ${w.keys.length} service(s) not restored or not steady: ${bad.slice(0, 10).join(', ')}${bad.length > 10 ? ', …' : ''}`,
+          };
+    });
+}
+
+/**
+ * The report of an execution that failed before it stored a plan (invalid input, a recovery
+ * point that does not verify, another failover holding the lease, …): no service was touched.
+ */
+function failedBeforePlanReport(
+  event: ReportEvent,
+  region: string,
+  finishedAt: Date,
+  failure: StepFailure,
+): RestoreReport {
+  const started = Date.parse(event.startedAt);
+  return {
+    reportVersion: 1,
+    executionName: event.executionName,
+    region,
+    startedAt: event.startedAt,
+    finishedAt: finishedAt.toISOString(),
+    rtoSeconds: Math.max(0, (finishedAt.getTime() - started) / 1000),
+    outcome: 'FAILED',
+    failure,
+    waves: [],
+    services: [],
+    volumes: [],
+    totals: {
+      selected: 0,
+      restored: 0,
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      failed: 0,
+      blocked: 0,
+      notSteady: 0,
+    },
+    findings: { error: 0, warning: 0, info: 0 },
+  };
+}
+
 /** Why services were not restored, for the Fail state's cause. */
 function failureCause(report: RestoreReport, failed: string[], location: string): string {
+  const stopped = report.failure
+    ? `The restore failed at ${report.failure.state} (${report.failure.error}${report.failure.cause ? `: ${report.failure.cause}` : ''}). `
+    : '';
+  if (failed.length === 0) return `${stopped}Report: ${location}`;
   const shown = failed.slice(0, 20);
   const more = failed.length > shown.length ? ` and ${failed.length - shown.length} more` : '';
   const reasons = shown.map((key) => {
@@ -258,7 +380,27 @@ function failureCause(report: RestoreReport, failed: string[], location: string)
         : s?.status;
     return `${key} (${why})`;
   });
-  return `${failed.length} of ${report.totals.selected} service(s) not restored: ${reasons.join('; ')}${more}. Report: ${location}`;
+  return `${stopped}${failed.length} of ${report.totals.selected} service(s) not restored: ${reasons.join('; ')}${more}. Report: ${location}`;
+}
+
+/**
+ * What the steps of the execution recorded in the catalog: each wave's last check, and for a
+ * wave that never settled (its check failed, or the execution stopped inside it) the results
+ * its service steps stored.
+ */
+async function recordedResults(ctx: RestoreContext, run: RestoreRun): Promise<CheckedService[][]> {
+  const blocked = new Set(run.plan.services.filter((s) => s.blocked).map((s) => s.key));
+  const waves = run.plan.waves
+    .map((w) => ({ wave: w.wave, keys: w.services.filter((k) => !blocked.has(k)) }))
+    .filter((w) => w.keys.length > 0);
+  return mapConcurrent(waves, READ_CONCURRENCY, async (w) => {
+    const record = await ctx.runs.find<WaveRecord>(restoreRunResultKey(run.executionName, { wave: w.wave }));
+    if (record) return record.services;
+    const results = await mapConcurrent(w.keys, READ_CONCURRENCY, (service) =>
+      ctx.runs.find<ServiceResult>(restoreRunResultKey(run.executionName, { service })),
+    );
+    return results.filter((r): r is ServiceResult => r !== undefined).map((r) => ({ ...r, wave: w.wave }));
+  });
 }
 
 /**
@@ -269,10 +411,10 @@ function failureCause(report: RestoreReport, failed: string[], location: string)
  */
 async function settlePins(
   ctx: RestoreContext,
+  id: string,
   report: RestoreReport,
   allRestored: boolean,
 ): Promise<Pick<RestoreReport, 'pinned' | 'unpinned' | 'pinWarnings'>> {
-  const id = report.recoveryPoint.id;
   const warnings: string[] = [];
   const warn = (message: string, error: unknown) => {
     const text = `${message}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
@@ -312,30 +454,50 @@ async function settlePins(
 }
 
 /**
- * Report: settles the pins (see `settlePins`), writes the restore report to the catalog
- * (`restore-reports/…`) and publishes a summary to the report topic. Returns whether every
- * selected service was restored.
+ * Report, the step every execution ends in (the state machine's Catches route failed steps
+ * here): builds the report from the plan and what the steps recorded in the catalog, settles the
+ * pins (see `settlePins`), writes it to the catalog (`restore-reports/…`), gives the failover
+ * lease back when this execution holds it and publishes a summary to the report topic. Returns
+ * whether every selected service was restored, and the error and cause of the Fail state when not.
  */
 export async function writeReport(ctx: RestoreContext, event: ReportEvent): Promise<ReportResult> {
-  const run = await ctx.runs.get<RestoreRun>(restoreRunKey(event.executionName, 'plan'));
-  const built = buildReport(run, event.waves, ctx.region, ctx.now());
-  const failedServices = built.services
-    .filter((s) => !RESTORED_STATUSES.has(s.status) || s.steady === false)
-    .map((s) => s.service);
-  const allRestored = failedServices.length === 0;
-  const report: RestoreReport = { ...built, ...(await settlePins(ctx, built, allRestored)) };
-  const key = reportKey(new Date(run.startedAt), run.executionName);
+  const failure = event.state?.failure ? plainFailure(event.state.failure) : undefined;
+  const run = await ctx.runs.find<RestoreRun>(restoreRunKey(event.executionName, 'plan'));
+  const finishedAt = ctx.now();
+  let report: RestoreReport;
+  let failedServices: string[];
+  if (run) {
+    const built = buildReport(run, await recordedResults(ctx, run), ctx.region, finishedAt, failure);
+    failedServices = built.services
+      .filter((s) => !RESTORED_STATUSES.has(s.status) || s.steady === false)
+      .map((s) => s.service);
+    report = {
+      ...built,
+      ...(await settlePins(ctx, run.plan.recoveryPoint.id, built, built.outcome === 'RESTORED')),
+    };
+  } else {
+    report = failedBeforePlanReport(event, ctx.region, finishedAt, failure ?? MISSING_PLAN);
+    failedServices = [];
+  }
+  const allRestored = report.outcome === 'RESTORED';
+  const key = reportKey(new Date(report.startedAt), report.executionName);
   await ctx.catalog.putReport(key, report);
   const location = `s3://${ctx.catalog.bucket}/${key}`;
   const cause = allRestored ? undefined : failureCause(report, failedServices, location);
+  const error = allRestored ? undefined : (report.failure?.error ?? RESTORE_INCOMPLETE_ERROR);
+  await releaseLease(ctx, event.executionName);
   if (ctx.topicArn) {
     const summary = {
       outcome: report.outcome,
       executionName: report.executionName,
-      recoveryPoint: report.recoveryPoint.id,
+      ...(report.recoveryPoint ? { recoveryPoint: report.recoveryPoint.id } : {}),
       rtoSeconds: report.rtoSeconds,
       totals: report.totals,
       failedServices,
+      ...(report.failure ? { failure: report.failure } : {}),
+      ...(report.waves?.some((w) => w.status === 'not-run')
+        ? { wavesNotRun: report.waves.filter((w) => w.status === 'not-run').map((w) => w.wave) }
+        : {}),
       ...(report.pinned ? { pinned: report.pinned } : {}),
       unpinned: report.unpinned ?? [],
       report: location,
@@ -365,5 +527,51 @@ export async function writeReport(ctx: RestoreContext, event: ReportEvent): Prom
         services: report.services.filter((s) => failedServices.includes(s.service)).slice(0, 100),
         volumes: report.volumes.filter((v) => failedServices.includes(v.service)).slice(0, 100),
       };
-  return { allRestored, reportKey: key, failedServices, ...(cause ? { cause } : {}), report: output };
+  return {
+    allRestored,
+    reportKey: key,
+    failedServices,
+    ...(error ? { error } : {}),
+    ...(cause ? { cause } : {}),
+    report: output,
+  };
+}
+
+/**
+ * The failure with its cause as a message: Step Functions gives a Lambda error's Cause as the
+ * JSON of `{errorType, errorMessage, trace}`, the local engine as the message itself.
+ */
+function plainFailure(failure: StepFailure): StepFailure {
+  if (typeof failure.cause !== 'string') return failure;
+  try {
+    const parsed: unknown = JSON.parse(failure.cause);
+    const message = (parsed as { errorMessage?: unknown } | null)?.errorMessage;
+    if (typeof message === 'string') return { ...failure, cause: message };
+  } catch {
+    // Not JSON: the cause is the message already.
+  }
+  return failure;
+}
+
+/** Reported when Report finds neither a plan nor a failure: the state machine was started without Prepare. */
+const MISSING_PLAN: StepFailure = {
+  state: 'Report',
+  error: 'RestoreRunNotFoundError',
+  cause:
+    'the execution has no plan in the catalog and no failed step; start a new execution instead of redriving this one',
+};
+
+/**
+ * Gives the failover lease back when this execution holds it. A failure is logged, not thrown:
+ * the report is written, and an unreleased lease expires on its own.
+ */
+async function releaseLease(ctx: RestoreContext, executionName: string): Promise<void> {
+  try {
+    if (await ctx.lease.release(executionName, ctx.now()))
+      ctx.log?.info('Released the failover lease', { executionName });
+  } catch (error) {
+    ctx.log?.warn('Could not release the failover lease; it expires on its own', {
+      error: awsErrorCode(error),
+    });
+  }
 }

@@ -46,7 +46,7 @@ function restoreErrorOf(error: unknown): unknown {
 export class RestoreRuns {
   constructor(private readonly store: RunStore) {}
 
-  async put(key: string, body: RestoreRun | SharedResources): Promise<void> {
+  async put(key: string, body: object): Promise<void> {
     try {
       await this.store.put(key, body);
     } catch (error) {
@@ -55,10 +55,20 @@ export class RestoreRuns {
   }
 
   /** Reads a document; cached per container (the documents of a run never change). */
-  async get<T extends RestoreRun | SharedResources>(key: string): Promise<T> {
+  async get<T extends object>(key: string): Promise<T> {
     try {
       return await this.store.get<T>(key);
     } catch (error) {
+      throw restoreErrorOf(error);
+    }
+  }
+
+  /** Reads a document that a step may not have written (its step did not run): undefined then. */
+  async find<T extends object>(key: string): Promise<T | undefined> {
+    try {
+      return await this.store.get<T>(key);
+    } catch (error) {
+      if (error instanceof RunDocumentNotFoundError) return undefined;
       throw restoreErrorOf(error);
     }
   }

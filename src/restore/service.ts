@@ -1,5 +1,5 @@
 import { awsErrorCode, awsErrorMessage } from '../aws/errors';
-import { restoreRunKey } from '../catalog/keys';
+import { restoreRunKey, restoreRunResultKey } from '../catalog/keys';
 import type { RegisterTaskDefinitionInputRecord } from '../catalog/manifest';
 import {
   ensureService,
@@ -7,6 +7,7 @@ import {
   registerTaskDefinition,
   reusableTaskDefinition,
 } from '../fleet/aws/deploy';
+import { unsealEnvironment } from '../fleet/aws/secrets';
 import { applyAccessPointIds } from '../fleet/retarget/task-definition';
 import { roleArnsIn } from '../kernel/arns';
 import { type RetryPolicy, withRetry } from '../kernel/retry';
@@ -57,7 +58,9 @@ const REGISTER_RETRY: RetryPolicy = {
 
 /**
  * Registers the task definition unless the family's latest ACTIVE revision already equals it
- * (so a re-run adds no revision). Retries concurrent registrations of one family with backoff.
+ * (same canonical form, `sameTaskDefinition`: a re-run adds no revision, and a revision someone
+ * else registered with more in it is never run). Retries concurrent registrations of one family
+ * with backoff; TaskDefinitionRegistrationError after REGISTER_ATTEMPTS of them.
  */
 export async function ensureTaskDefinition(
   ctx: Pick<RestoreContext, 'clients' | 'region' | 'sleep'>,
@@ -105,12 +108,20 @@ function volumeFailure(failed: readonly VolumeResult[]): { name: string; message
  * creates or updates the service. A failure of this service (a volume that cannot be created
  * included: the service is then left alone) is returned as status `failed` with its reason, so
  * the other services of the wave carry on. Refuses to pass an IAM role the recovery point does
- * not name.
+ * not name. The result is also stored in the catalog (`restore-runs/<execution>/services/…`).
  */
 export async function restoreService(
   ctx: RestoreContext,
   event: RestoreServiceEvent,
 ): Promise<ServiceResult> {
+  const result = await restoreServiceOnce(ctx, event);
+  // The Report step reads it from here however the execution ends (a later step failing, a wave
+  // gate stopping it); a write that fails fails the step, whose retry repeats idempotently.
+  await ctx.runs.put(restoreRunResultKey(event.executionName, result), result);
+  return result;
+}
+
+async function restoreServiceOnce(ctx: RestoreContext, event: RestoreServiceEvent): Promise<ServiceResult> {
   const startedAt = ctx.now().toISOString();
   const finish = (rest: Omit<ServiceResult, 'service' | 'startedAt' | 'finishedAt'>): ServiceResult => ({
     service: event.key,
@@ -152,13 +163,26 @@ export async function restoreService(
         },
       });
     }
-    const registerInput = applyAccessPointIds(
+    const retargeted = applyAccessPointIds(
       plan.taskDefinition.registerInput as RegisterTaskDefinitionInputRecord,
       shared.accessPoints,
     );
     const allowed = new Set(run.allowedRoles);
-    const roles = roleArnsIn(registerInput, plan.createServiceInput).filter((r) => !allowed.has(r));
+    const roles = roleArnsIn(retargeted, plan.createServiceInput).filter((r) => !allowed.has(r));
     if (roles.length > 0) throw new RoleNotInRecoveryPointError(event.key, roles);
+    // The sealed environment values, decrypted before anything is created (one that does not
+    // decrypt fails the service with nothing changed) into the register input only: it goes to
+    // RegisterTaskDefinition (and the reuse check), never into a result, a log or an error.
+    const registerInput = await unsealEnvironment(
+      retargeted,
+      plan.taskDefinition.family,
+      plan.taskDefinition.sealedEnvironment ?? [],
+      {
+        kms: ctx.clients.kms(ctx.region),
+        deploymentId: ctx.config.deploymentId,
+        ...(ctx.catalogKmsKeyId ? { keyId: ctx.catalogKmsKeyId } : {}),
+      },
+    );
 
     const standalone = plan.volumes.filter(
       (v): v is StandaloneVolumePlan => v.kind === 'standalone' && v.action === 'create',
@@ -189,7 +213,10 @@ export async function restoreService(
     const td = await ensureTaskDefinition(ctx, registerInput);
     taskDefinitionArn = td.arn;
     taskDefinition = td.action;
-    const status = await ensureService(ecs, plan, td.arn, run.plan.recoveryPoint.id);
+    const status = await ensureService(ecs, plan, td.arn, {
+      deploymentId: ctx.config.deploymentId,
+      recoveryPointId: run.plan.recoveryPoint.id,
+    });
     ctx.log?.info('Restored service', {
       service: event.key,
       status,

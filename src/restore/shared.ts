@@ -16,19 +16,41 @@ export interface PrepareSharedResult {
   readonly clustersCreated: number;
   readonly logGroupsCreated: number;
   readonly accessPointsCreated: number;
-  readonly fileSystemsFailedOver: number;
+  /** What became of each EFS replica the plan lists (DR file system ids, sorted). */
+  readonly fileSystems: FileSystemOutcomes;
   /** Shared resources that could not be prepared; the services needing them are reported failed. */
   readonly failures: string[];
 }
 
+/** The EFS replicas of a restore by what PrepareShared did to them. */
+export interface FileSystemOutcomes {
+  /** Made writable by this run: their replication configuration was deleted. */
+  readonly promoted: string[];
+  /** Left replicating, so read-only: the input did not say `promoteFileSystems: true`. */
+  readonly leftReplicating: string[];
+  /** Nothing to delete: promoted by an earlier run, no replica at all, or the emulator's stand-in. */
+  readonly notReplicating: string[];
+  /** Could not be promoted (the reason is under `failures`); the services needing them fail. */
+  readonly failed: string[];
+}
+
 /**
- * Makes the DR replica writable (deletes its replication configuration; idempotent). True when
- * this run failed it over. On the emulator, which has no replication APIs, there is nothing to
+ * Makes the DR replica writable (deletes its replication configuration; idempotent): `promoted`
+ * when this run deleted it. On the emulator, which has no replication APIs, there is nothing to
  * delete (the capture's `emulatorFallback` stand-in is writable already).
  */
-async function failOverFileSystem(ctx: RestoreContext, fs: EfsFailoverPlan): Promise<boolean> {
+async function failOverFileSystem(
+  ctx: RestoreContext,
+  fs: EfsFailoverPlan,
+): Promise<'promoted' | 'notReplicating'> {
   const outcome = await failOverReplica(ctx.clients.efs(ctx.region), fs.drFileSystemId, {
     emulated: ctx.clients.target.endpoint !== undefined,
+    onSourceUnreachable: (error) =>
+      ctx.log?.warn('The primary region did not answer the delete; deleting on the DR side only', {
+        fileSystemId: fs.drFileSystemId,
+        sourceFileSystemId: fs.sourceFileSystemId,
+        error: `${awsErrorCode(error)}: ${awsErrorMessage(error)}`,
+      }),
   });
   if (outcome === 'deleted-locally') {
     ctx.log?.warn('Replication deleted on the DR side only (the primary region did not answer)', {
@@ -40,7 +62,7 @@ async function failOverFileSystem(ctx: RestoreContext, fs: EfsFailoverPlan): Pro
       fileSystemId: fs.drFileSystemId,
     });
   }
-  return outcome === 'deleted' || outcome === 'deleted-locally';
+  return outcome === 'deleted' || outcome === 'deleted-locally' ? 'promoted' : 'notReplicating';
 }
 
 /**
@@ -48,6 +70,11 @@ async function failOverFileSystem(ctx: RestoreContext, fs: EfsFailoverPlan): Pro
  * clusters (settings, configuration, Fargate capacity providers, tags), log groups, the EFS
  * fail-over of replicas and the access points on them. A resource that fails is recorded (the
  * services that need it are then reported failed) and does not stop the others.
+ *
+ * A replica is promoted (its replication deleted) only when the plan's input says
+ * `promoteFileSystems: true`, which the input refuses in a dry run and in a drill: deleting
+ * replication cannot be undone, so an ordinary failover leaves the replicas replicating and the
+ * services mount them read-only.
  */
 export async function prepareShared(
   ctx: RestoreContext,
@@ -66,7 +93,12 @@ export async function prepareShared(
   const clustersCreated: string[] = [];
   const logGroupsCreated: string[] = [];
   const accessPoints: Record<string, string> = {};
-  let fileSystemsFailedOver = 0;
+  const fileSystems: { [K in keyof FileSystemOutcomes]: string[] } = {
+    promoted: [],
+    leftReplicating: [],
+    notReplicating: [],
+    failed: [],
+  };
 
   await Promise.all([
     mapConcurrent(
@@ -86,7 +118,9 @@ export async function prepareShared(
       5,
       async (group) => {
         try {
-          if (await createLogGroup(logs, group.logGroupName)) logGroupsCreated.push(group.logGroupName);
+          if (await createLogGroup(logs, group.logGroupName, group.tags)) {
+            logGroupsCreated.push(group.logGroupName);
+          }
         } catch (error) {
           record(`logGroup:${group.logGroupName}`, error);
         }
@@ -96,9 +130,14 @@ export async function prepareShared(
       for (const fs of plan.efsFileSystems) {
         // A file system named by mappings.efsFileSystems is one the operator runs in DR, not a replica.
         if (ctx.config.mappings.efsFileSystems[fs.sourceFileSystemId] === fs.drFileSystemId) continue;
+        if (plan.input.promoteFileSystems !== true) {
+          fileSystems.leftReplicating.push(fs.drFileSystemId);
+          continue;
+        }
         try {
-          if (await failOverFileSystem(ctx, fs)) fileSystemsFailedOver += 1;
+          fileSystems[await failOverFileSystem(ctx, fs)].push(fs.drFileSystemId);
         } catch (error) {
+          fileSystems.failed.push(fs.drFileSystemId);
           record(`fileSystem:${fs.drFileSystemId}`, error);
         }
       }
@@ -128,7 +167,12 @@ export async function prepareShared(
     clustersCreated: clustersCreated.length,
     logGroupsCreated: logGroupsCreated.length,
     accessPointsCreated: Object.keys(accessPoints).length,
-    fileSystemsFailedOver,
+    fileSystems: {
+      promoted: fileSystems.promoted.sort(),
+      leftReplicating: fileSystems.leftReplicating.sort(),
+      notReplicating: fileSystems.notReplicating.sort(),
+      failed: fileSystems.failed.sort(),
+    },
     failures: Object.keys(failures).sort(),
   };
 }

@@ -85,7 +85,7 @@ describe('Catalog', () => {
     });
   });
 
-  it('expires staging after a week; removes only retired recovery points (tagged), and retired records, after their lock', () => {
+  it('expires staging after a week; removes only retired recovery points (tagged), retired records and old lease versions, after their lock', () => {
     catalogTemplate().hasResourceProperties('AWS::S3::Bucket', {
       BucketName: 'catalog-under-test',
       LifecycleConfiguration: {
@@ -117,19 +117,25 @@ describe('Catalog', () => {
             ExpiredObjectDeleteMarker: true,
             Status: 'Enabled',
           },
+          {
+            Id: 'remove-old-lease-versions',
+            Prefix: 'leases/',
+            NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+            Status: 'Enabled',
+          },
         ],
       },
     });
   });
 
-  it('has no lifecycle rule that removes versions of any key outside the retired tag, staging and retired/', () => {
+  it('has no lifecycle rule that removes versions of any key outside the retired tag, staging, retired/ and leases/', () => {
     const bucket = Object.values(
       catalogTemplate().findResources('AWS::S3::Bucket', {
         Properties: { BucketName: 'catalog-under-test' },
       }),
     )[0] as { Properties: { LifecycleConfiguration: { Rules: Record<string, unknown>[] } } };
     for (const rule of bucket.Properties.LifecycleConfiguration.Rules) {
-      expect(rule.Prefix, String(rule.Id)).toMatch(/^(staging|recovery-points|retired)\/$/);
+      expect(rule.Prefix, String(rule.Id)).toMatch(/^(staging|recovery-points|retired|leases)\/$/);
       if (rule.Prefix === 'recovery-points/' && rule.NoncurrentVersionExpiration) {
         expect(rule.TagFilters).toEqual([{ Key: 'lifeboat:retired', Value: 'true' }]);
       }

@@ -381,6 +381,7 @@ describe('RecoveryStack', () => {
       'remove-retired-recovery-points',
       'remove-expired-recovery-point-delete-markers',
       'remove-old-retired-records',
+      'remove-old-lease-versions',
     ]);
   });
 

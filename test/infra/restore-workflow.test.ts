@@ -1,10 +1,12 @@
-import { Stack } from 'aws-cdk-lib';
+import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LogKey } from '../../lib/constructs/log-key';
 import { RestoreWorkflow } from '../../lib/workflows/restore-workflow';
 import { validateDefinition } from '../../src/emulator/step-functions/engine';
+import { expectEncryptedLogs } from './support/log-encryption';
 import {
   newApp,
   removeTestApps,
@@ -38,11 +40,16 @@ describe('RestoreWorkflow', () => {
         'DryRunPlan',
         'IsDryRun?',
         'NotAllRestored',
+        'NotifyReportFailed',
         'Prepare',
+        'PrepareFailed',
         'PrepareShared',
+        'PrepareSharedFailed',
         'Report',
+        'ReportFailed',
         'RestoreWaves',
         'Restored',
+        'WavesStopped',
       ].sort(),
     );
   });
@@ -59,8 +66,20 @@ describe('RestoreWorkflow', () => {
       'RestoreServices',
       'WaitBeforeCheck',
       'WaveDone',
+      'WaveGate?',
+      'WaveNotSteady',
       'WaveSettled?',
     ]);
+    // The gate: a wave that is not steady fails its iteration, so no later wave starts.
+    expect(inner['WaveGate?']).toMatchObject({
+      Choices: [{ Variable: '$.check.proceed', BooleanEquals: true, Next: 'WaveDone' }],
+      Default: 'WaveNotSteady',
+    });
+    expect(inner.WaveNotSteady).toMatchObject({
+      Type: 'Fail',
+      Error: 'WaveNotSteady',
+      CausePath: '$.check.reason',
+    });
     expect(inner.RestoreServices?.MaxConcurrency).toBe(10);
     expect(inner.WaitBeforeCheck?.Seconds).toBe(15);
     const services = (
@@ -74,13 +93,54 @@ describe('RestoreWorkflow', () => {
     ]);
   });
 
-  it('fails with RestoreIncomplete and the report cause when a service was not restored', () => {
-    expect(states.NotAllRestored).toEqual({
+  it('fails with the report error (RestoreIncomplete, or the failed step error) and cause when not every service was restored', () => {
+    expect(states.NotAllRestored).toMatchObject({
       Type: 'Fail',
-      Error: 'RestoreIncomplete',
+      ErrorPath: '$.report.error',
       CausePath: '$.report.cause',
     });
-    expect(states.Prepare?.Catch).toBeUndefined();
+  });
+
+  it('retries every Task on transient errors and catches every failure into the one Report step', () => {
+    const tasks: [string, Record<string, unknown>][] = [];
+    const walk = (all: Record<string, Record<string, unknown>>) => {
+      for (const [name, state] of Object.entries(all)) {
+        if (state.Type === 'Task') tasks.push([name, state]);
+        const inner = (
+          state.ItemProcessor as { States?: Record<string, Record<string, unknown>> } | undefined
+        )?.States;
+        if (inner) walk(inner);
+      }
+    };
+    walk(states);
+    expect(tasks.map(([name]) => name).sort()).toEqual(
+      ['CheckWave', 'NotifyReportFailed', 'Prepare', 'PrepareShared', 'Report', 'RestoreService'].sort(),
+    );
+    for (const [name, state] of tasks) {
+      const retry = state.Retry as { ErrorEquals: string[]; MaxAttempts: number }[] | undefined;
+      expect(retry?.length, `${name} has a Retry`).toBeGreaterThan(0);
+      if (name !== 'NotifyReportFailed') {
+        expect(retry?.[0]?.ErrorEquals, name).toEqual(
+          expect.arrayContaining(['Lambda.TooManyRequestsException', 'ThrottlingException']),
+        );
+      }
+    }
+    // Top-level failures go to Report, through a Pass that names the failed state.
+    expect(states.Prepare?.Catch).toMatchObject([{ ErrorEquals: ['States.ALL'], Next: 'PrepareFailed' }]);
+    expect(states.PrepareFailed?.Next).toBe('Report');
+    expect(states.PrepareShared?.Catch).toMatchObject([
+      { ErrorEquals: ['States.ALL'], Next: 'PrepareSharedFailed' },
+    ]);
+    expect(states.PrepareSharedFailed?.Next).toBe('Report');
+    expect(states.RestoreWaves?.Catch).toMatchObject([{ ErrorEquals: ['States.ALL'], Next: 'WavesStopped' }]);
+    expect(states.WavesStopped?.Next).toBe('Report');
+    // Report failing tells the topic itself, then fails.
+    expect(states.Report?.Catch).toMatchObject([{ ErrorEquals: ['States.ALL'], Next: 'NotifyReportFailed' }]);
+    expect(states.NotifyReportFailed).toMatchObject({
+      Resource: 'arn:aws:states:::aws-sdk:sns:publish',
+      Next: 'ReportFailed',
+    });
+    expect(states.ReportFailed).toMatchObject({ Type: 'Fail', Error: 'ReportFailed' });
   });
 
   it('marks every restore Lambda with LIFEBOAT_FUNCTION', () => {
@@ -153,7 +213,17 @@ describe('RestoreWorkflow', () => {
     expect(report.PublishReports?.Action).toBe('sns:Publish');
     expect(JSON.stringify(report.PublishReports?.Resource)).toContain('ReportTopic');
     const check = statementsOf(template, 'restore-check');
-    expect(Object.keys(check).sort()).toEqual(['DescribeDrServices', 'WriteOwnLogs']);
+    // CheckWave records a settled wave in its run documents.
+    expect(Object.keys(check).sort()).toEqual([
+      'DescribeDrServices',
+      'RestoreRunDocuments',
+      'UseCatalogKeyViaAlias',
+      'WriteOwnLogs',
+    ]);
+    expect(prepare.FailoverLease?.Resource).toBe(
+      'arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2/leases/failover.json',
+    );
+    expect(report.FailoverLease?.Action).toEqual(['s3:GetObject', 's3:PutObject']);
   });
 
   it('lets the service restore create volumes only from DR snapshots, tagged lifeboat:role=restored-volume', () => {
@@ -332,5 +402,16 @@ describe('RestoreWorkflow', () => {
 
   it('exports the state machine ARN for the CLI', () => {
     template.hasOutput('RestoreStateMachineArn', {});
+  });
+
+  it('logs errors without execution data, and encrypts every log group of the RecoveryStack with the catalog key', () => {
+    const stack = synth.stacks.recovery;
+    const catalogKeyId = stack.getLogicalId(stack.catalog.key.node.defaultChild as CfnElement);
+    expect(LogKey.of(stack)).toBe(stack.catalog.key);
+    expectEncryptedLogs(template, catalogKeyId, {
+      account: '123456789012',
+      region: 'us-west-2',
+      count: Object.keys(template.findResources('AWS::Lambda::Function')).length + 1,
+    });
   });
 });

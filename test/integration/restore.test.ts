@@ -149,7 +149,7 @@ describe('restore workflow on the emulator (the state machine the RecoveryStack 
     expect(await drSnapshot()).toEqual(before);
   });
 
-  it('restores the other services when one fails, reports it, and ends FAILED with RestoreIncomplete', async () => {
+  it('restores the other services when one fails (continueOnWaveFailure), reports it, and ends FAILED with RestoreIncomplete', async () => {
     // A recovery point (sealed, valid) in which shop/api lost its security groups: the emulator
     // answers CreateService with HTTP 500 for such a network configuration.
     const { checksum: _checksum, ...body } = structuredClone(manifest);
@@ -170,7 +170,10 @@ describe('restore workflow on the emulator (the state machine the RecoveryStack 
     });
     await catalogStoreFor(ctx.clients, { region: DR, bucket: BUCKET }).commit(broken);
 
-    const result = await run({ dryRun: false, recoveryPoint: broken.id, ...WITHOUT_EFS }, 'failover-broken');
+    const result = await run(
+      { dryRun: false, recoveryPoint: broken.id, continueOnWaveFailure: true, ...WITHOUT_EFS },
+      'failover-broken',
+    );
 
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('RestoreIncomplete');
@@ -303,7 +306,20 @@ describe('restore workflow input validation (first state, nothing created)', () 
       expect(result.status).toBe('FAILED');
       expect(result.error).toBe(error);
       expect(result.cause?.length).toBeGreaterThan(20);
-      expect(Object.keys(result.transitionsByState)).toEqual(['Prepare']);
+      // Prepare's error is caught and reported: the report says what failed, nothing else ran.
+      expect(Object.keys(result.transitionsByState)).toEqual([
+        'Prepare',
+        'PrepareFailed',
+        'Report',
+        'AllRestored?',
+        'NotAllRestored',
+      ]);
+      expect(result.report?.report).toMatchObject({
+        outcome: 'FAILED',
+        failure: { state: 'Prepare', error },
+        services: [],
+      });
+      expect(result.cause).toContain(result.report?.reportKey);
       expect(await drSnapshot()).toEqual(before);
     },
   );

@@ -23,6 +23,8 @@ export const ACCOUNT = '123456789012';
 export const PRIMARY = 'us-east-1';
 export const DR = 'us-west-2';
 export const RECOVERY_POINT_ID = 'rp-20260301T120000000Z-a1b2c3';
+/** The deployment id of a configuration with these regions and no `deploymentId` (`deploymentIdOf`). */
+export const DEPLOYMENT_ID = `${PRIMARY}-${DR}`;
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'manifests');
 

@@ -1,3 +1,4 @@
+import type { CfnElement } from 'aws-cdk-lib';
 import { createHandler as checkHandler } from '../../../lambda/restore-check';
 import { createHandler as prepareHandler } from '../../../lambda/restore-prepare';
 import { createHandler as reportHandler } from '../../../lambda/restore-report';
@@ -42,9 +43,11 @@ const LOCAL_RESTORE_WAIT_SCALE = 0.02;
 
 /**
  * Synthesises the RecoveryStack in-process (bundling skipped) and renders its restore state
- * machine for the DR region. Cached per configuration (a synth takes seconds).
+ * machine for the DR region; the report topic the state machine itself publishes to (when the
+ * Report step fails) is `topicArn`, the emulator's topic. Cached per configuration (a synth
+ * takes seconds).
  */
-export function synthesiseRestoreWorkflow(config: LifeboatConfig): SynthesisedWorkflow {
+export function synthesiseRestoreWorkflow(config: LifeboatConfig, topicArn?: string): SynthesisedWorkflow {
   return synthesiseWorkflow({
     name: 'restore',
     config,
@@ -54,6 +57,11 @@ export function synthesiseRestoreWorkflow(config: LifeboatConfig): SynthesisedWo
       return { stack, stateMachine: stack.restore.stateMachine };
     },
     handlerNames: Object.keys(HANDLERS),
+    resources: (stack) => {
+      if (!topicArn || !(stack instanceof RecoveryStack)) return {};
+      const topicId = stack.getLogicalId(stack.reportTopic.node.defaultChild as CfnElement);
+      return { [topicId]: { Ref: topicArn, TopicArn: topicArn } };
+    },
   });
 }
 
@@ -107,11 +115,12 @@ export async function runLocalRestore(opts: LocalRestoreOptions): Promise<LocalR
   };
   const handlers: Record<string, LambdaHandler> = {};
   for (const [name, factory] of Object.entries(HANDLERS))
-    handlers[name] = factory({ clients: opts.clients, env });
+    handlers[name] = factory({ clients: opts.clients, env, holderEnded: localHolderEnded });
   let report: ReportResult | undefined;
   const executionName = opts.executionName ?? localExecutionName();
+  runningLocally.add(executionName);
   const result = await runSynthesisedWorkflow({
-    workflow: synthesiseRestoreWorkflow(opts.config),
+    workflow: synthesiseRestoreWorkflow(opts.config, opts.topicArn),
     handlers,
     input: opts.input,
     clients: opts.clients,
@@ -125,8 +134,19 @@ export async function runLocalRestore(opts: LocalRestoreOptions): Promise<LocalR
       const progress = event && restoreProgressOf(event);
       if (progress?.kind === 'reported') report = progress.result;
     },
-  });
+  }).finally(() => runningLocally.delete(executionName));
   return { ...result, executionName, ...(report ? { report } : {}) };
+}
+
+/**
+ * Local executions running in this process. A local run has no Step Functions to ask: the
+ * holder of a failover lease has ended when it does not run here (a local run's lease comes from
+ * this machine, and a process that ended took its runs with it).
+ */
+const runningLocally = new Set<string>();
+
+async function localHolderEnded(holder: { readonly execution: string }): Promise<boolean> {
+  return !runningLocally.has(holder.execution);
 }
 
 /**
@@ -134,7 +154,7 @@ export async function runLocalRestore(opts: LocalRestoreOptions): Promise<LocalR
  * RecoveryStack now, so a command can show that step on its own.
  */
 export function localRestoreRunner(setup: LocalRestoreSetup): LocalWorkflowRunner {
-  synthesiseRestoreWorkflow(setup.config);
+  synthesiseRestoreWorkflow(setup.config, setup.topicArn);
   return new LocalWorkflowRunner(
     ({ input, executionName, onEvent }) => runLocalRestore({ ...setup, input, executionName, onEvent }),
     setup.waitTimeScale ?? LOCAL_RESTORE_WAIT_SCALE,

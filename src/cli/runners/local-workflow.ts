@@ -39,8 +39,17 @@ export interface WorkflowSpec {
   readonly build: (app: App) => { readonly stack: Stack; readonly stateMachine: sfn.StateMachine };
   /** The `LIFEBOAT_FUNCTION` values a local run has handlers for. */
   readonly handlerNames: readonly string[];
+  /**
+   * Local values of the stack's resources the definition names (see `renderDefinition`'s
+   * `resources`), e.g. the emulator's report topic for the one the stack would create.
+   * @default - every resource named as the stack would name it
+   */
+  readonly resources?: (stack: Stack) => Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
+/** Synthesised stacks by workflow and configuration (a synth takes seconds). */
+const stacks = new Map<string, { stack: Stack; template: CfnTemplateJson; machineId: string }>();
+/** Rendered definitions by stack and local resource values. */
 const synthesised = new Map<string, SynthesisedWorkflow>();
 
 /**
@@ -50,16 +59,25 @@ const synthesised = new Map<string, SynthesisedWorkflow>();
  */
 export function synthesiseWorkflow(spec: WorkflowSpec): SynthesisedWorkflow {
   const cacheKey = `${spec.name} ${JSON.stringify(spec.config)}`;
-  const cached = synthesised.get(cacheKey);
+  let built = stacks.get(cacheKey);
+  if (!built) {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const { stack, stateMachine } = spec.build(app);
+    const template = app.synth().getStackArtifact(stack.artifactId).template as CfnTemplateJson;
+    built = { stack, template, machineId: stack.getLogicalId(stateMachine.node.defaultChild as CfnElement) };
+    stacks.set(cacheKey, built);
+  }
+  const resources = spec.resources?.(built.stack) ?? {};
+  const renderKey = `${cacheKey} ${JSON.stringify(resources)}`;
+  const cached = synthesised.get(renderKey);
   if (cached) return cached;
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const { stack, stateMachine } = spec.build(app);
-  const template = app.synth().getStackArtifact(stack.artifactId).template as CfnTemplateJson;
-  const machineId = stack.getLogicalId(stateMachine.node.defaultChild as CfnElement);
-  const rendered = renderDefinition(template, machineId, {
-    region: spec.region,
-    account: spec.config.account,
-  });
+  const { template, machineId } = built;
+  const rendered = renderDefinition(
+    template,
+    machineId,
+    { region: spec.region, account: spec.config.account },
+    { resources },
+  );
   const known = new Set(spec.handlerNames);
   const functions: Record<string, string> = {};
   for (const logicalId of Object.keys(rendered.functions)) {
@@ -75,7 +93,7 @@ export function synthesiseWorkflow(spec: WorkflowSpec): SynthesisedWorkflow {
     functions[logicalId] = name;
   }
   const result = { rendered, functions };
-  synthesised.set(cacheKey, result);
+  synthesised.set(renderKey, result);
   return result;
 }
 

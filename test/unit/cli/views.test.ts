@@ -17,6 +17,7 @@ import { parseRestoreInput } from '../../../src/restore/input';
 import { planRestore } from '../../../src/restore/plan';
 import type { ReportedVolume } from '../../../src/restore/report';
 import {
+  DEPLOYMENT_ID,
   emptyMappings,
   DR as SHOP_DR,
   shopFleetInventory,
@@ -238,6 +239,7 @@ describe('planVolumeViews and renderPlanVolumes', () => {
     planRestore(shopFleetManifest(), parseRestoreInput({ dryRun: true }), {
       drRegion: SHOP_DR,
       account: ACCOUNT,
+      deploymentId: DEPLOYMENT_ID,
       mappings: emptyMappings(),
       inventory: shopFleetInventory((inventory) => {
         if (zones) inventory.availabilityZones = zones;

@@ -15,6 +15,7 @@ import { parseRestoreInput, RESTORE_INPUT_FIELDS } from '../../../src/restore/in
 import { type PlanContext, planRestore } from '../../../src/restore/plan';
 import {
   ACCOUNT,
+  DEPLOYMENT_ID,
   DR,
   emptyMappings,
   PRIMARY,
@@ -97,6 +98,13 @@ const restoreFieldValue: Record<(typeof RESTORE_INPUT_FIELDS)[number], fc.Arbitr
   waitForSteadyState: fc.oneof(fc.boolean(), anyValue),
   steadyStateTimeoutMinutes: fc.oneof(fc.integer({ min: -5, max: 200 }), fc.double(), anyValue),
   comment: fc.oneof(fc.string({ maxLength: 40 }), fc.string({ minLength: 1020, maxLength: 1100 }), anyValue),
+  continueOnWaveFailure: fc.oneof(fc.boolean(), anyValue),
+  adopt: fc.oneof(
+    fc.array(fc.stringMatching(/^[a-z*]{1,6}\/[a-z*]{1,6}$/), { maxLength: 3 }),
+    fc.string({ maxLength: 12 }),
+    anyValue,
+  ),
+  promoteFileSystems: fc.oneof(fc.boolean(), anyValue),
 };
 
 const misspelt = fc.constantFrom(
@@ -357,6 +365,7 @@ function planContext(): PlanContext {
   return deepFreeze({
     drRegion: DR,
     account: ACCOUNT,
+    deploymentId: DEPLOYMENT_ID,
     mappings: emptyMappings(),
     inventory: shopFleetInventory(),
   });

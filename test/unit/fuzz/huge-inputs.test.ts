@@ -11,6 +11,7 @@ import { parseResumeState, ReplicationLedger } from '../../../src/volumes/ebs/le
 import type { ResumeState } from '../../../src/volumes/ebs/resume-state';
 import {
   ACCOUNT,
+  DEPLOYMENT_ID,
   DR,
   digestOf,
   ecrUri,
@@ -141,6 +142,7 @@ describe('a recovery point with 1,000 services', () => {
     const ctx = deepFreeze({
       drRegion: DR,
       account: ACCOUNT,
+      deploymentId: DEPLOYMENT_ID,
       mappings: emptyMappings(),
       inventory: shopFleetInventory(),
     });

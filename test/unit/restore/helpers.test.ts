@@ -7,6 +7,7 @@ import type { RestoreRun } from '../../../src/restore/runs';
 import type { CheckedService } from '../../../src/restore/wave-check';
 import {
   ACCOUNT,
+  DEPLOYMENT_ID,
   DR,
   emptyMappings,
   shopFleetInventory,
@@ -30,6 +31,7 @@ describe('buildReport', () => {
   const plan = planRestore(manifest, parseRestoreInput({ dryRun: false }), {
     drRegion: DR,
     account: ACCOUNT,
+    deploymentId: DEPLOYMENT_ID,
     mappings: emptyMappings(),
     inventory: shopFleetInventory(),
   });
@@ -59,7 +61,7 @@ describe('buildReport', () => {
     expect(report.rtoSeconds).toBe(90);
     expect(report.rpoSeconds).toBe(60);
     expect(report.executionName).toBe('drill-1');
-    expect(report.recoveryPoint.id).toBe(manifest.id);
+    expect(report.recoveryPoint?.id).toBe(manifest.id);
   });
 
   it('is RESTORED only when every planned service was restored and is steady', () => {

@@ -24,6 +24,9 @@ describe('parseRestoreInput', () => {
       allowPartial: false,
       waitForSteadyState: true,
       steadyStateTimeoutMinutes: 15,
+      continueOnWaveFailure: false,
+      adopt: [],
+      promoteFileSystems: false,
     });
   });
 
@@ -42,8 +45,15 @@ describe('parseRestoreInput', () => {
       waitForSteadyState: false,
       steadyStateTimeoutMinutes: 120,
       comment: 'incident INC-1234',
+      continueOnWaveFailure: true,
+      adopt: ['shop/api'],
+      promoteFileSystems: true,
     };
     expect(parseRestoreInput(input)).toEqual(input);
+  });
+
+  it('takes adopt keys exactly, without globs', () => {
+    expect(() => parseRestoreInput({ adopt: ['shop/*'] })).toThrow(/adopt\[0\].*exact "cluster\/service"/);
   });
 
   it('fails over only with an explicit "dryRun": false', () => {

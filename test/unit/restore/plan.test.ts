@@ -13,6 +13,7 @@ import {
 } from '../../../src/restore/plan';
 import {
   ACCOUNT,
+  DEPLOYMENT_ID,
   DR,
   emptyMappings,
   ManifestBuilder,
@@ -27,6 +28,7 @@ function planContext(overrides: Partial<PlanContext> = {}): PlanContext {
   return {
     drRegion: DR,
     account: ACCOUNT,
+    deploymentId: DEPLOYMENT_ID,
     mappings: emptyMappings(),
     inventory: shopFleetInventory(),
     ...overrides,
@@ -147,6 +149,7 @@ describe('planRestore on the shop fleet', () => {
           tags: [
             { key: 'lifeboat:backup', value: 'true' },
             { key: 'cost-center', value: 'payments' },
+            { key: 'lifeboat:deployment', value: DEPLOYMENT_ID },
             { key: 'lifeboat:recovery-point', value: RECOVERY_POINT_ID },
           ],
         },
@@ -172,6 +175,7 @@ describe('planRestore on the shop fleet', () => {
           defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
           tags: [
             { key: 'lifeboat:backup', value: 'true' },
+            { key: 'lifeboat:deployment', value: DEPLOYMENT_ID },
             { key: 'lifeboat:recovery-point', value: RECOVERY_POINT_ID },
           ],
         },
@@ -179,19 +183,24 @@ describe('planRestore on the shop fleet', () => {
     ]);
     expect(findingCodes(shop)).toEqual([
       'warning:CAPACITY_PROVIDER_NOT_IN_DR',
+      'warning:EFS_NOT_PROMOTED',
       'warning:SERVICE_CONNECT_NAMESPACE_NOT_MAPPED',
     ]);
   });
 
   it('lists the log groups the restorable services and clusters write to, creating the missing ones', () => {
+    const tags = [
+      { key: 'lifeboat:deployment', value: DEPLOYMENT_ID },
+      { key: 'lifeboat:recovery-point', value: RECOVERY_POINT_ID },
+    ];
     expect(shop.logGroups).toEqual([
-      { logGroupName: '/ecs/exec/shop', action: 'create' },
-      { logGroupName: '/ecs/payments-ledger', action: 'create' },
-      { logGroupName: '/ecs/payments-reconciler', action: 'create' },
-      { logGroupName: '/ecs/service-connect/shop', action: 'create' },
-      { logGroupName: '/ecs/shop-api', action: 'create' },
-      { logGroupName: '/ecs/shop-web', action: 'existing' },
-      { logGroupName: '/ecs/shop-web/app', action: 'create' },
+      { logGroupName: '/ecs/exec/shop', action: 'create', tags },
+      { logGroupName: '/ecs/payments-ledger', action: 'create', tags },
+      { logGroupName: '/ecs/payments-reconciler', action: 'create', tags },
+      { logGroupName: '/ecs/service-connect/shop', action: 'create', tags },
+      { logGroupName: '/ecs/shop-api', action: 'create', tags },
+      { logGroupName: '/ecs/shop-web', action: 'existing', tags },
+      { logGroupName: '/ecs/shop-web/app', action: 'create', tags },
     ]);
   });
 
@@ -201,6 +210,7 @@ describe('planRestore on the shop fleet', () => {
         sourceFileSystemId: 'fs-0123456789abcdef0',
         drFileSystemId: 'fs-0fedcba9876543210',
         services: ['shop/web'],
+        promote: false,
       },
     ]);
     expect(shop.efsAccessPoints).toEqual([
@@ -214,8 +224,10 @@ describe('planRestore on the shop fleet', () => {
         },
         posixUser: { uid: 1000, gid: 1000 },
         tags: [
-          { key: 'Name', value: 'shop-uploads' },
           { key: 'lifeboat:source-id', value: 'fsap-0a1b2c3d4e5f60718' },
+          { key: 'Name', value: 'shop-uploads' },
+          { key: 'lifeboat:deployment', value: DEPLOYMENT_ID },
+          { key: 'lifeboat:recovery-point', value: RECOVERY_POINT_ID },
         ],
         services: ['shop/web'],
       },
@@ -329,23 +341,30 @@ describe('planRestore', () => {
     const inventoryWith = (service: DrInventory['services'][string]) =>
       drInventorySchema.parse({ clusters: ['shop'], services: { 'shop/web': service } });
 
-    it('updates an ACTIVE service and says so', () => {
+    const owned = (recoveryPoint = 'rp-20260101T000000000Z-0ld000') => [
+      { key: 'lifeboat:deployment', value: DEPLOYMENT_ID },
+      { key: 'lifeboat:recovery-point', value: recoveryPoint },
+    ];
+    const native = {
+      status: 'ACTIVE',
+      taskDefinitionArn: `arn:aws:ecs:${DR}:${ACCOUNT}:task-definition/web-dr:12`,
+      desiredCount: 7,
+      tags: [{ key: 'team', value: 'dr' }],
+    };
+
+    it('updates an ACTIVE service this deployment restored, and says so', () => {
       const p = plan(
         manifest,
         {},
-        { inventory: inventoryWith({ status: 'ACTIVE', desiredCount: 1, tags: [] }) },
+        { inventory: inventoryWith({ status: 'ACTIVE', desiredCount: 1, tags: owned() }) },
       );
-      expect(serviceOf(p, 'shop/web').action).toBe('update');
+      expect(serviceOf(p, 'shop/web')).toMatchObject({ action: 'update', adopt: false, blocked: false });
       expect(findingCodes(p, 'shop/web')).toContain('info:SERVICE_EXISTS');
       expect(p.clusters).toEqual([{ clusterName: 'shop', action: 'existing', services: ['shop/web'] }]);
     });
 
     it('leaves a service already restored from this recovery point at this desired count unchanged', () => {
-      const restored = {
-        status: 'ACTIVE',
-        desiredCount: 4,
-        tags: [{ key: 'lifeboat:recovery-point', value: RECOVERY_POINT_ID }],
-      };
+      const restored = { status: 'ACTIVE', desiredCount: 4, tags: owned(RECOVERY_POINT_ID) };
       const p = plan(manifest, {}, { inventory: inventoryWith(restored) });
       expect(serviceOf(p, 'shop/web').action).toBe('unchanged');
       expect(p.totals.unchanged).toBe(1);
@@ -353,6 +372,105 @@ describe('planRestore', () => {
         plan(manifest, { desiredCountPercent: 50 }, { inventory: inventoryWith(restored) }).services[0]
           ?.action,
       ).toBe('update');
+    });
+
+    it('blocks a DR service Lifeboat did not create, naming what it runs, what the restore would do and the fix', () => {
+      const p = plan(manifest, {}, { inventory: inventoryWith(native) });
+      expect(serviceOf(p, 'shop/web')).toMatchObject({
+        action: 'update',
+        adopt: false,
+        blocked: true,
+        blockedBy: ['SERVICE_NOT_OWNED'],
+      });
+      const finding = p.findings.find((f) => f.code === 'SERVICE_NOT_OWNED');
+      expect(finding).toMatchObject({ severity: 'error', resource: 'shop/web', service: 'shop/web' });
+      expect(finding?.message).toContain(
+        'task definition arn:aws:ecs:us-west-2:123456789012:task-definition/web-dr:12',
+      );
+      expect(finding?.message).toContain('desired count 7');
+      expect(finding?.message).toContain(
+        "would update it to this recovery point's task definition and a desired count of 4",
+      );
+      expect(finding?.message).toContain('left untouched');
+      expect(finding?.fix).toBe(
+        'To take it over, add "adopt": ["shop/web"] to the restore input; to leave it out, add "shop/web" to "exclude".',
+      );
+      expect(p.totals).toMatchObject({ blocked: 1, restorable: 0, update: 0 });
+      expect(p.clusters).toEqual([{ clusterName: 'shop', action: 'existing', services: ['shop/web'] }]);
+    });
+
+    it('blocks a service restored before deployments were tagged (recovery point tag only), with a fix to adopt it once', () => {
+      const legacy = {
+        status: 'ACTIVE',
+        desiredCount: 4,
+        tags: [{ key: 'lifeboat:recovery-point', value: RECOVERY_POINT_ID }],
+      };
+      const p = plan(manifest, {}, { inventory: inventoryWith(legacy) });
+      expect(serviceOf(p, 'shop/web')).toMatchObject({ blocked: true, blockedBy: ['SERVICE_NOT_OWNED'] });
+      const finding = p.findings.find((f) => f.code === 'SERVICE_NOT_OWNED');
+      expect(finding?.message).toContain(
+        `lifeboat:recovery-point=${RECOVERY_POINT_ID} but no lifeboat:deployment`,
+      );
+      expect(finding?.fix).toContain('"adopt": ["shop/web"] to the restore input (once:');
+    });
+
+    it('blocks a service another Lifeboat deployment restored, naming that deployment', () => {
+      const other = {
+        status: 'ACTIVE',
+        desiredCount: 4,
+        tags: [
+          { key: 'lifeboat:deployment', value: 'eu-west-1-us-west-2' },
+          { key: 'lifeboat:recovery-point', value: RECOVERY_POINT_ID },
+        ],
+      };
+      const p = plan(manifest, {}, { inventory: inventoryWith(other) });
+      expect(serviceOf(p, 'shop/web').blockedBy).toEqual(['SERVICE_NOT_OWNED']);
+      expect(p.findings.find((f) => f.code === 'SERVICE_NOT_OWNED')?.message).toContain(
+        'another Lifeboat deployment (lifeboat:deployment=eu-west-1-us-west-2',
+      );
+    });
+
+    it('plans an adopted service as an update with a warning that it will be taken over and tagged', () => {
+      const p = plan(manifest, { adopt: ['shop/web'] }, { inventory: inventoryWith(native) });
+      expect(serviceOf(p, 'shop/web')).toMatchObject({
+        action: 'update',
+        adopt: true,
+        blocked: false,
+        blockedBy: [],
+      });
+      expect(findingCodes(p, 'shop/web')).toContain('warning:SERVICE_ADOPTED');
+      expect(findingCodes(p, 'shop/web')).not.toContain('error:SERVICE_NOT_OWNED');
+      expect(p.findings.find((f) => f.code === 'SERVICE_ADOPTED')?.message).toContain(
+        `tags it lifeboat:deployment=${DEPLOYMENT_ID}`,
+      );
+      expect(p.totals).toMatchObject({ update: 1, restorable: 1 });
+    });
+
+    it('adopts nothing for an owned service named in "adopt": it is planned as usual', () => {
+      const restored = { status: 'ACTIVE', desiredCount: 4, tags: owned(RECOVERY_POINT_ID) };
+      const p = plan(manifest, { adopt: ['shop/web'] }, { inventory: inventoryWith(restored) });
+      expect(serviceOf(p, 'shop/web')).toMatchObject({ action: 'unchanged', adopt: false });
+      expect(p.findings.map((f) => f.code)).not.toContain('SERVICE_ADOPTED');
+    });
+
+    it('warns about an "adopt" key that is not selected (a typo) or not in the DR region', () => {
+      const typo = plan(manifest, { adopt: ['shop/wbe'] }, { inventory: inventoryWith(native) });
+      expect(typo.findings.filter((f) => f.code.startsWith('ADOPT_'))).toMatchObject([
+        { severity: 'warning', code: 'ADOPT_NOT_SELECTED', resource: 'shop/wbe' },
+      ]);
+      expect(serviceOf(typo, 'shop/web').blockedBy).toEqual(['SERVICE_NOT_OWNED']);
+      const excluded = new ManifestBuilder().service('shop/web').service('shop/api').build();
+      const left = plan(
+        excluded,
+        { exclude: ['shop/api'], adopt: ['shop/api'] },
+        { inventory: emptyInventory() },
+      );
+      expect(left.findings.map((f) => f.code)).toContain('ADOPT_NOT_SELECTED');
+      const absent = plan(manifest, { adopt: ['shop/web'] }, { inventory: emptyInventory() });
+      expect(absent.findings.filter((f) => f.code.startsWith('ADOPT_'))).toMatchObject([
+        { severity: 'warning', code: 'ADOPT_NOT_IN_DR', resource: 'shop/web', service: 'shop/web' },
+      ]);
+      expect(serviceOf(absent, 'shop/web')).toMatchObject({ action: 'create', adopt: false, blocked: false });
     });
 
     it('creates over an INACTIVE service', () => {
@@ -739,6 +857,7 @@ describe('planRestore with EBS volumes', () => {
         tags: [
           { key: 'lifeboat:recovery-point', value: RECOVERY_POINT_ID },
           { key: 'lifeboat:role', value: 'restored-volume' },
+          { key: 'lifeboat:deployment', value: DEPLOYMENT_ID },
           { key: 'lifeboat:source-volume', value: 'vol-0statements000001' },
           { key: 'lifeboat:service', value: 'payments/reconciler' },
         ],

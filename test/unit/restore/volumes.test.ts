@@ -6,6 +6,7 @@ import type { RestoreRun } from '../../../src/restore/runs';
 import type { CheckedService } from '../../../src/restore/wave-check';
 import {
   ACCOUNT,
+  DEPLOYMENT_ID,
   DR,
   emptyMappings,
   shopFleetInventory,
@@ -26,7 +27,13 @@ describe('restore report volumes', () => {
       });
     }),
     parseRestoreInput({ dryRun: false, services: ['payments/*'] }),
-    { drRegion: DR, account: ACCOUNT, mappings: emptyMappings(), inventory: shopFleetInventory() },
+    {
+      drRegion: DR,
+      account: ACCOUNT,
+      deploymentId: DEPLOYMENT_ID,
+      mappings: emptyMappings(),
+      inventory: shopFleetInventory(),
+    },
   );
   const run: RestoreRun = {
     executionName: 'drill-volumes',
