@@ -74,12 +74,12 @@ export function grantSharedResourcesPrepare(target: GrantTarget, dr: RegionArns)
   ]);
 }
 
-/** The restore registers the task definitions and creates or updates the services in `dr`. */
+/** The restore registers the task definitions (deregistering the duplicates a lost answer left) and creates or updates the services in `dr`. */
 export function grantServiceDeploy(target: GrantTarget, dr: RegionArns): void {
   addStatements(target, [
     allow(
       'RegisterTaskDefinitions',
-      ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition'],
+      ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:DeregisterTaskDefinition'],
       ['*'],
       inRegions(dr.region),
     ),

@@ -2,6 +2,7 @@ import { awsErrorCode, awsErrorMessage } from '../aws/errors';
 import { restoreRunKey, restoreRunResultKey } from '../catalog/keys';
 import type { RegisterTaskDefinitionInputRecord } from '../catalog/manifest';
 import {
+  collapseDuplicateRevisions,
   ensureService,
   isConcurrentRegistration,
   registerTaskDefinition,
@@ -75,7 +76,7 @@ export async function ensureTaskDefinition(
         const arn = await registerTaskDefinition(ecs, input);
         if (!arn)
           throw new RestoreError(`RegisterTaskDefinition returned no ARN for family ${input.family}.`);
-        return { arn, action: 'registered' as const };
+        return { arn: await collapseDuplicateRevisions(ecs, input, arn), action: 'registered' as const };
       },
       {
         classify: (error) => (isConcurrentRegistration(error) ? 'transient' : 'fatal'),

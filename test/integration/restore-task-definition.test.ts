@@ -193,6 +193,30 @@ describe('restore of task definitions on the emulator', () => {
     }
   });
 
+  it('leaves one revision when the answers of registrations ECS carried out are lost and the SDK registers again', async () => {
+    const input = { family: 'lost-answer-web', ...REGISTER_INPUT };
+    const proxy = await startFaultProxy({
+      target: ctx.endpoint,
+      seed: 14,
+      // ECS registers, the answer never arrives: the SDK's retry registers the same definition again.
+      rules: [
+        { match: 'ECS.RegisterTaskDefinition', drop: 1, dropPhases: ['response'], maxFaultsPerRequest: 2 },
+      ],
+    });
+    const clients = new AwsClients({ endpoint: proxy.endpoint });
+    try {
+      const result = await ensureTaskDefinition({ clients, region: DR, sleep: async () => {} }, input);
+
+      expect(proxy.stats().calls['ECS.RegisterTaskDefinition']).toBe(3);
+      expect(result.action).toBe('registered');
+      expect(result.arn).toMatch(/lost-answer-web:1$/);
+      expect(await revisions('lost-answer-web')).toEqual([result.arn]);
+    } finally {
+      clients.destroy();
+      await proxy.stop();
+    }
+  });
+
   it(`fails with TaskDefinitionRegistrationError after ${REGISTER_ATTEMPTS} refused registrations, registering nothing`, async () => {
     const input = { family: 'contended-web', ...REGISTER_INPUT };
     const proxy = await startFaultProxy({

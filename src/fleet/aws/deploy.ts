@@ -4,6 +4,7 @@ import {
   type CreateClusterCommandInput,
   CreateServiceCommand,
   type CreateServiceCommandInput,
+  DeregisterTaskDefinitionCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   type ECSClient,
@@ -58,6 +59,37 @@ export async function registerTaskDefinition(
 ): Promise<string | undefined> {
   const res = await ecs.send(new RegisterTaskDefinitionCommand(input as RegisterTaskDefinitionCommandInput));
   return res.taskDefinition?.taskDefinitionArn;
+}
+
+/**
+ * Undoes the duplicate revisions a registration whose answer was lost leaves behind: the SDK
+ * retries a RegisterTaskDefinition that ECS had carried out, and each attempt adds a revision.
+ * Walking down from the registered revision while the revisions equal `input` (canonical form),
+ * it deregisters all but the lowest of them and returns that one. Another registrar cannot be
+ * the cause: the failover lease lets one restore run at a time. One DescribeTaskDefinition when
+ * there was no duplicate.
+ */
+export async function collapseDuplicateRevisions(
+  ecs: ECSClient,
+  input: RegisterTaskDefinitionInputRecord,
+  registeredArn: string,
+): Promise<string> {
+  const revision = Number(/:(\d+)$/.exec(registeredArn)?.[1]);
+  if (!Number.isInteger(revision)) return registeredArn;
+  const base = registeredArn.slice(0, registeredArn.lastIndexOf(':'));
+  let lowest = revision;
+  while (lowest > 1) {
+    const res = await ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: `${base}:${lowest - 1}` }),
+    );
+    const previous = res.taskDefinition;
+    if (previous?.status !== 'ACTIVE' || !sameTaskDefinition(input, previous)) break;
+    lowest -= 1;
+  }
+  for (let extra = lowest + 1; extra <= revision; extra += 1) {
+    await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: `${base}:${extra}` }));
+  }
+  return `${base}:${lowest}`;
 }
 
 /** A registration that failed because other registrations of the family ran at once, or ECS throttled it: worth retrying. */
