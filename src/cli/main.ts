@@ -255,46 +255,38 @@ export function buildProgram(io: CliIo, state: RunState): Command {
       }),
     );
 
-  program
+  const planCommand = program
     .command('plan')
     .description('plan a failover from a recovery point without changing anything (dry run)')
     .addOption(recoveryPointOption())
     .addOption(servicesOption())
-    .addOption(excludeOption())
+    .addOption(excludeOption());
+  addRestoreInputOptions(planCommand)
     .addHelpText(
       'after',
       '\nReads the recovery point (checksum verified) and the DR region, and shows what a failover would do:\n' +
         'waves, per service the action (create / update / unchanged) or what blocks it, desired counts, task\n' +
         'definition families and the images it would pull in the DR region (by digest), then every readiness\n' +
         "finding with its fix. The same plan as the restore workflow's dry run; nothing is changed.\n" +
+        'It takes the options of `lifeboat failover` and plans exactly the input that failover would start\n' +
+        '(same desired counts, partial recovery points, adopted services, EFS promotion).\n' +
         'Exit 0 when every selected service can be restored, 1 when error findings block some.',
     )
     .action(
       action(async (cmd) => {
         const { runPlanCommand } = await lazy('./commands/restore', () => import('./commands/restore'));
-        const opts = cmd.opts<{ recoveryPoint: string; services?: string[]; exclude?: string[] }>();
+        const opts = cmd.opts<RestoreCommandFlags>();
         return (session) => runPlanCommand(session, opts);
       }),
     );
 
-  program
+  const failoverCommand = program
     .command('failover')
     .description('relaunch the services in the DR region from a recovery point')
     .addOption(recoveryPointOption())
     .addOption(servicesOption())
-    .addOption(excludeOption())
-    .addOption(
-      new Option(
-        '--desired-count-percent <n>',
-        'scale each restored service to this share of its captured desired count',
-      )
-        .argParser(parseIntegerIn(0, 100))
-        .default(100),
-    )
-    .option(
-      '--promote-file-systems',
-      'make the EFS replicas writable by deleting their replication (the primary stops replicating to them; not in a drill)',
-    )
+    .addOption(excludeOption());
+  addRestoreInputOptions(failoverCommand)
     .option('--yes', 'do not ask for confirmation')
     .addHelpText(
       'after',
@@ -307,20 +299,63 @@ export function buildProgram(io: CliIo, state: RunState): Command {
         'Services the plan blocks are not touched. Re-running is safe: restored services are left unchanged.\n' +
         'EFS replicas stay replicating (the tasks mount them read-only) unless --promote-file-systems is given,\n' +
         'which deletes their replication: they become writable and the primary stops replicating to them.\n' +
+        '--input takes a JSON workflow input as the Step Functions console does; flags given override its fields\n' +
+        '("dryRun" in it is ignored: failover fails over). The run starts with exactly the input planned, pinned\n' +
+        'to the recovery point the plan shows.\n' +
         'Exit 0 only when every selected service was restored and is steady, 1 otherwise.',
     )
     .action(
       action(async (cmd) => {
         const { runFailoverCommand } = await lazy('./commands/restore', () => import('./commands/restore'));
-        const opts = cmd.opts<{
-          recoveryPoint: string;
-          services?: string[];
-          exclude?: string[];
-          desiredCountPercent: number;
-          promoteFileSystems?: boolean;
-          yes?: boolean;
-        }>();
+        const opts = cmd.opts<RestoreCommandFlags & { yes?: boolean }>();
         return (session) => runFailoverCommand(session, opts);
+      }),
+    );
+
+  program
+    .command('init')
+    .description('write the Lifeboat configuration into cdk.json (from flags, or asked on a terminal)')
+    .option('--account <id>', 'AWS account id of the fleet (12 digits)')
+    .option('--schedule <expression>', 'backup schedule, e.g. "rate(1 hour)"')
+    .addOption(
+      new Option('--rpo-target-minutes <n>', 'RPO target of `lifeboat status`').argParser(
+        parseIntegerIn(1, 525_600),
+      ),
+    )
+    .addOption(
+      new Option('--retention-days <n>', 'keep every recovery point younger than this').argParser(
+        parseIntegerIn(1, 3650),
+      ),
+    )
+    .addOption(
+      new Option('--min-recovery-points <n>', 'always keep the newest this many complete points').argParser(
+        parseIntegerIn(1, 1000),
+      ),
+    )
+    .option('--tag <key=value...>', 'tags a service (or its cluster) must carry to be backed up')
+    .addOption(
+      new Option('--include <pattern...>', '"cluster/service" globs to back up').argParser(
+        parseServicePattern,
+      ),
+    )
+    .addOption(
+      new Option('--exclude <pattern...>', '"cluster/service" globs to leave out').argParser(
+        parseServicePattern,
+      ),
+    )
+    .option('--force', 'replace an existing configuration (its values stay where no flag is given)')
+    .addHelpText(
+      'after',
+      '\nWrites context.lifeboat of ./cdk.json (or --config <file>), keeping the rest of the file; every setting\n' +
+        'gets a "// setting" comment key, which the configuration ignores. --primary-region and --dr-region set the\n' +
+        'regions. On a terminal it asks for what no flag gives; otherwise --account and both regions are needed.\n' +
+        'Everything is validated before the file is written; nothing is written on an error (exit 2).',
+    )
+    .action(
+      action(async (cmd) => {
+        const { runInitCommand } = await lazy('./commands/init', () => import('./commands/init'));
+        const opts = cmd.opts<import('./commands/init').InitOptions>();
+        return (session) => runInitCommand(session, opts);
       }),
     );
 
@@ -359,9 +394,79 @@ export function buildProgram(io: CliIo, state: RunState): Command {
 }
 
 function recoveryPointOption(): Option {
-  return new Option('--recovery-point <id|latest>', 'recovery point to restore from')
-    .argParser(parseRecoveryPointRef)
-    .default('latest');
+  // No Commander default: an option not given leaves the --input document's field (default latest).
+  return new Option(
+    '--recovery-point <id|latest>',
+    'recovery point to restore from (default: latest)',
+  ).argParser(parseRecoveryPointRef);
+}
+
+/** The options of `plan` and `failover` as Commander parses them (undefined: not given). */
+interface RestoreCommandFlags {
+  recoveryPoint?: string;
+  services?: string[];
+  exclude?: string[];
+  desiredCountPercent?: number;
+  allowPartial?: boolean;
+  promoteFileSystems?: boolean;
+  continueOnWaveFailure?: boolean;
+  adopt?: string[];
+  wait?: boolean;
+  steadyStateTimeout?: number;
+  comment?: string;
+  input?: string;
+}
+
+/** An exact "cluster/service" key (no globs): adopting is a decision about one service. */
+function parseServiceKey(value: string, previous: string[] | undefined): string[] {
+  if (!/^[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/.test(value)) {
+    throw new InvalidArgumentError(`"${value}" must be an exact "cluster/service" key (no globs).`);
+  }
+  return [...(previous ?? []), value];
+}
+
+/**
+ * The workflow-input options `plan` and `failover` share, after --recovery-point, --services and
+ * --exclude: every field of the restore input has a flag, and --input takes a whole document.
+ */
+function addRestoreInputOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option(
+        '--desired-count-percent <n>',
+        'scale each restored service to this share of its captured desired count, rounded up (default: 100; 0 creates the services with no tasks)',
+      ).argParser(parseIntegerIn(0, 100)),
+    )
+    .option(
+      '--allow-partial',
+      'restore from a partial recovery point (services whose capture failed are reported, not restored)',
+    )
+    .addOption(
+      new Option(
+        '--adopt <cluster/service...>',
+        'DR services Lifeboat did not create that it may take over (updated and tagged; otherwise they block)',
+      ).argParser(parseServiceKey),
+    )
+    .option(
+      '--promote-file-systems',
+      'make the EFS replicas writable by deleting their replication (the primary stops replicating to them; not in a drill)',
+    )
+    .option('--continue-on-wave-failure', 'start each wave even when the one before it did not become steady')
+    .addOption(
+      new Option(
+        '--steady-state-timeout <minutes>',
+        'how long each wave waits for its services to become steady (1-120, default: 15)',
+      ).argParser(parseIntegerIn(1, 120)),
+    )
+    .option('--no-wait', 'report as soon as the services are created or updated (no wait for steady state)')
+    .option(
+      '--comment <text>',
+      'free text carried into the plan and the restore report ("incident INC-1234")',
+    )
+    .option(
+      '--input <file|->',
+      'a JSON workflow input as the Step Functions console takes it (- reads standard input); flags given override its fields',
+    );
 }
 
 function excludeOption(): Option {

@@ -375,7 +375,7 @@ export const CONFIG_CONTEXT_KEY = 'lifeboat';
  */
 export function parseConfig(raw: unknown): LifeboatConfig {
   // reportInput: an invalid_type issue then tells a missing value from a value of the wrong type.
-  const result = configSchema.safeParse(raw, { reportInput: true });
+  const result = configSchema.safeParse(withoutComments(raw), { reportInput: true });
   if (result.success) return result.data;
   const problems = result.error.issues.flatMap((issue) => {
     const path = [CONFIG_CONTEXT_KEY, ...issue.path.map(String)];
@@ -399,6 +399,20 @@ export function parseConfig(raw: unknown): LifeboatConfig {
   throw new ConfigError(
     `Invalid Lifeboat configuration:\n  ${lines.join('\n  ')}`,
     problems[0]?.key ?? CONFIG_CONTEXT_KEY,
+  );
+}
+
+/** Keys that start with this are comments in the configuration (JSON has none): `lifeboat init` writes them. */
+export const CONFIG_COMMENT_PREFIX = '//';
+
+/** `raw` without its comment keys (`"// schedule": "…"`), at every level of nesting. */
+function withoutComments(raw: unknown): unknown {
+  if (Array.isArray(raw)) return raw.map(withoutComments);
+  if (raw === null || typeof raw !== 'object') return raw;
+  return Object.fromEntries(
+    Object.entries(raw)
+      .filter(([key]) => !key.startsWith(CONFIG_COMMENT_PREFIX))
+      .map(([key, value]) => [key, withoutComments(value)]),
   );
 }
 

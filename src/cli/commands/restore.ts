@@ -1,14 +1,17 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { restoreConfigOf } from '../../config/settings';
 import { createRestoreContext } from '../../restore/context';
-import { parseRestoreInput, type RestoreInputRequest } from '../../restore/input';
+import { parseRestoreInput, type RestoreInput, type RestoreInputRequest } from '../../restore/input';
 import type { RestorePlan } from '../../restore/plan';
 import { loadPlan } from '../../restore/prepare';
 import type { ReportResult, RestoreReport } from '../../restore/report';
 import { probeSource } from '../../volumes/efs/aws/replication';
 import { ensureLocalReportTopic } from '../aws/local-resources';
 import { ExitCode, RestoreExecutionError, UsageError } from '../errors';
-import { plural } from '../format';
+import { formatDuration, formatTimestamp, plural } from '../format';
 import type { Output } from '../io';
+import { parseInputDocument, type RestoreFlags, restoreInputOf } from '../restore-input';
 import {
   type FailoverServiceView,
   failoverServiceViews,
@@ -23,6 +26,7 @@ import { localRestoreRunner } from '../runners/local-restore';
 import { type RestoreProgress, restoreProgressOf } from '../runners/restore-events';
 import type { WorkflowEvent, WorkflowRunner } from '../runners/workflow-runner';
 import type { Session } from '../session';
+import { readAll, readLine } from '../stdin';
 import { renderRestoredVolumes } from '../views';
 
 export interface PlanOptions {
@@ -35,6 +39,18 @@ export interface FailoverOptions extends PlanOptions {
   readonly desiredCountPercent: number;
   /** Delete the replication of the EFS replicas so they become writable (`promoteFileSystems`). */
   readonly promoteFileSystems?: boolean;
+  readonly yes?: boolean;
+  /**
+   * The whole workflow input (validated), as `lifeboat plan` / `failover` build it from their
+   * flags and `--input`; when given, the fields above other than `yes` are not read.
+   */
+  readonly input?: RestoreInput;
+}
+
+/** The flags of `lifeboat plan` and `lifeboat failover`: the workflow input's, `--input`, and `--yes`. */
+export interface RestoreCommandOptions extends RestoreFlags {
+  /** `--input <file|->`: a JSON workflow input; `-` reads standard input. */
+  readonly input?: string;
   readonly yes?: boolean;
 }
 
@@ -60,22 +76,64 @@ function restoreInput(opts: PlanOptions, extra: RestoreInputRequest): RestoreInp
   };
 }
 
+/** The validated workflow input of a failover with these options (`opts.input` when given). */
+function failoverInputOf(opts: FailoverOptions): RestoreInput {
+  return opts.input ?? parseRestoreInput(restoreInput(opts, failoverFields(opts)));
+}
+
 /**
- * The restore plan, computed in this process exactly as the workflow's Prepare step does it:
- * reads and verifies the recovery point, reads the DR region and plans. Changes nothing.
- * `fields` are the rest of the input: a dry run by default; a failover plans with its own
- * (so the plan says what it does to the EFS replicas, and a drill asking to promote is refused).
+ * The one workflow input of a `plan` / `failover` command line: the `--input` document (a file,
+ * or standard input for `-`) with the flags given overriding its fields, validated. `dryRun` is
+ * false: it is the input the failover starts (`plan` computes the plan from the same input and
+ * never starts anything). Exit 2 for an unreadable file, bad JSON or an invalid field.
+ */
+export async function commandRestoreInput(
+  session: Session,
+  opts: RestoreCommandOptions,
+): Promise<RestoreInput> {
+  let document: unknown;
+  if (opts.input !== undefined) {
+    const source = opts.input === '-' ? 'standard input' : opts.input;
+    let text: string;
+    if (opts.input === '-') {
+      text = await readAll(session.io);
+    } else {
+      try {
+        text = await readFile(resolve(session.io.cwd ?? process.cwd(), opts.input), 'utf8');
+      } catch (error) {
+        throw new UsageError(
+          `Cannot read the restore input file ${opts.input} (--input): ${(error as Error).message}. Pass the path of a JSON file, or - for standard input.`,
+        );
+      }
+    }
+    document = parseInputDocument(text, source);
+  }
+  return restoreInputOf(document, opts);
+}
+
+/**
+ * The restore plan for a workflow input, computed in this process exactly as the workflow's
+ * Prepare step does it: reads and verifies the recovery point, reads the DR region and plans.
+ * Changes nothing, whatever the input's `dryRun`.
+ */
+export async function planRestoreInput(session: Session, input: RestoreInput): Promise<RestorePlan> {
+  const clients = await session.clients();
+  const { bucket, kmsKeyId } = await session.catalogLocation();
+  const ctx = createRestoreContext(clients, { config: restoreConfigOf(session.config), bucket, kmsKeyId });
+  const { plan } = await loadPlan(ctx, input);
+  return plan;
+}
+
+/**
+ * The restore plan of these options (see planRestoreInput). `fields` are the rest of the input:
+ * a dry run by default.
  */
 export async function planFailover(
   session: Session,
   opts: PlanOptions,
   fields: RestoreInputRequest = { dryRun: true },
 ): Promise<RestorePlan> {
-  const clients = await session.clients();
-  const { bucket, kmsKeyId } = await session.catalogLocation();
-  const ctx = createRestoreContext(clients, { config: restoreConfigOf(session.config), bucket, kmsKeyId });
-  const { plan } = await loadPlan(ctx, parseRestoreInput(restoreInput(opts, fields)));
-  return plan;
+  return planRestoreInput(session, parseRestoreInput(restoreInput(opts, fields)));
 }
 
 /**
@@ -88,12 +146,12 @@ export async function planFailover(
 async function efsPromotionNote(
   session: Session,
   plan: RestorePlan,
-  opts: FailoverOptions,
+  input: RestoreInput,
 ): Promise<string | undefined> {
   const readOnly = new Set(plan.findings.filter((f) => f.code === 'EFS_NOT_PROMOTED').map((f) => f.resource));
   const replicas = plan.efsFileSystems.filter((fs) => readOnly.has(fs.drFileSystemId));
   const [first] = replicas;
-  if (!first || opts.desiredCountPercent === 0) return undefined;
+  if (!first || input.desiredCountPercent === 0) return undefined;
   const primary = plan.recoveryPoint.sourceRegion;
   const clients = await session.clients();
   const probe = await probeSource(clients.efs(primary), first.sourceFileSystemId, PRIMARY_PROBE_TIMEOUT_MS);
@@ -113,24 +171,49 @@ async function efsPromotionNote(
  * `lifeboat plan`: the dry run of a failover. Exit 0 when every selected service can be
  * restored, 1 when error findings block some.
  */
-export async function runPlanCommand(session: Session, opts: PlanOptions): Promise<number> {
-  const plan = await session.out.step(`Planning a failover to ${session.config.drRegion}`, () =>
-    planFailover(session, opts),
+export async function runPlanCommand(session: Session, opts: RestoreCommandOptions): Promise<number> {
+  const input = await commandRestoreInput(session, opts);
+  const planned = await session.out.step(`Planning a failover to ${session.config.drRegion}`, () =>
+    planRestoreInput(session, input),
   );
+  // Planned from the input `failover` would start; shown as what it is, a dry run.
+  const plan: RestorePlan = { ...planned, input: { ...planned.input, dryRun: true } };
   session.out.result(plan, () => renderPlan(plan, session.out.color));
   return plan.totals.blocked > 0 || plan.totals.findings.error > 0 ? ExitCode.Failed : ExitCode.Ok;
 }
 
-/** Restore progress on stderr, from the execution's events. */
+/** How often the wait for steady state is reported without a terminal. */
+const WAIT_REPORT_INTERVAL_MS = 30_000;
+/** How often the live wait line is rewritten on a terminal. */
+const WAIT_TICK_MS = 1_000;
+
+/** How the failover waits for steady state: the workflow input's fields. */
+export interface SteadyStateWait {
+  readonly waitForSteadyState: boolean;
+  readonly steadyStateTimeoutMinutes: number;
+}
+
+/**
+ * Restore progress on stderr, from the execution's events. While a wave waits for steady state
+ * it shows the elapsed time and the deadline (the steady-state timeout): on a terminal as one
+ * line rewritten in place, otherwise as a line when the wait starts and one every 30 s.
+ */
 class FailoverProgress {
   private waveIndex = -1;
   private readonly waitingWaves = new Set<number>();
+  /** The wave being waited for: since when, and the timer reporting it. */
+  private waiting: { readonly since: number; readonly timer: ReturnType<typeof setInterval> } | undefined;
   /** The Report step's result, once it ran. */
   report: ReportResult | undefined;
 
   constructor(
     private readonly out: Output,
     private readonly waves: readonly { wave: number; services: string[] }[],
+    private readonly wait: SteadyStateWait = { waitForSteadyState: true, steadyStateTimeoutMinutes: 15 },
+    private readonly stderr:
+      | { write(chunk: string): unknown; readonly isTTY?: boolean }
+      | undefined = undefined,
+    private readonly now: () => number = Date.now,
   ) {}
 
   readonly onEvent = (event: WorkflowEvent): void => {
@@ -138,7 +221,48 @@ class FailoverProgress {
     if (progress) this.show(progress);
   };
 
+  private get live(): boolean {
+    return this.stderr?.isTTY === true;
+  }
+
+  private waitLine(): string {
+    const elapsed = this.waiting ? this.now() - this.waiting.since : 0;
+    return `    waiting for steady state: ${formatDuration(elapsed)} elapsed, deadline ${formatDuration(this.wait.steadyStateTimeoutMinutes * 60_000)} (--steady-state-timeout)`;
+  }
+
+  private startWait(): void {
+    const since = this.now();
+    const deadline = new Date(since + this.wait.steadyStateTimeoutMinutes * 60_000);
+    if (!this.live) {
+      this.out.info(
+        `    waiting for steady state (deadline ${this.wait.steadyStateTimeoutMinutes} min, at ${formatTimestamp(deadline.toISOString())})…`,
+      );
+    }
+    const timer = setInterval(
+      () => {
+        if (this.live) this.stderr?.write(`\r\x1b[K${this.waitLine()}`);
+        else this.out.info(this.waitLine());
+      },
+      this.live ? WAIT_TICK_MS : WAIT_REPORT_INTERVAL_MS,
+    );
+    timer.unref?.();
+    this.waiting = { since, timer };
+    if (this.live) this.stderr?.write(this.waitLine());
+  }
+
+  /** Ends the display of a wait for steady state (the next step started, or the execution ended). */
+  endWait(): void {
+    const waiting = this.waiting;
+    if (!waiting) return;
+    clearInterval(waiting.timer);
+    this.waiting = undefined;
+    const line = `    waited ${formatDuration(this.now() - waiting.since)} for steady state`;
+    if (this.live) this.stderr?.write(`\r\x1b[K${line}\n`);
+    else this.out.info(line);
+  }
+
   private show(progress: RestoreProgress): void {
+    if (progress.kind !== 'checking-wave') this.endWait();
     switch (progress.kind) {
       case 'preparing-shared':
         this.out.info('  preparing clusters, log groups and EFS');
@@ -182,7 +306,8 @@ class FailoverProgress {
       case 'checking-wave':
         if (!this.waitingWaves.has(this.waveIndex)) {
           this.waitingWaves.add(this.waveIndex);
-          this.out.info('    waiting for steady state…');
+          if (this.wait.waitForSteadyState) this.startWait();
+          else this.out.info('    not waiting for steady state (--no-wait)');
         }
         break;
       case 'reporting':
@@ -250,12 +375,16 @@ export async function failOver(
 ): Promise<FailoverOutcome> {
   const { config, out } = session;
   const runner = session.local ? await localRunner(session) : await deployedRunner(session);
-  const progress = new FailoverProgress(out, restorableWaves(plan));
+  // The input the plan was computed from, pinned to the recovery point the plan resolved
+  // (so `latest` cannot move between the plan shown and the run).
+  const input: RestoreInput = { ...failoverInputOf(opts), recoveryPoint: plan.recoveryPoint.id };
+  const progress = new FailoverProgress(out, restorableWaves(plan), input, session.io.stderr);
   const executionName = runner.executionName();
-  const input = restoreInput({ ...opts, recoveryPoint: plan.recoveryPoint.id }, failoverFields(opts));
-  const result = await out.step(`Restoring in ${config.drRegion} (execution ${executionName})`, async () =>
-    (await runner.start(input, { executionName, onEvent: progress.onEvent })).result(),
-  );
+  const result = await out
+    .step(`Restoring in ${config.drRegion} (execution ${executionName})`, async () =>
+      (await runner.start(input, { executionName, onEvent: progress.onEvent })).result(),
+    )
+    .finally(() => progress.endWait());
   const reported = progress.report;
   if (reported === undefined) {
     throw new RestoreExecutionError(result.executionArn, result.status, result.error, result.cause);
@@ -272,30 +401,14 @@ export async function failOver(
   };
 }
 
-/** Reads one line from stdin. */
-function readLine(session: Session): Promise<string> {
-  const stdin = session.io.stdin;
-  if (!stdin) return Promise.resolve('');
-  return new Promise((resolve) => {
-    let text = '';
-    const done = () => {
-      stdin.removeAllListeners('data');
-      stdin.removeAllListeners('end');
-      stdin.pause();
-      resolve(text.split(/\r?\n/)[0] ?? '');
-    };
-    stdin.on('data', (chunk) => {
-      text += chunk.toString();
-      if (text.includes('\n')) done();
-    });
-    stdin.on('end', done);
-    stdin.resume();
-  });
-}
-
 /** Refuses (exit 2) before touching anything when confirmation is needed but cannot be asked. */
-function checkCanConfirm(session: Session, opts: FailoverOptions): void {
+function checkCanConfirm(session: Session, opts: RestoreCommandOptions): void {
   if (opts.yes === true) return;
+  if (opts.input === '-') {
+    throw new UsageError(
+      '`lifeboat failover --input -` reads the restore input from standard input, so it cannot ask for confirmation there; pass --yes (see the plan first with `lifeboat plan --input -`).',
+    );
+  }
   if (session.out.json) {
     throw new UsageError(
       '`lifeboat failover --json` cannot ask for confirmation; pass --yes to fail over (see the plan first with `lifeboat plan`).',
@@ -313,14 +426,15 @@ function checkCanConfirm(session: Session, opts: FailoverOptions): void {
  * restore workflow: on this machine with `--endpoint`, else the one deployed in the DR region.
  * Exit 0 only when every selected service was restored.
  */
-export async function runFailoverCommand(session: Session, opts: FailoverOptions): Promise<number> {
+export async function runFailoverCommand(session: Session, opts: RestoreCommandOptions): Promise<number> {
   checkCanConfirm(session, opts);
   const { out, config } = session;
+  const input = await commandRestoreInput(session, opts);
   const plan = await out.step(`Planning a failover to ${config.drRegion}`, () =>
-    planFailover(session, opts, failoverFields(opts)),
+    planRestoreInput(session, input),
   );
   out.info(renderPlanCompact(plan, false).trimEnd());
-  const efsNote = opts.promoteFileSystems === true ? undefined : await efsPromotionNote(session, plan, opts);
+  const efsNote = input.promoteFileSystems ? undefined : await efsPromotionNote(session, plan, input);
   if (efsNote) out.info(efsNote);
   if (plan.totals.restorable === 0) {
     out.error(
@@ -332,12 +446,21 @@ export async function runFailoverCommand(session: Session, opts: FailoverOptions
     session.io.stderr.write(
       `\nFail over ${plural(plan.totals.restorable, 'service')} to ${config.drRegion} from ${plan.recoveryPoint.id}? Type "yes" to continue: `,
     );
-    if ((await readLine(session)).trim().toLowerCase() !== 'yes') {
+    if ((await readLine(session.io)).trim().toLowerCase() !== 'yes') {
       out.error('Not confirmed; nothing was changed.');
       return ExitCode.Failed;
     }
   }
-  const outcome = await failOver(session, opts, plan);
+  const outcome = await failOver(
+    session,
+    {
+      recoveryPoint: input.recoveryPoint,
+      desiredCountPercent: input.desiredCountPercent,
+      ...(opts.yes !== undefined ? { yes: opts.yes } : {}),
+      input,
+    },
+    plan,
+  );
   out.result(failoverDocument(outcome), () => {
     const text = renderFailover(
       outcome.report,

@@ -16,6 +16,17 @@ function configError(raw: unknown): ConfigError {
 }
 
 describe('parseConfig', () => {
+  it('ignores "//" comment keys at every level, as `lifeboat init` writes them', () => {
+    const commented = {
+      '//': 'written by lifeboat init',
+      '// account': 'the fleet account',
+      ...minimal,
+      retention: { '// days': 'kept this long', days: 10 },
+    };
+    expect(parseConfig(commented)).toEqual(parseConfig({ ...minimal, retention: { days: 10 } }));
+    expect(configError({ ...minimal, '/ typo': 1 }).message).toContain('lifeboat./ typo: unknown setting');
+  });
+
   it('accepts the three required settings and fills every default', () => {
     const config = parseConfig(minimal);
 
