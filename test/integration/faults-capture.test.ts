@@ -103,11 +103,11 @@ describe('runCapture through a fault-injecting proxy', () => {
   }) => {
     const RUNS = 5;
     const figures = await throughProxy([ISSUE_RATES], 20260101, async ({ proxy, clients, counter }) => {
-      // Concurrent runs keep the suite short (throttling retries back off for up to seconds); the
-      // decisions depend on each request's content and repeat count, not on arrival order.
-      const results = await Promise.all(
-        Array.from({ length: RUNS }, () => runCapture({ clients, config, bucket: BUCKET })),
-      );
+      // One run after another: concurrent runs race for the same DR images and catalog keys, and
+      // which one answers a conflict is timing, so their call count is not a constant (160 or 161).
+      const results = [];
+      for (let run = 0; run < RUNS; run++)
+        results.push(await runCapture({ clients, config, bucket: BUCKET }));
 
       for (const { manifest, key } of results) {
         expect(manifestContent(manifest)).toEqual(manifestContent(baseline));
