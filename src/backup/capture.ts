@@ -35,6 +35,7 @@ import type { Logger } from '../kernel/logger';
 import { discoverVolumes } from '../volumes/ebs/aws/discovery';
 import type { VolumeCopyState } from '../volumes/ebs/model';
 import { captureEfs } from '../volumes/efs/aws/capture';
+import { NothingToBackUpError } from './errors';
 import { discoveryServices, snapshotVolumes } from './volumes';
 
 /** Describe calls in flight at once, per capture. */
@@ -126,7 +127,8 @@ class FailureLog {
  * recovery point body, and starts a snapshot of each EBS volume they use (see
  * `discoverVolumes`: one DescribeVolumes when no service has a managed EBS volume
  * configuration). A resource that cannot be captured is recorded in `errors` (the recovery
- * point is then `partial`) and never stops the others; only failing to list the clusters throws.
+ * point is then `partial`) and never stops the others. Throws when the clusters cannot be listed,
+ * and NothingToBackUpError when no service is selected (before any snapshot is started).
  *
  * Invariant: every `services[].taskDefinitionArn` has its `taskDefinitions[]` record and every
  * container image of those has an `images[]` record.
@@ -154,6 +156,16 @@ export async function captureFleet(deps: CaptureDeps): Promise<CaptureResult> {
   for (const f of selection.failures) step.failures.add(f.resourceType, f.resourceId, f.code, f.message);
   const { selected, servicesListed } = selection;
   log?.info('Selected services', { recoveryPointId: id, servicesListed, servicesSelected: selected.length });
+  if (selected.length === 0) {
+    // Nothing to back up: a recovery point of no service would meet the RPO yet restore nothing.
+    throw new NothingToBackUpError({
+      region: config.primaryRegion,
+      selection: config.selection,
+      clustersListed: clusterArns.length,
+      servicesListed,
+      failures: step.failures.sorted().map((f) => `${f.resourceId}: ${f.message}`),
+    });
+  }
 
   const described = await captureTaskDefinitions(ecs, selected, step.concurrency);
   for (const f of described.failures) step.failures.add(f.resourceType, f.resourceId, f.code, f.message);

@@ -215,7 +215,8 @@ async function deployedRunner(session: Session): Promise<WorkflowRunner> {
  * state machine the BackupStack deploys, handlers in-process, waits scaled down), otherwise the
  * one deployed in the primary region, waited for. Progress on stderr (with `verbose`, the
  * handlers' log lines of a local run too). Throws BackupExecutionError when no recovery point
- * was committed.
+ * was committed: the Capture step fails with NothingToBackUpError when no service matches
+ * `lifeboat.selection`, so an empty fleet never gets a complete recovery point.
  */
 export async function takeBackup(
   session: Session,
