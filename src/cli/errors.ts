@@ -63,16 +63,37 @@ export class ExecutionEndedError extends CliError {
   }
 }
 
+/**
+ * A failed Lambda step's message: Step Functions gives its cause as the Lambda's JSON error
+ * (`{"errorType", "errorMessage", "trace"}`); the local engine gives the message itself.
+ */
+export function stepErrorMessage(cause: string | undefined): string | undefined {
+  if (cause === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(cause) as unknown;
+    if (parsed !== null && typeof parsed === 'object') {
+      const message = (parsed as Record<string, unknown>).errorMessage;
+      if (typeof message === 'string') return message;
+    }
+  } catch {
+    // Not JSON: the message itself.
+  }
+  return cause;
+}
+
 /** The backup workflow ended without committing a recovery point. */
 export class BackupExecutionError extends ExecutionEndedError {
   constructor(executionArn: string, status: string, error: string | undefined, cause: string | undefined) {
+    const nothingSelected = error === 'NothingToBackUpError';
     super(
       'backup',
       executionArn,
       status,
       error,
-      cause,
-      'No recovery point was committed; fix the cause and run `lifeboat backup` again (snapshots it started are removed by retention).',
+      stepErrorMessage(cause)?.replace(/\.$/, ''),
+      nothingSelected
+        ? 'No snapshot was started.'
+        : 'No recovery point was committed; fix the cause and run `lifeboat backup` again (snapshots it started are removed by retention).',
     );
     this.name = 'BackupExecutionError';
   }
@@ -197,8 +218,55 @@ function unreachable(error: unknown): { message: string } | undefined {
   return undefined;
 }
 
-/** Maps any thrown value to its exit code and message, at the edge of the CLI. */
-export function describeError(error: unknown): ErrorOutcome {
+/** The answer of the service an SDK error carries (set by its deserializer on a parse failure). */
+interface AnsweredResponse {
+  readonly statusCode?: unknown;
+  readonly headers?: Record<string, unknown>;
+}
+
+function answeredResponse(error: unknown): AnsweredResponse | undefined {
+  const response = (shape(error) as { $response?: unknown }).$response;
+  return response !== null && typeof response === 'object' ? (response as AnsweredResponse) : undefined;
+}
+
+/**
+ * The SDK could not read the answer as the service's protocol: a JSON or XML parse failure (the SDK
+ * adds "Deserialization error" to such messages), or an answer that is an HTML page.
+ */
+function isDeserializationError(error: unknown): boolean {
+  const { name, message } = shape(error);
+  if (name === 'SyntaxError') return true;
+  if (typeof message === 'string' && message.includes('Deserialization error')) return true;
+  const contentType = answeredResponse(error)?.headers?.['content-type'];
+  return typeof contentType === 'string' && contentType.toLowerCase().startsWith('text/html');
+}
+
+/** Exit 4 when something answered at the endpoint, but not as AWS does (a web server, a proxy, a login page). */
+function notAws(error: unknown, endpoint: string | undefined): { message: string } | undefined {
+  const found = findInCauses(error, isDeserializationError);
+  if (found === undefined) return undefined;
+  const response = answeredResponse(found);
+  const firstLine = String(shape(found).message ?? '').split('\n')[0] ?? '';
+  const what = [
+    response?.statusCode !== undefined ? `HTTP ${String(response.statusCode)}` : undefined,
+    typeof response?.headers?.['content-type'] === 'string' ? response.headers['content-type'] : undefined,
+    `${String(shape(found).name)}: ${firstLine.length > 120 ? `${firstLine.slice(0, 120)}…` : firstLine}`,
+  ]
+    .filter((part) => part !== undefined)
+    .join(', ');
+  const where = endpoint !== undefined ? `the endpoint ${endpoint}` : 'the AWS endpoint';
+  return {
+    message: `${where} answered, but not as AWS does (${what}); check --endpoint / AWS_ENDPOINT_URL (and any proxy in between).`,
+  };
+}
+
+/**
+ * Maps any thrown value to its exit code and message, at the edge of the CLI.
+ *
+ * @param context.endpoint the `--endpoint` (or AWS_ENDPOINT_URL) the run used, named in the message
+ *   when the answer there was not AWS's
+ */
+export function describeError(error: unknown, context: { readonly endpoint?: string } = {}): ErrorOutcome {
   const message = error instanceof Error ? error.message : String(error);
   const name = error instanceof Error ? error.name : 'Error';
   if (error instanceof UsageError) return { exitCode: ExitCode.Usage, name, message, expected: true };
@@ -223,12 +291,23 @@ export function describeError(error: unknown): ErrorOutcome {
       exitCode: ExitCode.Usage,
       name,
       message:
-        `The catalog bucket ${error.bucket} does not exist. Deploy the RecoveryStack to the DR region (it creates the bucket), ` +
-        'or check "account" and "drRegion" in the configuration, --dr-region and --profile.',
+        `The catalog bucket ${error.bucket} does not exist, so there is no recovery point yet. ` +
+        'Run `lifeboat backup` first (with --endpoint it creates the catalog there; commands that only read ' +
+        'create nothing); in AWS, deploy the RecoveryStack to the DR region (it creates the bucket). ' +
+        'Or check "account" and "drRegion" in the configuration, --dr-region and --profile.',
       expected: true,
     };
   }
   if (error instanceof CatalogError) {
+    const answeredNotAws = notAws(error, context.endpoint);
+    if (answeredNotAws !== undefined) {
+      return {
+        exitCode: ExitCode.Unreachable,
+        name,
+        message: `${message} ${answeredNotAws.message}`,
+        expected: true,
+      };
+    }
     const exitCode = unreachable(error) !== undefined ? ExitCode.Unreachable : ExitCode.Failed;
     return { exitCode, name, message, expected: true };
   }
@@ -236,7 +315,7 @@ export function describeError(error: unknown): ErrorOutcome {
     return { exitCode: ExitCode.Unreachable, name, message, expected: true };
   }
   if (error instanceof CliError) return { exitCode: ExitCode.Failed, name, message, expected: true };
-  const access = unreachable(error);
+  const access = unreachable(error) ?? notAws(error, context.endpoint);
   if (access !== undefined) {
     return { exitCode: ExitCode.Unreachable, name, message: access.message, expected: true };
   }
@@ -251,10 +330,10 @@ export function describeError(error: unknown): ErrorOutcome {
 
 export const EXIT_CODES_HELP = `Exit codes:
   0  success
-  1  the operation failed or is incomplete (e.g. a partial recovery point)
-  2  bad arguments or configuration
+  1  the operation failed or is incomplete (a partial recovery point, nothing to back up)
+  2  bad arguments, input or configuration, or no catalog yet for a command that only reads
   3  recovery point not found
-  4  endpoint or AWS unreachable, or credentials refused
-  5  RPO exceeded (lifeboat status)
+  4  endpoint or AWS unreachable, an answer not as AWS gives, or credentials refused
+  5  RPO exceeded, or no complete recovery point (lifeboat status)
 
 Set LIFEBOAT_DEBUG=1 to print stack traces.`;

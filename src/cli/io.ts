@@ -24,6 +24,16 @@ export interface CliIo {
   readonly stdin?: CliReadable;
   /** Directory where the search for cdk.json starts. @default process.cwd() */
   readonly cwd?: string;
+  /** How Output writes (the global options --quiet and --no-color); main sets it after parsing. */
+  readonly output?: OutputOptions;
+}
+
+/** The global options that shape Output. */
+export interface OutputOptions {
+  /** `--quiet`: no progress or info lines on stderr (warnings, errors and the result stay). */
+  readonly quiet?: boolean;
+  /** `false` with `--no-color`: no colour anywhere, as with NO_COLOR. */
+  readonly color?: boolean;
 }
 
 /**
@@ -35,14 +45,19 @@ export class Output {
   /** Colour for stdout content. */
   readonly color: boolean;
   private readonly errColor: boolean;
+  /** `--quiet`: info and step lines are not written. */
+  readonly quiet: boolean;
   private written = false;
 
   constructor(
     private readonly io: CliIo,
     readonly json: boolean,
+    options: OutputOptions = io.output ?? {},
   ) {
-    this.color = !json && useColor(io.stdout, io.env);
-    this.errColor = useColor(io.stderr, io.env);
+    const colorAllowed = options.color !== false;
+    this.color = colorAllowed && !json && useColor(io.stdout, io.env);
+    this.errColor = colorAllowed && useColor(io.stderr, io.env);
+    this.quiet = options.quiet === true;
   }
 
   /** Writes the command's result: `doc` as JSON with `--json`, `human()` otherwise. Once per run. */
@@ -66,17 +81,18 @@ export class Output {
     return this.written;
   }
 
-  /** A progress or log line on stderr. */
+  /** A progress or log line on stderr (none with `--quiet`). */
   info(message: string): void {
-    this.io.stderr.write(`${message}\n`);
+    if (!this.quiet) this.io.stderr.write(`${message}\n`);
   }
 
   warn(message: string): void {
     this.io.stderr.write(`${paint('warning:', 'yellow', this.errColor)} ${message}\n`);
   }
 
-  /** Runs a long step, announcing it on stderr and reporting how long it took. */
+  /** Runs a long step, announcing it on stderr and reporting how long it took (silently with `--quiet`). */
   async step<T>(label: string, run: () => Promise<T>): Promise<T> {
+    if (this.quiet) return run();
     const started = Date.now();
     this.io.stderr.write(`${paint('›', 'cyan', this.errColor)} ${label}…\n`);
     const result = await run();

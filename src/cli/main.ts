@@ -1,11 +1,11 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { version } from '../../package.json';
+import { regionProblem } from '../aws/regions';
 import { recoveryPointIdSchema } from '../catalog/manifest';
 import { describeError, EXIT_CODES_HELP, ExitCode } from './errors';
 import { type CliIo, Output } from './io';
 import type { GlobalOptions, Session } from './session';
 
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const SERVICE_PATTERN = /^[A-Za-z0-9_*?-]+\/[A-Za-z0-9_*?-]+$/;
 
 function parseEndpoint(value: string): string {
@@ -21,8 +21,10 @@ function parseEndpoint(value: string): string {
   return value.replace(/\/+$/, '');
 }
 
+/** A region of the SDK's partition table; a mistyped one is a usage error naming the nearest. */
 function parseRegion(value: string): string {
-  if (!REGION.test(value)) throw new InvalidArgumentError('must be an AWS region name such as us-west-2.');
+  const problem = regionProblem(value);
+  if (problem !== undefined) throw new InvalidArgumentError(problem);
   return value;
 }
 
@@ -40,7 +42,14 @@ function parseRecoveryPointId(value: string): string {
   throw new InvalidArgumentError('must be a recovery point id such as rp-20260101T000000000Z-abc123.');
 }
 
-function parseServicePattern(value: string, previous: string[] | undefined): string[] {
+function parseServicePattern(value: string, previous: string[] | undefined, flag?: string): string[] {
+  if (value.includes(',')) {
+    // Commander already names the option and the argument; say how to write it instead.
+    const parts = value.split(',').filter((part) => part !== '');
+    throw new InvalidArgumentError(
+      `patterns are space-separated: \`${flag === undefined ? '' : `${flag} `}${parts.join(' ')}\`.`,
+    );
+  }
   if (!SERVICE_PATTERN.test(value)) {
     throw new InvalidArgumentError(`"${value}" must look like "cluster/service" (globs * and ? allowed).`);
   }
@@ -58,6 +67,9 @@ function parseIntegerIn(min: number, max: number): (value: string) => number {
 }
 
 type CommandRun = (session: Session) => Promise<number>;
+
+/** Commands that write recovery points or runs: with --endpoint they create the catalog when missing. */
+const CATALOG_WRITERS: ReadonlySet<string> = new Set(['backup', 'failover', 'demo']);
 
 /** True under bin/lifeboat.js, where tsx's CommonJS hook compiles required .ts files. */
 const REQUIRE_LOADS_TYPESCRIPT = typeof require === 'function' && require.extensions?.['.ts'] !== undefined;
@@ -97,7 +109,7 @@ export function buildProgram(io: CliIo, state: RunState): Command {
     .addOption(
       new Option(
         '--endpoint <url>',
-        'send every AWS call to this endpoint (e.g. the emulator); workflows then run on this machine and the catalog bucket and key are created on first use',
+        'send every AWS call to this endpoint (e.g. the emulator); workflows then run on this machine and the catalog bucket and key are created by the first backup, failover or demo (commands that only read create nothing) (default: $AWS_ENDPOINT_URL)',
       ).argParser(parseEndpoint),
     )
     .addOption(
@@ -112,6 +124,11 @@ export function buildProgram(io: CliIo, state: RunState): Command {
     )
     .option('--profile <name>', 'AWS named profile (default: the default credential chain)')
     .option('--json', 'print one JSON document on stdout; logs and progress go to stderr')
+    .option(
+      '-q, --quiet',
+      'no progress or info lines on stderr; warnings, errors and the result are still written',
+    )
+    .option('--no-color', 'no colour in the output (as when NO_COLOR is set)')
     .addHelpText('afterAll', `\n${EXIT_CODES_HELP}\n`);
 
   const action =
@@ -119,7 +136,19 @@ export function buildProgram(io: CliIo, state: RunState): Command {
     async (...args: unknown[]): Promise<void> => {
       const cmd = args[args.length - 1] as Command;
       const { Session } = await lazy('./session', () => import('./session'));
-      const session = new Session(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const globals = cmd.optsWithGlobals<GlobalOptions & { quiet?: boolean; color?: boolean }>();
+      const endpoint = globals.endpoint ?? (cmd.name() === 'demo' ? undefined : endpointFromEnv(cmd, io));
+      const sessionIo: CliIo = {
+        ...io,
+        output: { quiet: globals.quiet === true, color: globals.color !== false },
+      };
+      const session = new Session(
+        { ...globals, ...(endpoint !== undefined ? { endpoint } : {}) },
+        sessionIo,
+        {
+          createsCatalog: CATALOG_WRITERS.has(cmd.name()),
+        },
+      );
       state.session = session;
       const run = await load(cmd);
       state.exitCode = await run(session);
@@ -473,13 +502,33 @@ function excludeOption(): Option {
   return new Option(
     '--exclude <pattern...>',
     '"cluster/service" globs to leave out (wins over --services)',
-  ).argParser(parseServicePattern);
+  ).argParser((value: string, previous: string[] | undefined) =>
+    parseServicePattern(value, previous, '--exclude'),
+  );
 }
 
 function servicesOption(): Option {
   return new Option('--services <pattern...>', '"cluster/service" globs to restore (default: all)').argParser(
-    parseServicePattern,
+    (value: string, previous: string[] | undefined) => parseServicePattern(value, previous, '--services'),
   );
+}
+
+/**
+ * `AWS_ENDPOINT_URL` (the AWS SDKs' own variable) stands for `--endpoint` when the flag is not
+ * given; `lifeboat demo` starts its own emulator and ignores it. A malformed value is a usage error.
+ */
+function endpointFromEnv(cmd: Command, io: CliIo): string | undefined {
+  const value = io.env.AWS_ENDPOINT_URL;
+  if (value === undefined || value === '') return undefined;
+  try {
+    return parseEndpoint(value);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return cmd.error(`error: AWS_ENDPOINT_URL "${value}" ${reason}`, {
+      exitCode: ExitCode.Usage,
+      code: 'lifeboat.invalidEnvironment',
+    });
+  }
 }
 
 /** Commander errors that are not failures: help and version requested by the user. */
@@ -498,7 +547,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     await program.parseAsync([...argv], { from: 'user' });
     return state.exitCode;
   } catch (error) {
-    const out = state.session?.out ?? new Output(io, argv.includes('--json'));
+    const out =
+      state.session?.out ??
+      new Output(io, argv.includes('--json'), {
+        quiet: argv.includes('--quiet') || argv.includes('-q'),
+        color: !argv.includes('--no-color'),
+      });
     if (error instanceof CommanderError) {
       // Commander has already printed its message (and the usage hint) on stderr.
       // `lifeboat help …` exits 0; help shown because a command is missing exits non-zero.
@@ -506,12 +560,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return ExitCode.Ok;
       }
       if (out.json) {
-        const message = error.message.replace(/^error: /, '');
+        // Help shown because no command was given: Commander's message is only "(outputHelp)".
+        const message =
+          error.code === 'commander.help'
+            ? 'a command is required: the usage is on stderr (`lifeboat --help` lists the commands).'
+            : error.message.replace(/^error: /, '');
         writeJsonError(out, { name: 'UsageError', message, exitCode: ExitCode.Usage });
       }
       return ExitCode.Usage;
     }
-    const outcome = describeError(error);
+    const outcome = describeError(error, { endpoint: state.session?.options.endpoint });
     out.error(outcome.message);
     if (debug || !outcome.expected) {
       io.stderr.write(`${error instanceof Error && error.stack ? error.stack : String(error)}\n`);

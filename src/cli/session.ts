@@ -1,11 +1,12 @@
 import { AwsClients, type AwsTarget, CallCounter } from '../aws/clients';
 import { ensureLocalSigningKey } from '../catalog/aws/signer';
 import { type CatalogStore, catalogStoreFor, ensureCatalogBucket } from '../catalog/aws/store';
+import { CatalogBucketNotFoundError } from '../catalog/errors';
 import { CATALOG_KEY_ALIAS, CATALOG_SIGNING_KEY_ALIAS, catalogBucketName } from '../catalog/names';
 import type { LifeboatConfig } from '../config/schema';
 import { isReachable } from '../emulator/moto';
 import { callerAccount } from './aws/identity';
-import { ensureLocalKey } from './aws/local-resources';
+import { bucketExists, ensureLocalKey, existingKeyArn } from './aws/local-resources';
 import { type LoadedConfig, loadConfig } from './config-source';
 import { AwsAccessError, describeError, EndpointUnreachableError, ExitCode } from './errors';
 import { type CliIo, Output } from './io';
@@ -42,15 +43,21 @@ export class Session {
 
   /**
    * @param preset.config the configuration to use instead of reading one (the demo builds its own)
+   * @param preset.createsCatalog with `--endpoint`, create the catalog bucket and keys when missing: only
+   *   for commands that write recovery points or runs (backup, failover, demo); the others find none
    */
   constructor(
     readonly options: GlobalOptions,
     readonly io: CliIo,
-    preset: { readonly config?: LoadedConfig } = {},
+    preset: { readonly config?: LoadedConfig; readonly createsCatalog?: boolean } = {},
   ) {
     this.out = new Output(io, options.json === true);
     this.loaded = preset.config;
+    this.createsCatalog = preset.createsCatalog === true;
   }
+
+  /** With `--endpoint`: this command may create the catalog bucket and keys (see the constructor). */
+  readonly createsCatalog: boolean;
 
   /** True with `--endpoint`: AWS calls go to an emulator and workflows run on this machine. */
   get local(): boolean {
@@ -105,6 +112,13 @@ export class Session {
     const { drRegion } = this.config;
     const bucket = this.catalogBucket;
     if (!this.local) return { bucket, kmsKeyId: CATALOG_KEY_ALIAS };
+    if (!this.createsCatalog) {
+      // Read-only commands change nothing, also on an emulator: no catalog there is "run a backup first".
+      if (!(await bucketExists(clients.s3(drRegion), bucket))) {
+        throw new CatalogBucketNotFoundError(bucket);
+      }
+      return { bucket, kmsKeyId: await existingKeyArn(clients.kms(drRegion), CATALOG_KEY_ALIAS) };
+    }
     const kmsKeyId = await ensureLocalKey(clients.kms(drRegion), CATALOG_KEY_ALIAS);
     await ensureLocalSigningKey(clients.kms(drRegion), CATALOG_SIGNING_KEY_ALIAS);
     if (await ensureCatalogBucket(clients.s3(drRegion), bucket, drRegion, { kmsKeyId })) {

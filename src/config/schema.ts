@@ -1,7 +1,16 @@
 import * as z from 'zod';
+import { regionProblem } from '../aws/regions';
 import { ConfigError } from './errors';
 
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+/** A region of the SDK's partition table; a mistyped one fails with the nearest known region. */
+function regionName(example: string) {
+  return z.string().superRefine((name, ctx) => {
+    const problem = regionProblem(name);
+    if (problem !== undefined) {
+      ctx.addIssue({ code: 'custom', message: problem.replace('such as us-west-2', `such as ${example}`) });
+    }
+  });
+}
 const SCHEDULE_EXAMPLE = 'an EventBridge schedule expression such as "rate(1 hour)" or "cron(0 * * * ? *)"';
 
 /** Why EventBridge Scheduler would refuse a recurring schedule expression; undefined when it would not. */
@@ -91,9 +100,9 @@ export const configSchema = z
     /** AWS account id that owns the ECS fleet and the DR region resources. */
     account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
     /** Region that runs the protected services. */
-    primaryRegion: z.string().regex(REGION, 'must be an AWS region name such as us-east-1'),
+    primaryRegion: regionName('us-east-1'),
     /** Region that holds the recovery points and where failover relaunches the services. */
-    drRegion: z.string().regex(REGION, 'must be an AWS region name such as us-west-2'),
+    drRegion: regionName('us-west-2'),
     /** EventBridge Scheduler expression for backups. */
     schedule: z
       .string()

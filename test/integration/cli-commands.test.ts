@@ -152,18 +152,16 @@ describe('lifeboat CLI against the emulator (in-process main)', () => {
     expect(stdout).not.toContain('\u001b[');
   });
 
-  it('status exits 5 when the catalog has no complete recovery point', async () => {
-    // Another DR region: its catalog bucket is created empty on first use.
+  it('status in a DR region with no catalog exits 2 and creates none (issue 15, finding 7)', async () => {
+    // Another DR region: no backup ran there, and status only reads (exit 5 with an empty catalog:
+    // cli-empty-fleet.test.ts).
     const { code, stdout } = await lifeboatInProcess(
       onEmulator('status', '--dr-region', 'eu-west-1', '--json'),
     );
-    expect(code).toBe(5);
-    expect(JSON.parse(stdout)).toMatchObject({
-      drRegion: 'eu-west-1',
-      catalog: { bucket: `lifeboat-catalog-${ACCOUNT}-eu-west-1` },
-      rpoMet: false,
-      latestComplete: null,
-    });
+    expect(code).toBe(2);
+    const { error } = JSON.parse(stdout);
+    expect(error).toMatchObject({ name: 'CatalogBucketNotFoundError', exitCode: 2 });
+    expect(error.message).toContain(`lifeboat-catalog-${ACCOUNT}-eu-west-1 does not exist`);
   });
 
   it('a backup with a vanished image tag commits a partial recovery point and exits 1', async () => {

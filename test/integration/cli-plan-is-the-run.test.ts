@@ -123,7 +123,7 @@ beforeAll(async () => {
 
 describe('lifeboat plan shows what lifeboat failover does', () => {
   it('--exclude with --desired-count-percent 50 and --promote-file-systems: same services, same counts, same EFS promotion', async () => {
-    const { plan } = await planThenFailOver([
+    const { plan, stderr } = await planThenFailOver([
       '--exclude',
       'shop/worker',
       '--desired-count-percent',
@@ -140,6 +140,11 @@ describe('lifeboat plan shows what lifeboat failover does', () => {
       true,
     );
     if (plan.efsFileSystems.length > 0) expect(plan.efsFileSystems.every((fs) => fs.promote)).toBe(true);
+    // Each wave's wait for steady state says its deadline (not a terminal: plain lines).
+    expect(stderr).toMatch(
+      /waiting for steady state \(deadline 15 min, at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\)/,
+    );
+    expect(stderr).toMatch(/waited \S+ for steady state/);
   });
 
   it('--services with --desired-count-percent 0 (a drill): the plan says 0 tasks and every service is created at 0', async () => {
@@ -197,7 +202,7 @@ describe('lifeboat plan shows what lifeboat failover does', () => {
         steadyStateTimeoutMinutes: 30,
       }),
     );
-    const { plan, doc, run } = await planThenFailOver([
+    const { plan, doc, run, stderr } = await planThenFailOver([
       '--input',
       'input.json',
       '--comment',
@@ -220,6 +225,8 @@ describe('lifeboat plan shows what lifeboat failover does', () => {
       steadyStateTimeoutMinutes: 2,
     });
     expect(doc.report.comment).toBe('INC-7 drill');
+    expect(stderr).toContain('not waiting for steady state (--no-wait)');
+    expect(stderr).not.toContain('waiting for steady state (deadline');
     expect(doc.services.every((s) => s.service.startsWith('payments/'))).toBe(true);
   });
 

@@ -16,12 +16,15 @@ export interface CliRun {
 }
 
 /** Runs bin/lifeboat.js as a child process, the way an operator does (stdin is a pipe, not a terminal). */
-export function runCli(args: readonly string[], opts: { cwd: string; timeoutMs: number }): Promise<CliRun> {
+export function runCli(
+  args: readonly string[],
+  opts: { cwd: string; timeoutMs: number; env?: Readonly<Record<string, string | undefined>> },
+): Promise<CliRun> {
   return new Promise((done) => {
     execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd: opts.cwd, env: { ...process.env, NO_COLOR: '1' }, timeout: opts.timeoutMs },
+      { cwd: opts.cwd, env: { ...process.env, NO_COLOR: '1', ...opts.env }, timeout: opts.timeoutMs },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
         done({ code, stdout, stderr });
@@ -46,8 +49,8 @@ export async function runCliInProcess(args: readonly string[], cwd: string): Pro
 export interface CliWorkspace {
   /** The working directory; read it inside tests or hooks. */
   readonly dir: string;
-  /** bin/lifeboat.js as a child process in `dir`. */
-  lifeboat(args: readonly string[]): Promise<CliRun>;
+  /** bin/lifeboat.js as a child process in `dir` (`env` is added to this process's environment). */
+  lifeboat(args: readonly string[], env?: Readonly<Record<string, string | undefined>>): Promise<CliRun>;
   /** The CLI in this process in `dir`. */
   lifeboatInProcess(args: readonly string[]): Promise<CliRun>;
   /** `args` pointed at the emulator and the workspace's lifeboat.json. */
@@ -82,7 +85,7 @@ export function useCliWorkspace(
     get dir() {
       return cwd();
     },
-    lifeboat: (args) => runCli(args, { cwd: cwd(), timeoutMs: opts.timeoutMs }),
+    lifeboat: (args, env) => runCli(args, { cwd: cwd(), timeoutMs: opts.timeoutMs, ...(env ? { env } : {}) }),
     lifeboatInProcess: (args) => runCliInProcess(args, cwd()),
     onEmulator: (...args) => [...args, '--endpoint', ctx.endpoint, '--config', 'lifeboat.json'],
   };

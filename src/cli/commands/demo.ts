@@ -109,6 +109,7 @@ export async function runDemoCommand(session: Session): Promise<number> {
     const config = parseConfig({ account: fleet.account, primaryRegion, drRegion });
     local = new Session({ ...session.options, endpoint, primaryRegion, drRegion }, session.io, {
       config: { config, source: 'the demo (built in)' },
+      createsCatalog: true,
     });
     const demo = local;
 

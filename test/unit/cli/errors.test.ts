@@ -9,6 +9,7 @@ import {
 } from '../../../src/catalog/errors';
 import {
   AwsAccessError,
+  BackupExecutionError,
   describeError,
   EndpointUnreachableError,
   ExitCode,
@@ -67,6 +68,31 @@ describe('describeError', () => {
     }
   });
 
+  it('maps an answer the SDK cannot parse (not AWS: an HTML page) to exit 4 naming the endpoint', () => {
+    const parse = sdkError(
+      'SyntaxError',
+      `Unexpected token '<', "<html>" is not valid JSON\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.`,
+      {
+        $metadata: { httpStatusCode: 200 },
+        $response: { statusCode: 200, headers: { 'content-type': 'text/html' } },
+      },
+    );
+    for (const error of [parse, new CatalogError('could not read', 'lifeboat-catalog-x', { cause: parse })]) {
+      const outcome = describeError(error, { endpoint: 'http://127.0.0.1:8080' });
+      expect(outcome.exitCode).toBe(ExitCode.Unreachable);
+      expect(outcome.message).toContain(
+        'the endpoint http://127.0.0.1:8080 answered, but not as AWS does (HTTP 200, text/html, SyntaxError:',
+      );
+      expect(outcome.message).toContain('check --endpoint / AWS_ENDPOINT_URL');
+    }
+  });
+
+  it('says "run lifeboat backup first" for a missing catalog bucket', () => {
+    expect(describeError(new CatalogBucketNotFoundError('lifeboat-catalog-x')).message).toContain(
+      'Run `lifeboat backup` first',
+    );
+  });
+
   it('maps network failures, also when wrapped as a cause, to exit 4', () => {
     const refused = sdkError('Error', 'connect ECONNREFUSED 127.0.0.1:1', { code: 'ECONNREFUSED' });
     expect(describeError(refused).exitCode).toBe(ExitCode.Unreachable);
@@ -109,5 +135,30 @@ describe('describeError', () => {
       name: 'TypeError',
     });
     expect(describeError('a string')).toMatchObject({ exitCode: ExitCode.Failed, message: 'a string' });
+  });
+});
+
+describe('BackupExecutionError', () => {
+  const ARN = 'arn:aws:states:us-east-1:111111111111:execution:lifeboat-backup:x';
+
+  it("gives a deployed Lambda step's errorMessage, not its JSON", () => {
+    const cause = JSON.stringify({
+      errorType: 'StagingError',
+      errorMessage: 'staged body is gone.',
+      trace: ['at x'],
+    });
+    const error = new BackupExecutionError(ARN, 'FAILED', 'StagingError', cause);
+    expect(error.message).toBe(
+      `The backup execution ${ARN} ended FAILED with StagingError: staged body is gone. ` +
+        'No recovery point was committed; fix the cause and run `lifeboat backup` again (snapshots it started are removed by retention).',
+    );
+    expect(describeError(error)).toMatchObject({ exitCode: ExitCode.Failed, expected: true });
+  });
+
+  it('says no snapshot was started when nothing was selected', () => {
+    const error = new BackupExecutionError(ARN, 'FAILED', 'NothingToBackUpError', 'No ECS service matches.');
+    expect(error.message).toBe(
+      `The backup execution ${ARN} ended FAILED with NothingToBackUpError: No ECS service matches. No snapshot was started.`,
+    );
   });
 });

@@ -140,6 +140,13 @@ describe('parseConfig', () => {
     expect(error.message).toContain('lifeboat.drRegion: must be an AWS region name such as us-west-2');
   });
 
+  it('fails when a region is mistyped, naming the nearest region of the partition table', () => {
+    const error = configError({ ...minimal, primaryRegion: 'us-eats-1' });
+
+    expect(error.key).toBe('lifeboat.primaryRegion');
+    expect(error.message).toContain('"us-eats-1" is not an AWS region; did you mean us-east-1?');
+  });
+
   it('fails when a selection glob is not "cluster/service"', () => {
     const error = configError({ ...minimal, selection: { include: ['shop'] } });
 
