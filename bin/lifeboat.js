@@ -11,7 +11,25 @@ process.stdout.on('error', (error) => {
   process.exit(process.exitCode ?? 0);
 });
 
+// Ctrl-C / SIGTERM: the command says what was done and how to go on, then exits 130 / 143 at once
+// (a second Ctrl-C while it writes that exits as well).
+const interruptListeners = [];
+let interrupted = false;
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+]) {
+  process.on(signal, () => {
+    if (!interrupted) {
+      interrupted = true;
+      for (const listener of interruptListeners) listener();
+    }
+    process.exit(code);
+  });
+}
+
 main(process.argv.slice(2), {
+  interrupts: { on: (listener) => interruptListeners.push(listener) },
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,

@@ -26,6 +26,11 @@ export interface CliIo {
   readonly cwd?: string;
   /** How Output writes (the global options --quiet and --no-color); main sets it after parsing. */
   readonly output?: OutputOptions;
+  /**
+   * Where the binary reports SIGINT / SIGTERM: the listener says what was interrupted, then the
+   * process exits 130 (143). @default - not interruptible (the CLI run in-process)
+   */
+  readonly interrupts?: { on(listener: () => void): void };
 }
 
 /** The global options that shape Output. */

@@ -3,6 +3,7 @@ import { version } from '../../package.json';
 import { regionProblem } from '../aws/regions';
 import { recoveryPointIdSchema } from '../catalog/manifest';
 import { describeError, EXIT_CODES_HELP, ExitCode } from './errors';
+import { INTERRUPTED_EXIT_CODE, interruptionNote } from './interrupt';
 import { type CliIo, Output } from './io';
 import type { GlobalOptions, Session } from './session';
 
@@ -86,6 +87,8 @@ function lazy<T>(path: string, dynamicImport: () => Promise<T>): Promise<T> {
 interface RunState {
   exitCode: number;
   session: Session | undefined;
+  /** The command running, e.g. "failover" or "recovery-points list". */
+  command?: string;
 }
 
 /** Builds the `lifeboat` command tree. Actions load their implementation on first use. */
@@ -150,6 +153,9 @@ export function buildProgram(io: CliIo, state: RunState): Command {
         },
       );
       state.session = session;
+      state.command = [cmd.parent?.parent ? cmd.parent.name() : undefined, cmd.name()]
+        .filter(Boolean)
+        .join(' ');
       const run = await load(cmd);
       state.exitCode = await run(session);
     };
@@ -543,6 +549,18 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.env.LIFEBOAT_DEBUG !== undefined && io.env.LIFEBOAT_DEBUG !== '' && io.env.LIFEBOAT_DEBUG !== '0';
   const state: RunState = { exitCode: ExitCode.Ok, session: undefined };
   const program = buildProgram(io, state);
+  io.interrupts?.on(() => {
+    const out = state.session?.out ?? new Output(io, argv.includes('--json'));
+    const message = interruptionNote(state.command, state.session?.running);
+    out.error(message);
+    if (out.json) {
+      writeJsonError(
+        out,
+        { name: 'Interrupted', message, exitCode: INTERRUPTED_EXIT_CODE },
+        { interrupted: true },
+      );
+    }
+  });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return state.exitCode;
@@ -581,7 +599,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
 }
 
-function writeJsonError(out: Output, e: { name: string; message: string; exitCode: number }): void {
+function writeJsonError(
+  out: Output,
+  e: { name: string; message: string; exitCode: number },
+  extra: Record<string, unknown> = {},
+): void {
   if (out.hasResult) return;
-  out.result({ error: { name: e.name, message: e.message, exitCode: e.exitCode } }, () => '');
+  out.result({ ...extra, error: { name: e.name, message: e.message, exitCode: e.exitCode } }, () => '');
 }

@@ -9,6 +9,7 @@ import { callerAccount } from './aws/identity';
 import { bucketExists, ensureLocalKey, existingKeyArn } from './aws/local-resources';
 import { type LoadedConfig, loadConfig } from './config-source';
 import { AwsAccessError, describeError, EndpointUnreachableError, ExitCode } from './errors';
+import type { RunningExecution } from './interrupt';
 import { type CliIo, Output } from './io';
 
 /** Options accepted by every command (before or after the command name). */
@@ -40,6 +41,8 @@ export class Session {
   private location: Promise<CatalogLocation> | undefined;
   /** AWS API calls made through `clients()`, by operation. */
   readonly calls = new CallCounter();
+  /** The workflow execution the command follows now (said when the command is interrupted). */
+  running: RunningExecution | undefined;
 
   /**
    * @param preset.config the configuration to use instead of reading one (the demo builds its own)

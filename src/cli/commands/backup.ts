@@ -232,8 +232,18 @@ export async function takeBackup(
   const executionName = runner.executionName();
   const result = await out.step(
     `Capturing ECS services in ${config.primaryRegion} and copying their images and EBS volumes to ${config.drRegion} (backup workflow, execution ${executionName})`,
-    async () => (await runner.start({}, { executionName, onEvent: progress.onEvent })).result(),
+    async () => {
+      const execution = await runner.start({}, { executionName, onEvent: progress.onEvent });
+      session.running = {
+        workflow: 'backup',
+        mode: runner.mode,
+        executionName,
+        region: config.primaryRegion,
+      };
+      return execution.result();
+    },
   );
+  session.running = undefined;
   const { commit } = progress.steps;
   if (result.status !== 'SUCCEEDED' || !commit) {
     throw new BackupExecutionError(result.executionArn, result.status, result.error, result.cause);

@@ -381,10 +381,15 @@ export async function failOver(
   const progress = new FailoverProgress(out, restorableWaves(plan), input, session.io.stderr);
   const executionName = runner.executionName();
   const result = await out
-    .step(`Restoring in ${config.drRegion} (execution ${executionName})`, async () =>
-      (await runner.start(input, { executionName, onEvent: progress.onEvent })).result(),
-    )
-    .finally(() => progress.endWait());
+    .step(`Restoring in ${config.drRegion} (execution ${executionName})`, async () => {
+      const execution = await runner.start(input, { executionName, onEvent: progress.onEvent });
+      session.running = { workflow: 'restore', mode: runner.mode, executionName, region: config.drRegion };
+      return execution.result();
+    })
+    .finally(() => {
+      progress.endWait();
+      session.running = undefined;
+    });
   const reported = progress.report;
   if (reported === undefined) {
     throw new RestoreExecutionError(result.executionArn, result.status, result.error, result.cause);
