@@ -201,12 +201,19 @@ function findInCauses(error: unknown, match: (e: unknown) => boolean): unknown {
 }
 
 /** Exit 4 with what to do, when AWS could not be reached or refused the credentials somewhere in the chain. */
-function unreachable(error: unknown): { message: string } | undefined {
+function unreachable(error: unknown, profile?: ProfileInUse): { message: string } | undefined {
   const credentials = findInCauses(error, isCredentialsError);
   if (credentials !== undefined) {
     const { name, message } = shape(credentials);
+    const reason = `(${String(name)}: ${String(message)})`;
+    if (profile === undefined) {
+      return {
+        message: `AWS refused or could not find the credentials of the default credential chain ${reason}; no profile was named (--profile, AWS_PROFILE). Configure the default chain (\`aws configure list\` shows it) or pass --profile <name>.`,
+      };
+    }
+    const named = `profile "${profile.name}" (from ${profile.from})`;
     return {
-      message: `AWS refused or could not find credentials (${String(name)}: ${String(message)}). Configure the default credential chain or pass --profile <name>.`,
+      message: `AWS refused or could not find the credentials of ${named} ${reason}. Check it with \`aws configure list --profile ${profile.name}\` (for IAM Identity Center: \`aws sso login --profile ${profile.name}\`), or name another with --profile.`,
     };
   }
   const network = findInCauses(error, isNetworkError);
@@ -266,7 +273,16 @@ function notAws(error: unknown, endpoint: string | undefined): { message: string
  * @param context.endpoint the `--endpoint` (or AWS_ENDPOINT_URL) the run used, named in the message
  *   when the answer there was not AWS's
  */
-export function describeError(error: unknown, context: { readonly endpoint?: string } = {}): ErrorOutcome {
+/** The named profile whose credentials a run used, and where its name came from. */
+export interface ProfileInUse {
+  readonly name: string;
+  readonly from: '--profile' | 'AWS_PROFILE';
+}
+
+export function describeError(
+  error: unknown,
+  context: { readonly endpoint?: string; readonly profile?: ProfileInUse } = {},
+): ErrorOutcome {
   const message = error instanceof Error ? error.message : String(error);
   const name = error instanceof Error ? error.name : 'Error';
   if (error instanceof UsageError) return { exitCode: ExitCode.Usage, name, message, expected: true };
@@ -308,14 +324,20 @@ export function describeError(error: unknown, context: { readonly endpoint?: str
         expected: true,
       };
     }
-    const exitCode = unreachable(error) !== undefined ? ExitCode.Unreachable : ExitCode.Failed;
-    return { exitCode, name, message, expected: true };
+    const credentials = unreachable(error, context.profile);
+    if (credentials === undefined) return { exitCode: ExitCode.Failed, name, message, expected: true };
+    return {
+      exitCode: ExitCode.Unreachable,
+      name,
+      message: `${message} ${credentials.message}`,
+      expected: true,
+    };
   }
   if (error instanceof EndpointUnreachableError || error instanceof AwsAccessError) {
     return { exitCode: ExitCode.Unreachable, name, message, expected: true };
   }
   if (error instanceof CliError) return { exitCode: ExitCode.Failed, name, message, expected: true };
-  const access = unreachable(error) ?? notAws(error, context.endpoint);
+  const access = unreachable(error, context.profile) ?? notAws(error, context.endpoint);
   if (access !== undefined) {
     return { exitCode: ExitCode.Unreachable, name, message: access.message, expected: true };
   }

@@ -145,3 +145,55 @@ export function formatSeconds(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '-';
   return seconds < 60 ? `${seconds.toFixed(1)} s` : formatDuration(seconds * 1000);
 }
+
+type Scalar = string | number | boolean | null;
+
+function isScalar(value: unknown): value is Scalar {
+  return value === null || ['string', 'number', 'boolean'].includes(typeof value);
+}
+
+/** A scalar on a text line: tabs and line breaks become spaces, so one record stays one line. */
+function textCell(value: Scalar): string {
+  if (value === null) return 'None';
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  return String(value).replace(/[\t\r\n]+/g, ' ');
+}
+
+/**
+ * `--output text`, as the AWS CLI writes it: the JSON document as tab-separated lines for `grep`,
+ * `cut` and `awk`. Each object is one line of its scalar values (in the document's key order),
+ * starting with the upper-cased name of the key that holds it; its nested objects and lists
+ * follow on their own lines; a list of scalars is one line. Absent values are left out, so lines
+ * under one name can differ in width: select by name, then by column.
+ *
+ *   {"recoveryPoints":[{"id":"rp-1","services":6}]}  →  "RECOVERYPOINTS\trp-1\t6\n"
+ */
+export function renderText(doc: unknown): string {
+  const lines: string[] = [];
+  const line = (name: string | undefined, cells: readonly Scalar[]) => {
+    lines.push([...(name === undefined ? [] : [name]), ...cells.map(textCell)].join('\t'));
+  };
+  const walk = (value: unknown, name: string | undefined): void => {
+    if (value === undefined) return;
+    if (isScalar(value)) {
+      line(name, [value]);
+    } else if (Array.isArray(value)) {
+      if (value.every(isScalar)) {
+        if (value.length > 0) line(name, value);
+      } else {
+        for (const item of value) walk(item, name);
+      }
+    } else if (typeof value === 'object') {
+      const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+      const scalars = entries.filter((entry): entry is [string, Scalar] => isScalar(entry[1]));
+      if (scalars.length > 0)
+        line(
+          name,
+          scalars.map(([, v]) => v),
+        );
+      for (const [key, nested] of entries) if (!isScalar(nested)) walk(nested, key.toUpperCase());
+    }
+  };
+  walk(doc, undefined);
+  return lines.map((l) => `${l}\n`).join('');
+}

@@ -1,4 +1,4 @@
-import { formatDuration, paint, useColor } from './format';
+import { formatDuration, paint, renderText, useColor } from './format';
 
 /** A stream the CLI writes to (process.stdout or a test's capture). */
 export interface CliWritable {
@@ -33,6 +33,14 @@ export interface CliIo {
   readonly interrupts?: { on(listener: () => void): void };
 }
 
+/**
+ * What stdout carries (`--output`): `table`, the readable result (the default); `json`, one JSON
+ * document (`--json`); `text`, the same document as tab-separated lines (see `renderText`).
+ */
+export type OutputFormat = 'table' | 'json' | 'text';
+
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'text'];
+
 /** The global options that shape Output. */
 export interface OutputOptions {
   /** `--quiet`: no progress or info lines on stderr (warnings, errors and the result stay). */
@@ -42,9 +50,9 @@ export interface OutputOptions {
 }
 
 /**
- * Where command output goes. With `--json`, stdout carries exactly one JSON document and
- * everything else (progress, warnings) goes to stderr; without it, stdout carries the
- * human-readable result.
+ * Where command output goes. With `--json` (`--output json`), stdout carries exactly one JSON
+ * document, and with `--output text` the same document as lines; everything else (progress,
+ * warnings) goes to stderr. By default stdout carries the human-readable result.
  */
 export class Output {
   /** Colour for stdout content. */
@@ -56,29 +64,43 @@ export class Output {
 
   constructor(
     private readonly io: CliIo,
-    readonly json: boolean,
+    readonly format: OutputFormat,
     options: OutputOptions = io.output ?? {},
   ) {
     const colorAllowed = options.color !== false;
-    this.color = colorAllowed && !json && useColor(io.stdout, io.env);
+    this.color = colorAllowed && format === 'table' && useColor(io.stdout, io.env);
     this.errColor = colorAllowed && useColor(io.stderr, io.env);
     this.quiet = options.quiet === true;
   }
 
-  /** Writes the command's result: `doc` as JSON with `--json`, `human()` otherwise. Once per run. */
+  /** `--json`: stdout is one JSON document. */
+  get json(): boolean {
+    return this.format === 'json';
+  }
+
+  /** `--json` or `--output text`: stdout carries the result only, for a program to read. */
+  get machine(): boolean {
+    return this.format !== 'table';
+  }
+
+  /**
+   * Writes the command's result: `doc` as JSON with `--json`, as lines with `--output text`,
+   * `human()` otherwise. Once per run.
+   */
   result(doc: unknown, human: () => string): void {
     if (this.written) throw new Error('Output.result called twice: a command writes one result');
     this.written = true;
-    if (this.json) this.io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    if (this.format === 'json') this.io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    else if (this.format === 'text') this.io.stdout.write(renderText(doc));
     else this.io.stdout.write(human());
   }
 
   /**
    * Human-readable output written as a command goes (the demo's steps), before its result.
-   * Nothing with `--json`, where stdout carries only the result.
+   * Nothing with `--json` or `--output text`, where stdout carries only the result.
    */
   print(text: string): void {
-    if (!this.json) this.io.stdout.write(text);
+    if (!this.machine) this.io.stdout.write(text);
   }
 
   /** True once a result was written (the error path then leaves stdout alone). */

@@ -1,10 +1,11 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { version } from '../../package.json';
 import { regionProblem } from '../aws/regions';
 import { recoveryPointIdSchema } from '../catalog/manifest';
+import { COMPLETION_SHELLS, type CompletionShell, completionScript } from './completion';
 import { describeError, EXIT_CODES_HELP, ExitCode } from './errors';
 import { INTERRUPTED_EXIT_CODE, interruptionNote } from './interrupt';
-import { type CliIo, Output } from './io';
+import { type CliIo, OUTPUT_FORMATS, Output, type OutputFormat } from './io';
 import type { GlobalOptions, Session } from './session';
 
 const SERVICE_PATTERN = /^[A-Za-z0-9_*?-]+\/[A-Za-z0-9_*?-]+$/;
@@ -121,12 +122,19 @@ export function buildProgram(io: CliIo, state: RunState): Command {
       ),
     )
     .addOption(new Option('--dr-region <region>', 'override the configured DR region').argParser(parseRegion))
+    .addOption(new Option('--region <region>').hideHelp())
     .option(
       '--config <file>',
       'JSON configuration file (default: the "lifeboat" context of the nearest cdk.json)',
     )
     .option('--profile <name>', 'AWS named profile (default: the default credential chain)')
-    .option('--json', 'print one JSON document on stdout; logs and progress go to stderr')
+    .addOption(
+      new Option(
+        '--output <format>',
+        'what stdout carries: table (readable, the default), json (one JSON document), text (that document as tab-separated lines)',
+      ).choices(OUTPUT_FORMATS),
+    )
+    .option('--json', 'the same as --output json; logs and progress go to stderr')
     .option(
       '-q, --quiet',
       'no progress or info lines on stderr; warnings, errors and the result are still written',
@@ -139,7 +147,24 @@ export function buildProgram(io: CliIo, state: RunState): Command {
     async (...args: unknown[]): Promise<void> => {
       const cmd = args[args.length - 1] as Command;
       const { Session } = await lazy('./session', () => import('./session'));
-      const globals = cmd.optsWithGlobals<GlobalOptions & { quiet?: boolean; color?: boolean }>();
+      const globals = cmd.optsWithGlobals<
+        GlobalOptions & { quiet?: boolean; color?: boolean; region?: string }
+      >();
+      if (globals.region !== undefined) {
+        cmd.error(
+          `error: Lifeboat works in two regions, so --region does not say which: pass --primary-region ${globals.region} (where the fleet runs) or --dr-region ${globals.region} (where recovery points are kept and failover restores).`,
+          { exitCode: ExitCode.Usage, code: 'lifeboat.ambiguousRegion' },
+        );
+      }
+      if (globals.json === true && globals.output !== undefined && globals.output !== 'json') {
+        cmd.error(
+          `error: --json is --output json; it cannot go with --output ${globals.output}. Pass one of them.`,
+          {
+            exitCode: ExitCode.Usage,
+            code: 'lifeboat.conflictingOptions',
+          },
+        );
+      }
       const endpoint = globals.endpoint ?? (cmd.name() === 'demo' ? undefined : endpointFromEnv(cmd, io));
       const sessionIo: CliIo = {
         ...io,
@@ -425,6 +450,21 @@ export function buildProgram(io: CliIo, state: RunState): Command {
       }),
     );
 
+  program
+    .command('completion')
+    .description('print a shell completion script (bash or zsh)')
+    .addArgument(new Argument('<shell>', 'the shell to complete in').choices(COMPLETION_SHELLS))
+    .addHelpText(
+      'after',
+      '\nbash: eval "$(lifeboat completion bash)" in ~/.bashrc, or save the output as\n' +
+        '~/.local/share/bash-completion/completions/lifeboat.\n' +
+        'zsh:  source <(lifeboat completion zsh) in ~/.zshrc after compinit, or save the output as _lifeboat in a\n' +
+        'directory on $fpath.',
+    )
+    .action((shell: CompletionShell) => {
+      io.stdout.write(completionScript(shell, program));
+    });
+
   return program;
 }
 
@@ -537,6 +577,17 @@ function endpointFromEnv(cmd: Command, io: CliIo): string | undefined {
   }
 }
 
+/**
+ * The output format named on the command line, for messages written before (or without) a parsed
+ * session: `--json`, else a valid `--output <format>` / `--output=<format>`, else table.
+ */
+function outputFormatOf(argv: readonly string[]): OutputFormat {
+  if (argv.includes('--json')) return 'json';
+  const at = argv.findIndex((a) => a === '--output' || a.startsWith('--output='));
+  const value = at < 0 ? undefined : argv[at]?.startsWith('--output=') ? argv[at]?.slice(9) : argv[at + 1];
+  return OUTPUT_FORMATS.find((f) => f === value) ?? 'table';
+}
+
 /** Commander errors that are not failures: help and version requested by the user. */
 const CLEAN_EXITS = new Set(['commander.helpDisplayed', 'commander.version']);
 
@@ -550,7 +601,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const state: RunState = { exitCode: ExitCode.Ok, session: undefined };
   const program = buildProgram(io, state);
   io.interrupts?.on(() => {
-    const out = state.session?.out ?? new Output(io, argv.includes('--json'));
+    const out = state.session?.out ?? new Output(io, outputFormatOf(argv));
     const message = interruptionNote(state.command, state.session?.running);
     out.error(message);
     if (out.json) {
@@ -567,7 +618,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   } catch (error) {
     const out =
       state.session?.out ??
-      new Output(io, argv.includes('--json'), {
+      new Output(io, outputFormatOf(argv), {
         quiet: argv.includes('--quiet') || argv.includes('-q'),
         color: !argv.includes('--no-color'),
       });
@@ -587,7 +638,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       }
       return ExitCode.Usage;
     }
-    const outcome = describeError(error, { endpoint: state.session?.options.endpoint });
+    const outcome = describeError(error, {
+      endpoint: state.session?.options.endpoint,
+      profile: state.session?.profileInUse,
+    });
     out.error(outcome.message);
     if (debug || !outcome.expected) {
       io.stderr.write(`${error instanceof Error && error.stack ? error.stack : String(error)}\n`);

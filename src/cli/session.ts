@@ -8,9 +8,15 @@ import { isReachable } from '../emulator/moto';
 import { callerAccount } from './aws/identity';
 import { bucketExists, ensureLocalKey, existingKeyArn } from './aws/local-resources';
 import { type LoadedConfig, loadConfig } from './config-source';
-import { AwsAccessError, describeError, EndpointUnreachableError, ExitCode } from './errors';
+import {
+  AwsAccessError,
+  describeError,
+  EndpointUnreachableError,
+  ExitCode,
+  type ProfileInUse,
+} from './errors';
 import type { RunningExecution } from './interrupt';
-import { type CliIo, Output } from './io';
+import { type CliIo, Output, type OutputFormat } from './io';
 
 /** Options accepted by every command (before or after the command name). */
 export interface GlobalOptions {
@@ -19,6 +25,8 @@ export interface GlobalOptions {
   readonly drRegion?: string;
   readonly config?: string;
   readonly json?: boolean;
+  /** `--output`; `--json` is `--output json`. @default 'table' */
+  readonly output?: OutputFormat;
   readonly profile?: string;
 }
 
@@ -54,7 +62,7 @@ export class Session {
     readonly io: CliIo,
     preset: { readonly config?: LoadedConfig; readonly createsCatalog?: boolean } = {},
   ) {
-    this.out = new Output(io, options.json === true);
+    this.out = new Output(io, options.output ?? (options.json === true ? 'json' : 'table'));
     this.loaded = preset.config;
     this.createsCatalog = preset.createsCatalog === true;
   }
@@ -131,13 +139,25 @@ export class Session {
   }
 
   private loadedConfig(): LoadedConfig {
-    this.loaded ??= loadConfig({
-      configFile: this.options.config,
-      primaryRegion: this.options.primaryRegion,
-      drRegion: this.options.drRegion,
-      cwd: this.io.cwd ?? process.cwd(),
-    });
+    if (this.loaded === undefined) {
+      this.loaded = loadConfig({
+        configFile: this.options.config,
+        primaryRegion: this.options.primaryRegion,
+        drRegion: this.options.drRegion,
+        cwd: this.io.cwd ?? process.cwd(),
+      });
+      const note = regionVariableNote(this.io.env, this.loaded.config);
+      if (note !== undefined) this.out.warn(note);
+    }
     return this.loaded;
+  }
+
+  /** The named profile the credentials come from (`--profile`, else `AWS_PROFILE`); none with `--endpoint`. */
+  get profileInUse(): ProfileInUse | undefined {
+    if (this.local) return undefined;
+    if (this.options.profile !== undefined) return { name: this.options.profile, from: '--profile' };
+    const fromEnv = this.io.env.AWS_PROFILE;
+    return fromEnv ? { name: fromEnv, from: 'AWS_PROFILE' } : undefined;
   }
 
   private target(): AwsTarget {
@@ -171,11 +191,29 @@ export class Session {
       }
     } catch (error) {
       if (error instanceof AwsAccessError) throw error;
-      const outcome = describeError(error);
+      const outcome = describeError(error, { profile: this.profileInUse });
       if (outcome.exitCode !== ExitCode.Unreachable) throw error;
       throw new AwsAccessError(outcome.message, config.drRegion, { cause: error });
     } finally {
       probe.destroy();
     }
   }
+}
+
+/**
+ * Lifeboat works in two regions, both from the configuration (or --primary-region and
+ * --dr-region), so `AWS_REGION` / `AWS_DEFAULT_REGION` choose neither; a value that is neither
+ * of them is said, since whoever set it may expect this run to act there.
+ */
+export function regionVariableNote(
+  env: Readonly<Record<string, string | undefined>>,
+  config: Pick<LifeboatConfig, 'primaryRegion' | 'drRegion'>,
+): string | undefined {
+  const variable = env.AWS_REGION ? 'AWS_REGION' : env.AWS_DEFAULT_REGION ? 'AWS_DEFAULT_REGION' : undefined;
+  const value = variable === undefined ? undefined : env[variable];
+  if (value === undefined || value === config.primaryRegion || value === config.drRegion) return undefined;
+  return (
+    `${variable}=${value} is neither the primary region (${config.primaryRegion}) nor the DR region (${config.drRegion}) of this configuration; ` +
+    'Lifeboat uses those two. Choose others with --primary-region and --dr-region.'
+  );
 }

@@ -141,3 +141,110 @@ describe('AWS environment variables', () => {
     expect(JSON.parse(stdout).error).toMatchObject({ name: 'UsageError', exitCode: 2 });
   });
 });
+
+describe('--output', () => {
+  it('text writes the JSON document as tab-separated lines, one per recovery point', async () => {
+    const json = await lifeboat(['recovery-points', 'list', '--json', ...onEmulator()]);
+    const text = await lifeboat(['recovery-points', 'list', '--output', 'text', ...onEmulator()]);
+    expect(text.code).toBe(0);
+    const points = JSON.parse(json.stdout).recoveryPoints as { id: string; status: string }[];
+    const rows = text.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('RECOVERYPOINTS\t'))
+      .map((l) => l.split('\t'));
+    expect(rows.map((r) => r[1])).toEqual(points.map((p) => p.id));
+    expect(rows.every((r, i) => r.includes(points[i]?.status ?? '-'))).toBe(true);
+    expect(text.stdout).toMatch(/^CATALOG\tlifeboat-catalog-/m);
+    expect(text.stdout).not.toContain(ESC);
+  });
+
+  it('json is --json', async () => {
+    const a = await lifeboat(['status', '--output=json', ...onEmulator()]);
+    const b = await lifeboat(['status', '--json', ...onEmulator()]);
+    expect(Object.keys(JSON.parse(a.stdout)).sort()).toEqual(Object.keys(JSON.parse(b.stdout)).sort());
+    expect(a.code).toBe(b.code);
+  });
+
+  it('refuses a format it does not know, and --json with another format', async () => {
+    const unknown = await lifeboat(['status', '--output', 'yaml', ...onEmulator()]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Allowed choices are table, json, text');
+    const both = await lifeboat(['status', '--json', '--output', 'table', ...onEmulator()]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--json is --output json; it cannot go with --output table');
+  });
+
+  it('failover --output text cannot ask for confirmation: exit 2, nothing changed', async () => {
+    const { code, stderr } = await lifeboat(['failover', '--output', 'text', ...onEmulator()]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('`lifeboat failover --output text` cannot ask for confirmation; pass --yes');
+  });
+});
+
+describe('regions from the environment', () => {
+  it('AWS_REGION that is neither configured region is said; the configured ones are used', async () => {
+    const { code, stderr } = await lifeboat(['recovery-points', 'list', '--json', ...onEmulator()], {
+      AWS_REGION: 'eu-west-1',
+    });
+    expect(code).toBe(0);
+    expect(stderr).toContain(
+      'warning: AWS_REGION=eu-west-1 is neither the primary region (us-east-1) nor the DR region (us-west-2)',
+    );
+  });
+
+  it('AWS_REGION set to the DR region is not worth a word', async () => {
+    const { code, stderr } = await lifeboat(['recovery-points', 'list', '--json', ...onEmulator()], {
+      AWS_REGION: 'us-west-2',
+    });
+    expect(code).toBe(0);
+    expect(stderr).not.toContain('AWS_REGION');
+  });
+
+  it('--region is refused with the two options that say which region', async () => {
+    const { code, stderr } = await lifeboat(['status', '--region', 'us-west-2', ...onEmulator()]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      'pass --primary-region us-west-2 (where the fleet runs) or --dr-region us-west-2',
+    );
+  });
+});
+
+describe('credentials', () => {
+  /** No credentials anywhere: empty shared files, no keys in the environment, no instance metadata. */
+  const noCredentials = (dir: string) => ({
+    AWS_CONFIG_FILE: `${dir}/empty-aws-config`,
+    AWS_SHARED_CREDENTIALS_FILE: `${dir}/empty-aws-credentials`,
+    AWS_ACCESS_KEY_ID: undefined,
+    AWS_SECRET_ACCESS_KEY: undefined,
+    AWS_SESSION_TOKEN: undefined,
+    AWS_PROFILE: undefined,
+    AWS_ENDPOINT_URL: undefined,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
+
+  it('a profile that gives none is named, with the command that checks it (exit 4)', async () => {
+    const { code, stderr } = await lifeboat(
+      ['status', '--profile', 'lifeboat-ghost', '--config', 'lifeboat.json'],
+      noCredentials(cli.dir),
+    );
+    expect(code).toBe(4);
+    expect(stderr).toContain('credentials of profile "lifeboat-ghost" (from --profile)');
+    expect(stderr).toContain('aws configure list --profile lifeboat-ghost');
+  });
+
+  it('AWS_PROFILE is named as where the profile came from', async () => {
+    const { code, stderr } = await lifeboat(['status', '--config', 'lifeboat.json'], {
+      ...noCredentials(cli.dir),
+      AWS_PROFILE: 'lifeboat-ghost',
+    });
+    expect(code).toBe(4);
+    expect(stderr).toContain('credentials of profile "lifeboat-ghost" (from AWS_PROFILE)');
+  });
+
+  it('without a profile it says the default chain found none', async () => {
+    const { code, stderr } = await lifeboat(['status', '--config', 'lifeboat.json'], noCredentials(cli.dir));
+    expect(code).toBe(4);
+    expect(stderr).toContain('credentials of the default credential chain');
+    expect(stderr).toContain('no profile was named (--profile, AWS_PROFILE)');
+  });
+});

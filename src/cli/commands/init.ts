@@ -167,11 +167,16 @@ export async function runInitCommand(session: Session, opts: InitOptions): Promi
       ...(opts.exclude !== undefined ? { exclude: [...opts.exclude] } : {}),
     };
   }
-  const interactive = session.io.stdin?.isTTY === true && !session.out.json;
+  const interactive = session.io.stdin?.isTTY === true && !session.out.machine;
   if (interactive) {
     const prompts: [key: string, question: string, fallback: string | undefined][] = [
       ['account', 'AWS account id of the fleet', base.account as string | undefined],
-      ['primaryRegion', 'Primary region', (base.primaryRegion as string | undefined) ?? 'us-east-1'],
+      [
+        'primaryRegion',
+        'Primary region',
+        (base.primaryRegion as string | undefined) ??
+          (session.io.env.AWS_REGION || session.io.env.AWS_DEFAULT_REGION || 'us-east-1'),
+      ],
       ['drRegion', 'DR region', (base.drRegion as string | undefined) ?? 'us-west-2'],
       ['schedule', 'Backup schedule', (base.schedule as string | undefined) ?? 'rate(1 hour)'],
     ];

@@ -414,9 +414,9 @@ function checkCanConfirm(session: Session, opts: RestoreCommandOptions): void {
       '`lifeboat failover --input -` reads the restore input from standard input, so it cannot ask for confirmation there; pass --yes (see the plan first with `lifeboat plan --input -`).',
     );
   }
-  if (session.out.json) {
+  if (session.out.machine) {
     throw new UsageError(
-      '`lifeboat failover --json` cannot ask for confirmation; pass --yes to fail over (see the plan first with `lifeboat plan`).',
+      `\`lifeboat failover --output ${session.out.format}\` cannot ask for confirmation; pass --yes to fail over (see the plan first with \`lifeboat plan\`).`,
     );
   }
   if (session.io.stdin?.isTTY !== true) {

@@ -5,6 +5,7 @@ import {
   paint,
   renderFields,
   renderTable,
+  renderText,
   shortDigest,
   useColor,
   visibleWidth,
@@ -116,5 +117,30 @@ describe('formatTimestamp and shortDigest', () => {
     expect(shortDigest(`sha256:${'ab'.repeat(32)}`)).toBe('sha256:abababababab');
     expect(shortDigest(undefined)).toBe('-');
     expect(shortDigest('latest')).toBe('latest');
+  });
+});
+
+describe('renderText (--output text)', () => {
+  it('writes each object as one line of its scalars, named by the key that holds it', () => {
+    const doc = {
+      catalog: { bucket: 'b', region: 'us-west-2' },
+      recoveryPoints: [
+        { id: 'rp-1', services: 6, partial: false },
+        { id: 'rp-2', services: 0, problem: null },
+      ],
+    };
+    expect(renderText(doc)).toBe(
+      'CATALOG\tb\tus-west-2\nRECOVERYPOINTS\trp-1\t6\tFalse\nRECOVERYPOINTS\trp-2\t0\tNone\n',
+    );
+  });
+
+  it('puts a list of scalars on one line and nested objects on lines of their own', () => {
+    const doc = { id: 'x', tags: ['a', 'b'], counts: { images: { total: 3 } } };
+    expect(renderText(doc)).toBe('x\nTAGS\ta\tb\nIMAGES\t3\n');
+  });
+
+  it('keeps one record on one line whatever its values hold, and leaves out what is absent', () => {
+    expect(renderText({ message: 'two\nlines\tand a tab', gone: undefined })).toBe('two lines and a tab\n');
+    expect(renderText({ empty: [] })).toBe('');
   });
 });
