@@ -30,7 +30,7 @@ import {
 
 /**
  * Synthesises the BackupStack in-process (bundling skipped) and renders its backup state machine
- * for the primary region. Cached per configuration (a synth takes seconds).
+ * for the primary region. Cached in this process and on disk (see `synthesiseWorkflow`).
  */
 export function synthesiseBackupWorkflow(config: LifeboatConfig): SynthesisedWorkflow {
   return synthesiseWorkflow({

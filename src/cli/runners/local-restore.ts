@@ -44,8 +44,8 @@ const LOCAL_RESTORE_WAIT_SCALE = 0.02;
 /**
  * Synthesises the RecoveryStack in-process (bundling skipped) and renders its restore state
  * machine for the DR region; the report topic the state machine itself publishes to (when the
- * Report step fails) is `topicArn`, the emulator's topic. Cached per configuration (a synth
- * takes seconds).
+ * Report step fails) is `topicArn`, the emulator's topic. Cached in this process and on disk
+ * (see `synthesiseWorkflow`).
  */
 export function synthesiseRestoreWorkflow(config: LifeboatConfig, topicArn?: string): SynthesisedWorkflow {
   return synthesiseWorkflow({
@@ -57,11 +57,10 @@ export function synthesiseRestoreWorkflow(config: LifeboatConfig, topicArn?: str
       return { stack, stateMachine: stack.restore.stateMachine };
     },
     handlerNames: Object.keys(HANDLERS),
-    resources: (stack) => {
-      if (!topicArn || !(stack instanceof RecoveryStack)) return {};
-      const topicId = stack.getLogicalId(stack.reportTopic.node.defaultChild as CfnElement);
-      return { [topicId]: { Ref: topicArn, TopicArn: topicArn } };
-    },
+    logicalIds: (stack) => ({
+      reportTopic: stack.getLogicalId(stack.reportTopic.node.defaultChild as CfnElement),
+    }),
+    ...(topicArn ? { resources: { reportTopic: { Ref: topicArn, TopicArn: topicArn } } } : {}),
   });
 }
 

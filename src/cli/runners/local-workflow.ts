@@ -13,6 +13,12 @@ import {
   runLocalStateMachine,
 } from '../../emulator/step-functions/engine';
 import {
+  readCachedWorkflow,
+  workflowCacheDir,
+  workflowCacheKey,
+  writeCachedWorkflow,
+} from './workflow-cache';
+import {
   executionNameAt,
   type StartOptions,
   type WorkflowEvent,
@@ -29,49 +35,98 @@ export interface SynthesisedWorkflow {
 }
 
 /** Which stack holds the workflow, and how to find its state machine. */
-export interface WorkflowSpec {
+export interface WorkflowSpec<S extends Stack = Stack> {
   /** What the workflow is called in messages, e.g. `restore`. */
   readonly name: string;
   readonly config: LifeboatConfig;
   /** Region the stack deploys to (the state machine runs there). */
   readonly region: string;
   /** Adds the stack to `app`; returns it and the state machine to run. */
-  readonly build: (app: App) => { readonly stack: Stack; readonly stateMachine: sfn.StateMachine };
+  readonly build: (app: App) => { readonly stack: S; readonly stateMachine: sfn.StateMachine };
   /** The `LIFEBOAT_FUNCTION` values a local run has handlers for. */
   readonly handlerNames: readonly string[];
   /**
-   * Local values of the stack's resources the definition names (see `renderDefinition`'s
-   * `resources`), e.g. the emulator's report topic for the one the stack would create.
+   * Local values of stack resources the definition names (see `renderDefinition`'s
+   * `resources`), each under a name of the spec's choosing that `logicalIds` maps to the
+   * resource's logical id, e.g. `{ reportTopic: { Ref: arn, TopicArn: arn } }` for the emulator's
+   * report topic in place of the one the stack would create.
    * @default - every resource named as the stack would name it
    */
-  readonly resources?: (stack: Stack) => Readonly<Record<string, Readonly<Record<string, string>>>>;
+  readonly resources?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * The logical id of each resource `resources` names, read from the stack at synth (a cached
+   * definition needs no stack, so `resources` cannot ask it).
+   * @default - no names
+   */
+  readonly logicalIds?: (stack: S) => Readonly<Record<string, string>>;
 }
 
-/** Synthesised stacks by workflow and configuration (a synth takes seconds). */
-const stacks = new Map<string, { stack: Stack; template: CfnTemplateJson; machineId: string }>();
-/** Rendered definitions by stack and local resource values. */
+/** A synthesised stack: its template, its state machine's logical id and the spec's `logicalIds`. */
+interface SynthesisedStack {
+  readonly template: CfnTemplateJson;
+  readonly machineId: string;
+  readonly logicalIds: Readonly<Record<string, string>>;
+}
+
+/** Synthesised stacks by workflow, region and configuration (a synth takes seconds). */
+const stacks = new Map<string, SynthesisedStack>();
+/** Rendered definitions by cache key (see `workflowCacheKey`). */
 const synthesised = new Map<string, SynthesisedWorkflow>();
 
 /**
  * Synthesises a stack in-process (bundling skipped) and renders its state machine for its region,
  * checking that every Lambda the definition calls names a known handler in `LIFEBOAT_FUNCTION`.
- * Cached per workflow and configuration (a synth takes seconds).
+ * Cached in this process and on disk (see `workflowCacheDir`) by a content hash of the workflow,
+ * region, configuration, local resource values and the code that shapes the template: a synth
+ * takes seconds, reading the cache milliseconds.
  */
-export function synthesiseWorkflow(spec: WorkflowSpec): SynthesisedWorkflow {
-  const cacheKey = `${spec.name} ${JSON.stringify(spec.config)}`;
-  let built = stacks.get(cacheKey);
+export function synthesiseWorkflow<S extends Stack>(spec: WorkflowSpec<S>): SynthesisedWorkflow {
+  const resources = spec.resources ?? {};
+  const key = workflowCacheKey({ name: spec.name, region: spec.region, config: spec.config, resources });
+  const inMemory = synthesised.get(key);
+  if (inMemory) return inMemory;
+  const dir = workflowCacheDir();
+  let result = dir ? readCachedWorkflow(dir, key) : undefined;
+  if (!result) {
+    result = renderWorkflow(spec, synthesiseStack(spec));
+    if (dir) writeCachedWorkflow(dir, key, result);
+  }
+  synthesised.set(key, result);
+  return result;
+}
+
+function synthesiseStack<S extends Stack>(spec: WorkflowSpec<S>): SynthesisedStack {
+  const stackKey = JSON.stringify([spec.name, spec.region, spec.config]);
+  let built = stacks.get(stackKey);
   if (!built) {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const { stack, stateMachine } = spec.build(app);
-    const template = app.synth().getStackArtifact(stack.artifactId).template as CfnTemplateJson;
-    built = { stack, template, machineId: stack.getLogicalId(stateMachine.node.defaultChild as CfnElement) };
-    stacks.set(cacheKey, built);
+    built = {
+      template: app.synth().getStackArtifact(stack.artifactId).template as CfnTemplateJson,
+      machineId: stack.getLogicalId(stateMachine.node.defaultChild as CfnElement),
+      logicalIds: spec.logicalIds?.(stack) ?? {},
+    };
+    stacks.set(stackKey, built);
   }
-  const resources = spec.resources?.(built.stack) ?? {};
-  const renderKey = `${cacheKey} ${JSON.stringify(resources)}`;
-  const cached = synthesised.get(renderKey);
-  if (cached) return cached;
-  const { template, machineId } = built;
+  return built;
+}
+
+/** Renders the state machine of `built` with the spec's local resources, each Lambda mapped to its handler. */
+function renderWorkflow<S extends Stack>(
+  spec: WorkflowSpec<S>,
+  built: SynthesisedStack,
+): SynthesisedWorkflow {
+  const { template, machineId, logicalIds } = built;
+  const resources: Record<string, Readonly<Record<string, string>>> = {};
+  for (const [name, values] of Object.entries(spec.resources ?? {})) {
+    const logicalId = logicalIds[name];
+    if (!logicalId) {
+      throw new LocalStepFunctionsError(
+        `The ${spec.name} workflow has a local value for the resource ${name} but no logical id for it; logicalIds must name it.`,
+      );
+    }
+    resources[logicalId] = values;
+  }
   const rendered = renderDefinition(
     template,
     machineId,
@@ -92,9 +147,7 @@ export function synthesiseWorkflow(spec: WorkflowSpec): SynthesisedWorkflow {
     }
     functions[logicalId] = name;
   }
-  const result = { rendered, functions };
-  synthesised.set(renderKey, result);
-  return result;
+  return { rendered, functions };
 }
 
 /** `local-<time>-<random>`: the execution name of a local run. */
