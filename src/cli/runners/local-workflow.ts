@@ -8,12 +8,12 @@ import {
   type LambdaHandler,
   type LocalExecutionResult,
   LocalStepFunctionsError,
-  type RenderedDefinition,
   renderDefinition,
   runLocalStateMachine,
 } from '../../emulator/step-functions/engine';
 import {
   readCachedWorkflow,
+  type SynthesisedWorkflow,
   workflowCacheDir,
   workflowCacheKey,
   writeCachedWorkflow,
@@ -27,12 +27,7 @@ import {
   type WorkflowRunner,
 } from './workflow-runner';
 
-/** A Lifeboat state machine as CDK deploys it, with each Lambda's `LIFEBOAT_FUNCTION`. */
-export interface SynthesisedWorkflow {
-  readonly rendered: RenderedDefinition;
-  /** Lambda logical id → `LIFEBOAT_FUNCTION` (the handler module name). */
-  readonly functions: Readonly<Record<string, string>>;
-}
+export type { SynthesisedWorkflow } from './workflow-cache';
 
 /** Which stack holds the workflow, and how to find its state machine. */
 export interface WorkflowSpec<S extends Stack = Stack> {

@@ -14,7 +14,7 @@ import { homedir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import * as z from 'zod';
 import type { LifeboatConfig } from '../../config/schema';
-import type { SynthesisedWorkflow } from './local-workflow';
+import type { RenderedDefinition } from '../../emulator/step-functions/engine';
 
 /**
  * A disk cache of the rendered workflow definitions, so a local `backup` or `failover` does not
@@ -22,6 +22,13 @@ import type { SynthesisedWorkflow } from './local-workflow';
  * hash of everything the definition depends on (see `workflowCacheKey`): a change of code or
  * configuration misses, and nothing is ever invalidated in place.
  */
+
+/** A Lifeboat state machine as CDK deploys it, with each Lambda's `LIFEBOAT_FUNCTION`. */
+export interface SynthesisedWorkflow {
+  readonly rendered: RenderedDefinition;
+  /** Lambda logical id → `LIFEBOAT_FUNCTION` (the handler module name). */
+  readonly functions: Readonly<Record<string, string>>;
+}
 
 /** The project root: the folder holding lib/, src/ and lambda/ (also in an installed package). */
 const PACKAGE_ROOT = resolve(__dirname, '..', '..', '..');
