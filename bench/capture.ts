@@ -73,7 +73,8 @@ export function minimumCaptureCalls(fleet: SeededFleet): Record<string, number> 
     'ECS.ListClusters': Math.max(1, ceilDiv(clusters, LIST_PAGE_MAX)),
     'ECS.ListServices': listServices,
     'KMS.GenerateMac': 1,
-    'S3.PutObject': 1,
+    // The manifest and its summary object.
+    'S3.PutObject': 2,
   };
 }
 

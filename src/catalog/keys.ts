@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { ManifestError } from './errors';
-import { recoveryPointIdSchema } from './manifest';
+import { type Manifest, recoveryPointIdSchema } from './manifest';
 
 /**
  * Catalog key layout (DR region bucket):
  *
  *   recovery-points/<inverted-ms>_<id>.<status>.json   committed manifests, newest first
+ *   recovery-points/<inverted-ms>_<id>.<status>.summary.…  zero-byte summary: the manifest's counts in its key
  *   staging/<id>/<part>.json                            work in progress of a running backup
  *   restore-reports/<inverted-ms>_<execution>.json      restore reports, newest first
  *   restore-runs/<execution>/<part>.json                work of one restore execution
@@ -129,4 +130,91 @@ export function stagingKey(id: string, part: string): string {
 
 export function reportKey(startedAt: Date, executionName: string): string {
   return `${REPORT_PREFIX}${invertedTimestamp(startedAt.getTime())}_${executionName}.json`;
+}
+
+/** What the summary object beside a manifest counts of it (the columns of `recovery-points list`). */
+export interface RecoveryPointCounts {
+  readonly services: number;
+  readonly taskDefinitions: number;
+  readonly images: number;
+  readonly errors: number;
+}
+
+/** What a summary key says of its recovery point. */
+export interface RecoveryPointSummaryFields {
+  readonly id: string;
+  readonly status: RecoveryPointStatus;
+  readonly counts: RecoveryPointCounts;
+  /** The first SUMMARY_CHECKSUM_LENGTH hex digits of the manifest's SHA-256 checksum. */
+  readonly checksumPrefix: string;
+}
+
+/** Hex digits of the manifest checksum a summary key carries. */
+export const SUMMARY_CHECKSUM_LENGTH = 16;
+
+/** The counts a summary records of a manifest. */
+export function recoveryPointCountsOf(m: Manifest): RecoveryPointCounts {
+  return {
+    services: m.services.length,
+    taskDefinitions: m.taskDefinitions.length,
+    images: m.images.length,
+    errors: m.errors.length,
+  };
+}
+
+/**
+ * Key of the zero-byte summary object committed beside a manifest:
+ * `recovery-points/<inverted-ms>_<id>.<status>.summary.s<services>.t<taskDefs>.i<images>.e<errors>.c<16 hex>`.
+ * It shares the manifest's key up to `<status>.` and sorts right after it (`j` < `s`), so one
+ * listing yields each manifest's counts with no GET; it never parses as a manifest key (no `.json`).
+ */
+export function recoveryPointSummaryKey(summary: RecoveryPointSummaryFields): string {
+  const { id, status, counts, checksumPrefix } = summary;
+  for (const [name, n] of Object.entries(counts)) {
+    if (!Number.isSafeInteger(n) || n < 0) {
+      throw new RangeError(`summary count ${name} must be a non-negative integer (got ${n})`);
+    }
+  }
+  if (!new RegExp(`^[a-f0-9]{${SUMMARY_CHECKSUM_LENGTH}}$`).test(checksumPrefix)) {
+    throw new RangeError(
+      `summary checksum prefix must be ${SUMMARY_CHECKSUM_LENGTH} lowercase hex digits (got "${checksumPrefix}"); ` +
+        'pass the start of the manifest checksum.',
+    );
+  }
+  return (
+    `${recoveryPointKeyPrefix(id)}${status}.summary` +
+    `.s${counts.services}.t${counts.taskDefinitions}.i${counts.images}.e${counts.errors}.c${checksumPrefix}`
+  );
+}
+
+const COUNT = '(0|[1-9]\\d{0,15})';
+const SUMMARY_KEY = new RegExp(
+  `^recovery-points\\/(\\d{13})_(rp-\\d{8}T\\d{9}Z-[a-f0-9]{6})\\.(complete|partial)\\.summary` +
+    `\\.s${COUNT}\\.t${COUNT}\\.i${COUNT}\\.e${COUNT}\\.c([a-f0-9]{${SUMMARY_CHECKSUM_LENGTH}})$`,
+);
+
+/**
+ * Parses a summary key (see `recoveryPointSummaryKey`); undefined for any other key, manifest
+ * keys included, and for one whose order prefix does not encode its id's time.
+ */
+export function parseRecoveryPointSummaryKey(key: string): RecoveryPointSummaryFields | undefined {
+  const m = SUMMARY_KEY.exec(key);
+  if (!m) return undefined;
+  const [, order, id, status, services, taskDefinitions, images, errors, checksumPrefix] = m;
+  if (!order || !id || !status || !checksumPrefix) return undefined;
+  let time: Date;
+  try {
+    time = recoveryPointTime(id);
+  } catch {
+    return undefined;
+  }
+  if (invertedTimestamp(time.getTime()) !== order) return undefined;
+  const counts = {
+    services: Number(services),
+    taskDefinitions: Number(taskDefinitions),
+    images: Number(images),
+    errors: Number(errors),
+  };
+  if (!Object.values(counts).every(Number.isSafeInteger)) return undefined;
+  return { id, status: status as RecoveryPointStatus, counts, checksumPrefix };
 }

@@ -1,4 +1,4 @@
-import type { RecoveryPointStatus } from '../catalog/keys';
+import type { RecoveryPointCounts, RecoveryPointStatus } from '../catalog/keys';
 import { type ImageRecord, type Manifest, type ResourceError, serviceKey } from '../catalog/manifest';
 import type { RestorePlan } from '../restore/plan';
 import type { ReportedVolume, VolumeOutcome } from '../restore/report';
@@ -231,6 +231,11 @@ export interface RecoveryPointRow {
   readonly errors?: number;
   /** Why the manifest could not be read, for `unreadable`. */
   readonly problem?: string;
+  /**
+   * Where the counts come from: the point's summary object, as listed (not verified; `show`
+   * verifies it), or its manifest, read and verified (a point committed without a summary).
+   */
+  readonly countsFrom: 'summary' | 'manifest';
 }
 
 export function recoveryPointRow(
@@ -239,7 +244,13 @@ export function recoveryPointRow(
   now: Date,
 ): RecoveryPointRow {
   const ageSeconds = Math.max(0, Math.floor((now.getTime() - Date.parse(summary.createdAt)) / 1000));
-  const base = { id: summary.id, createdAt: summary.createdAt, ageSeconds, key: summary.key };
+  const base = {
+    id: summary.id,
+    createdAt: summary.createdAt,
+    ageSeconds,
+    key: summary.key,
+    countsFrom: 'manifest' as const,
+  };
   if ('problem' in manifest) return { ...base, status: 'unreadable', problem: manifest.problem };
   const counts = manifestCounts(manifest);
   return {
@@ -248,6 +259,27 @@ export function recoveryPointRow(
     services: counts.services,
     taskDefinitions: counts.taskDefinitions,
     images: counts.images.total,
+    errors: counts.errors,
+  };
+}
+
+/** A `recovery-points list` line whose counts come from the point's summary object (no manifest read). */
+export function recoveryPointRowFromSummary(
+  summary: { id: string; status: RecoveryPointStatus; createdAt: string; key: string },
+  counts: RecoveryPointCounts,
+  now: Date,
+): RecoveryPointRow {
+  const ageSeconds = Math.max(0, Math.floor((now.getTime() - Date.parse(summary.createdAt)) / 1000));
+  return {
+    id: summary.id,
+    createdAt: summary.createdAt,
+    ageSeconds,
+    key: summary.key,
+    countsFrom: 'summary',
+    status: summary.status,
+    services: counts.services,
+    taskDefinitions: counts.taskDefinitions,
+    images: counts.images,
     errors: counts.errors,
   };
 }
@@ -280,7 +312,13 @@ export function renderRecoveryPointList(
     .filter((r) => r.problem !== undefined)
     .map((r) => `${paint('unreadable', 'red', color)} ${r.id}: ${r.problem}\n`)
     .join('');
-  return problems ? `${table}\n${problems}` : table;
+  const fromSummaries = rows.filter((r) => r.countsFrom === 'summary').length;
+  const footer =
+    fromSummaries > 0
+      ? `Counts ${fromSummaries === rows.length ? 'come' : `of ${fromSummaries} of ${rows.length} recovery points come`} ` +
+        'from the catalog summaries, unverified; `lifeboat recovery-points show <id>` verifies them against the signed manifest.\n'
+      : '';
+  return `${table}${problems ? `\n${problems}` : ''}${footer}`;
 }
 
 /** One EBS volume of a restore plan and what the restore will do with it. */

@@ -99,9 +99,9 @@ describe('runCapture on the demo fleet', () => {
         // the copies just started (the emulator completes them at once: one tick, no wait).
         'EC2.DescribeSnapshots': 3,
         'EC2.CopySnapshot': volumes,
-        // The commit signs the manifest once, then writes it once.
+        // The commit signs the manifest once, then writes it and its summary object.
         'KMS.GenerateMac': 1,
-        'S3.PutObject': 1,
+        'S3.PutObject': 2,
       });
       expect(copies).toEqual({
         ticks: 1,
@@ -109,7 +109,7 @@ describe('runCapture on the demo fleet', () => {
       });
       // The demo fleet as the numbers above assume it: 2 clusters, 7 services, 6 selected,
       // one EFS access point (its file system mapped, so no replication lookup), 2 volumes.
-      expect(counter.total()).toBe(32);
+      expect(counter.total()).toBe(33);
     } finally {
       clients.destroy();
     }
@@ -140,7 +140,7 @@ describe('runCapture on the demo fleet', () => {
         'EFS.DescribeAccessPoints': 1,
         'EC2.DescribeVolumes': 1,
         'KMS.GenerateMac': 1,
-        'S3.PutObject': 1,
+        'S3.PutObject': 2,
       });
       expect(volumes.ticks).toBe(0);
     } finally {

@@ -1,8 +1,10 @@
 import {
+  DeleteObjectCommand,
   GetBucketEncryptionCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -18,7 +20,13 @@ import {
   RecoveryPointExistsError,
   RecoveryPointNotFoundError,
 } from '../../src/catalog/errors';
-import { newRecoveryPointId, recoveryPointKey, reportKey } from '../../src/catalog/keys';
+import {
+  newRecoveryPointId,
+  recoveryPointCountsOf,
+  recoveryPointKey,
+  recoveryPointSummaryKey,
+  reportKey,
+} from '../../src/catalog/keys';
 import type { Manifest } from '../../src/catalog/manifest';
 import { mapConcurrent } from '../../src/kernel/concurrency';
 import { ensureTestCatalog } from '../support/catalog';
@@ -185,6 +193,93 @@ describe('CatalogStore.list', () => {
     expect(latest.id).toBe(complete.id);
     expect(await store.list({ status: 'complete' })).toHaveLength(1);
     expect(await store.list()).toHaveLength(1_001);
+  });
+});
+
+describe('CatalogStore recovery point summaries', () => {
+  it('lists 50 recovery points with the counts of their manifests from one ListObjectsV2 call and no read', async () => {
+    const { store } = await freshStore();
+    const committed = await mapConcurrent(
+      Array.from({ length: 50 }, (_, i) => manifestAt(i, i % 7 === 0 ? 'partial' : 'complete')),
+      8,
+      async (m) => {
+        await store.commit(m);
+        return m;
+      },
+    );
+
+    const counter = new CallCounter();
+    const counted = new AwsClients({ endpoint: ctx.endpoint, onCall: counter.record });
+    try {
+      const listed = await catalogStoreFor(counted, { region: DR, bucket: store.bucket }).list();
+      expect(counter.toJSON()).toEqual({ 'S3.ListObjectsV2': 1 });
+      expect(listed).toHaveLength(50);
+      for (const m of committed) {
+        expect(listed.find((rp) => rp.id === m.id)).toMatchObject({
+          status: m.status,
+          counts: recoveryPointCountsOf(m),
+        });
+      }
+      // With a limit, the page still holds the summary of the last point found.
+      const [newest] = await catalogStoreFor(counted, { region: DR, bucket: store.bucket }).list({
+        limit: 1,
+      });
+      expect(newest?.counts).toEqual(recoveryPointCountsOf(committed[0] as Manifest));
+    } finally {
+      counted.destroy();
+    }
+  });
+
+  it('lists a point committed without a summary with no counts, and summaryCheck calls that missing, not altered', async () => {
+    const { store, s3 } = await freshStore();
+    const older = manifestAt(5);
+    await store.commit(older);
+    const [{ key: olderSummary } = { key: '' }] = (await store.list()).map((rp) => ({
+      key: rp.summaryKey ?? '',
+    }));
+    await s3.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: olderSummary }));
+
+    const [listed] = await store.list();
+    expect(listed?.counts).toBeUndefined();
+    expect(await store.summaryCheck(await store.get(older.id))).toEqual({ state: 'missing' });
+  });
+
+  it('finds a summary that disagrees with its verified manifest, and lists neither of two summaries for one point', async () => {
+    const { store, s3 } = await freshStore();
+    const m = manifestAt(1);
+    await store.commit(m);
+    const [{ summaryKey } = { summaryKey: undefined }] = await store.list();
+    expect(await store.summaryCheck(await store.get(m.id))).toEqual({ state: 'match', key: summaryKey });
+
+    const forged = recoveryPointSummaryKey({
+      id: m.id,
+      status: m.status,
+      counts: { ...recoveryPointCountsOf(m), errors: 0, services: 0 },
+      checksumPrefix: 'ffffffffffffffff',
+    });
+    await s3.send(new PutObjectCommand({ Bucket: store.bucket, Key: forged, Body: '' }));
+
+    expect(await store.summaryCheck(await store.get(m.id))).toMatchObject({
+      state: 'mismatch',
+      key: forged,
+      expected: { counts: recoveryPointCountsOf(m) },
+      found: { counts: { services: 0 }, checksumPrefix: 'ffffffffffffffff' },
+    });
+    const [listed] = await store.list();
+    expect(listed?.counts).toBeUndefined();
+  });
+
+  it('retires the summary with its manifest', async () => {
+    const { store, s3 } = await freshStore();
+    const m = manifestAt(1);
+    await store.commit(m);
+    const [listed] = await store.list();
+    await store.retire(listed as NonNullable<typeof listed>);
+
+    const left = await s3.send(
+      new ListObjectsV2Command({ Bucket: store.bucket, Prefix: 'recovery-points/' }),
+    );
+    expect(left.Contents ?? []).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { BatchDeleteImageCommand } from '@aws-sdk/client-ecr';
+import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findBackupStateMachine } from '../../src/cli/runners/aws/deployed-workflow';
 import { BackupStackNotFoundError } from '../../src/cli/runners/errors';
@@ -44,8 +45,9 @@ describe('lifeboat CLI against the emulator (subprocess)', () => {
     // The backup workflow ran in this process: Capture, a copy tick, Commit.
     expect(doc.execution).toMatchObject({ status: 'SUCCEEDED', ticks: 1 });
     expect(doc.commit).toMatchObject({ recoveryPointId, status: 'complete', volumes: 2, errors: 0 });
-    // Staged body and copy state (Capture), the copy state after the tick, the manifest (Commit).
-    expect(doc.calls['S3.PutObject']).toBe(4);
+    // Staged body and copy state (Capture), the copy state after the tick, the manifest and its
+    // summary object (Commit).
+    expect(doc.calls['S3.PutObject']).toBe(5);
     expect(doc.calls['EC2.CreateSnapshot']).toBe(2);
     expect(doc.calls['EC2.CopySnapshot']).toBe(2);
     expect(doc.volumes.map((v: { service: string; kind: string }) => `${v.service} ${v.kind}`)).toEqual([
@@ -74,7 +76,57 @@ describe('lifeboat CLI against the emulator (subprocess)', () => {
       status: 'complete',
       services: fleet.selectedServiceKeys.length,
       errors: 0,
+      countsFrom: 'summary',
     });
+  });
+
+  it('recovery-points list takes its counts from the summaries, and they equal the verified manifest’s', async () => {
+    const list = JSON.parse((await lifeboat(onEmulator('recovery-points', 'list', '--json'))).stdout);
+    const show = JSON.parse(
+      (await lifeboat(onEmulator('recovery-points', 'show', recoveryPointId, '--json'))).stdout,
+    );
+    expect(show.summaryMismatch).toBeUndefined();
+    const [row] = list.recoveryPoints;
+    expect({ s: row.services, t: row.taskDefinitions, i: row.images, e: row.errors }).toEqual({
+      s: show.counts.services,
+      t: show.counts.taskDefinitions,
+      i: show.counts.images.total,
+      e: show.counts.errors,
+    });
+    const table = await lifeboat(onEmulator('recovery-points', 'list'));
+    expect(table.stdout).toContain('Counts come from the catalog summaries, unverified');
+  });
+
+  it('recovery-points show warns and exits 1 when a summary disagrees with the signed manifest; list then reads the manifest', async () => {
+    const s3 = ctx.clients.s3(DR);
+    const bucket = `lifeboat-catalog-${ACCOUNT}-${DR}`;
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'recovery-points/' }));
+    const summary = listed.Contents?.map((o) => o.Key ?? '').find((k) =>
+      k.includes(`${recoveryPointId}.complete.summary`),
+    );
+    expect(summary).toBeDefined();
+    const forged = (summary ?? '').replace(/\.s\d+\./, '.s99.');
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: forged, Body: '' }));
+    try {
+      const show = await lifeboat(onEmulator('recovery-points', 'show', recoveryPointId, '--json'));
+      expect(show.code).toBe(1);
+      expect(show.stderr).toContain('the catalog was altered');
+      const doc = JSON.parse(show.stdout);
+      expect(doc.recoveryPoint.id).toBe(recoveryPointId);
+      expect(doc.summaryMismatch).toMatchObject({
+        key: forged,
+        found: { counts: { services: 99 } },
+        expected: { counts: { services: fleet.selectedServiceKeys.length } },
+      });
+      // Two summaries for one point cannot both be right: list reads and verifies the manifest.
+      const list = JSON.parse((await lifeboat(onEmulator('recovery-points', 'list', '--json'))).stdout);
+      expect(list.recoveryPoints[0]).toMatchObject({
+        services: fleet.selectedServiceKeys.length,
+        countsFrom: 'manifest',
+      });
+    } finally {
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: forged }));
+    }
   });
 
   it('recovery-points show <id> --json gives every selected service with its images pinned by digest', async () => {

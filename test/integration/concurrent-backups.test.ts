@@ -35,7 +35,9 @@ async function expectCatalogConsistent(): Promise<void> {
     expect(manifest.status).toBe(rp.status);
   }
   expect(new Set(listed.map((rp) => rp.id)).size).toBe(listed.length);
-  expect(await keysUnder(RECOVERY_POINT_PREFIX)).toHaveLength(listed.length);
+  // A manifest and its summary object per recovery point, nothing else.
+  expect(await keysUnder(RECOVERY_POINT_PREFIX)).toHaveLength(2 * listed.length);
+  expect(listed.every((rp) => rp.counts !== undefined)).toBe(true);
   expect(await keysUnder(STAGING_PREFIX)).toEqual([]);
 }
 

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients, CallCounter } from '../../src/aws/clients';
 import { runCapture } from '../../src/backup/steps';
 import { type CatalogStore, catalogStoreFor } from '../../src/catalog/aws/store';
+import { recoveryPointCountsOf } from '../../src/catalog/keys';
 import type { Manifest } from '../../src/catalog/manifest';
 import { type LifeboatConfig, parseConfig } from '../../src/config/schema';
 import { ensureTestCatalog } from '../support/catalog';
@@ -170,8 +171,12 @@ describe('runCapture through a fault-injecting proxy', () => {
           bucket: BUCKET,
         });
 
-        expect(proxy.stats().calls['S3.PutObject']).toBe(3);
+        // The manifest and then its summary, each after two faults.
+        expect(proxy.stats().calls['S3.PutObject']).toBe(6);
         expect(await committedKeys(manifest.id)).toEqual([key]);
+        expect((await store().list()).find((rp) => rp.id === manifest.id)?.counts).toEqual(
+          recoveryPointCountsOf(manifest),
+        );
         expect(await store().get(manifest.id)).toEqual(manifest);
       },
     );
@@ -192,7 +197,8 @@ describe('runCapture through a fault-injecting proxy', () => {
             bucket: BUCKET,
           });
 
-          expect(proxy.stats().calls['S3.PutObject']).toBe(2);
+          // The manifest twice (the one fault is spent on it), then its summary once.
+          expect(proxy.stats().calls['S3.PutObject']).toBe(3);
           expect(await committedKeys(manifest.id)).toEqual([key]);
           expect(await store().get(manifest.id)).toEqual(manifest);
         },

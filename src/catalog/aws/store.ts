@@ -27,13 +27,20 @@ import {
 } from '../errors';
 import {
   parseRecoveryPointKey,
+  parseRecoveryPointSummaryKey,
   RECOVERY_POINT_PREFIX,
   REPORT_PREFIX,
   RETIRED_TAG,
+  type RecoveryPointCounts,
   type RecoveryPointStatus,
+  type RecoveryPointSummaryFields,
+  recoveryPointCountsOf,
   recoveryPointKey,
+  recoveryPointKeyPrefix,
+  recoveryPointSummaryKey,
   recoveryPointTime,
   STAGING_PREFIX,
+  SUMMARY_CHECKSUM_LENGTH,
   stagingKey,
 } from '../keys';
 import { type Manifest, recoveryPointIdSchema } from '../manifest';
@@ -52,7 +59,27 @@ export interface RecoveryPointSummary {
   /** Object key of the manifest in the catalog bucket. */
   readonly key: string;
   readonly sizeBytes?: number;
+  /**
+   * The counts of its summary object, when the listing held exactly one for it (points committed
+   * by older versions have none). Not verified: `summaryCheck` compares them with the manifest.
+   */
+  readonly counts?: RecoveryPointCounts;
+  /** Key of that summary object. */
+  readonly summaryKey?: string;
 }
+
+/** What `summaryCheck` found of a verified manifest's summary object. */
+export type SummaryCheck =
+  /** No summary object (committed by an older version, or its write failed): nothing to compare. */
+  | { readonly state: 'missing' }
+  | { readonly state: 'match'; readonly key: string }
+  /** A summary that does not say what the manifest says: the catalog was altered. */
+  | {
+      readonly state: 'mismatch';
+      readonly key: string;
+      readonly expected: Omit<RecoveryPointSummaryFields, 'id'>;
+      readonly found: Omit<RecoveryPointSummaryFields, 'id'>;
+    };
 
 export interface CatalogStoreOptions {
   /** KMS key (id, ARN or alias) for SSE-KMS on every object written. @default - the bucket's default encryption */
@@ -107,8 +134,10 @@ export class CatalogStore {
 
   /**
    * Signs a sealed manifest and commits it under `recovery-points/…<id>.<status>.json` with one
-   * PutObject carrying `If-None-Match: *`, so an existing manifest is never overwritten. Returns
-   * the key.
+   * PutObject carrying `If-None-Match: *`, so an existing manifest is never overwritten, then
+   * writes its zero-byte summary object beside it (`recoveryPointSummaryKey`), best effort: the
+   * manifest is the commit, and `list` reads the manifest of a point without a summary. Returns
+   * the manifest's key.
    */
   async commit(sealed: Manifest): Promise<string> {
     const { signature: _unsigned, ...unsigned } = sealed;
@@ -124,27 +153,51 @@ export class CatalogStore {
       if (status === 412 || status === 409 || awsErrorCode(error) === 'PreconditionFailed') {
         // A connection lost after S3 stored the manifest makes the SDK retry the PUT, and the
         // retry fails its own If-None-Match: the same bytes under the key are this commit.
-        if (attemptsOf(error) > 1 && (await this.readText(key)) === text) return key;
+        if (attemptsOf(error) > 1 && (await this.readText(key)) === text) {
+          await this.putSummary(manifest);
+          return key;
+        }
         throw new RecoveryPointExistsError(this.bucket, manifest.id, key, { cause: error });
       }
       throw this.translate(error, `commit recovery point ${manifest.id}`);
     }
+    await this.putSummary(manifest);
     return key;
   }
 
-  /** Committed recovery points, newest first, from as few ListObjectsV2 pages as the limit needs. */
+  /**
+   * Writes the summary object of a committed manifest (`If-None-Match: *`, like the manifest).
+   * Never throws: a summary that could not be written (or that a retried PUT already wrote) costs
+   * `list` one manifest read, nothing more.
+   */
+  private async putSummary(manifest: Manifest): Promise<void> {
+    try {
+      const key = recoveryPointSummaryKey(summaryFieldsOf(manifest));
+      await this.s3.send(new PutObjectCommand({ ...this.putInput(key, ''), IfNoneMatch: '*' }));
+    } catch {
+      // Best effort by design (see commit): the manifest is committed and stays the truth.
+    }
+  }
+
+  /**
+   * Committed recovery points, newest first, from as few ListObjectsV2 pages as the limit needs;
+   * each with the counts of its summary object when the same listing held it (no extra call).
+   */
   async list(opts: ListRecoveryPointsOptions = {}): Promise<RecoveryPointSummary[]> {
     const limit = opts.limit ?? Number.POSITIVE_INFINITY;
     if (limit !== Number.POSITIVE_INFINITY && (!Number.isInteger(limit) || limit < 1)) {
       throw new RangeError(`limit must be a positive integer (got ${limit})`);
     }
     const found: RecoveryPointSummary[] = [];
+    /** Summary keys listed, by `<id>.<status>`. */
+    const summaryKeys = new Map<string, string[]>();
     const pages = listPages(
       this.s3,
       {
         bucket: this.bucket,
         prefix: RECOVERY_POINT_PREFIX,
-        maxKeys: () => (opts.status ? LIST_PAGE_MAX : Math.min(LIST_PAGE_MAX, limit - found.length)),
+        // Each point has up to two keys (manifest, summary): ask twice what is left.
+        maxKeys: () => (opts.status ? LIST_PAGE_MAX : Math.min(LIST_PAGE_MAX, 2 * (limit - found.length))),
       },
       (error) => {
         throw this.translate(error, 'list recovery points');
@@ -152,8 +205,15 @@ export class CatalogStore {
     );
     for await (const page of pages) {
       for (const object of page.objects) {
-        const parsed = object.Key ? parseRecoveryPointKey(object.Key) : undefined;
-        if (!parsed || !object.Key || (opts.status && parsed.status !== opts.status)) continue;
+        if (!object.Key) continue;
+        const summary = parseRecoveryPointSummaryKey(object.Key);
+        if (summary) {
+          const of = `${summary.id}.${summary.status}`;
+          summaryKeys.set(of, [...(summaryKeys.get(of) ?? []), object.Key]);
+          continue;
+        }
+        const parsed = parseRecoveryPointKey(object.Key);
+        if (!parsed || (opts.status && parsed.status !== opts.status) || found.length >= limit) continue;
         found.push({
           id: parsed.id,
           status: parsed.status,
@@ -161,10 +221,52 @@ export class CatalogStore {
           key: object.Key,
           ...(object.Size !== undefined ? { sizeBytes: object.Size } : {}),
         });
-        if (found.length >= limit) return found;
+      }
+      // The rest of the page is read first: the summary of the last point found sorts after it.
+      if (found.length >= limit) break;
+    }
+    return found.map((point) => {
+      const keys = summaryKeys.get(`${point.id}.${point.status}`) ?? [];
+      // Two summaries for one point cannot both be right: its manifest is read instead.
+      const [only] = keys.length === 1 ? keys : [];
+      const summary = only ? parseRecoveryPointSummaryKey(only) : undefined;
+      return only && summary ? { ...point, counts: summary.counts, summaryKey: only } : point;
+    });
+  }
+
+  /**
+   * Compares a verified manifest (as `get` returned it) with its summary objects, which `list`
+   * takes its counts from: one ListObjectsV2 under the point's key prefix. A summary whose
+   * status, counts or checksum prefix differ from the manifest's is a `mismatch` (the catalog was
+   * altered); none is `missing` (an older point), which is fine.
+   */
+  async summaryCheck(manifest: Manifest): Promise<SummaryCheck> {
+    const expected = summaryFieldsOf(manifest);
+    const summaries = await this.summariesOf(manifest.id);
+    const { id: _id, ...wanted } = expected;
+    for (const { key, fields } of summaries) {
+      const { id: _found, ...found } = fields;
+      if (recoveryPointSummaryKey(fields) !== recoveryPointSummaryKey(expected)) {
+        return { state: 'mismatch', key, expected: wanted, found };
       }
     }
-    return found;
+    const [first] = summaries;
+    return first ? { state: 'match', key: first.key } : { state: 'missing' };
+  }
+
+  /** The summary objects under one recovery point's key prefix (one ListObjectsV2 page). */
+  private async summariesOf(id: string): Promise<{ key: string; fields: RecoveryPointSummaryFields }[]> {
+    const summaries: { key: string; fields: RecoveryPointSummaryFields }[] = [];
+    const pages = listPages(this.s3, { bucket: this.bucket, prefix: recoveryPointKeyPrefix(id) }, (error) => {
+      throw this.translate(error, `list the summary of recovery point ${id}`);
+    });
+    for await (const page of pages) {
+      for (const object of page.objects) {
+        const fields = object.Key ? parseRecoveryPointSummaryKey(object.Key) : undefined;
+        if (object.Key && fields?.id === id) summaries.push({ key: object.Key, fields });
+      }
+    }
+    return summaries;
   }
 
   /**
@@ -200,9 +302,10 @@ export class CatalogStore {
    * `lifeboat:retired=true` (the bucket's lifecycle purges old versions of tagged manifests only),
    * then one DeleteObject on its key, as `list` returned it. Under Object Lock this adds a delete
    * marker: readers no longer see the recovery point, and the locked version stays until its lock
-   * ends.
+   * ends. Then, best effort, the same for its summary object (`summaryKey` as `list` returned it,
+   * else those found under the point's key prefix), so no summary outlives its manifest.
    */
-  async retire(recoveryPoint: Pick<RecoveryPointSummary, 'id' | 'key'>): Promise<void> {
+  async retire(recoveryPoint: Pick<RecoveryPointSummary, 'id' | 'key' | 'summaryKey'>): Promise<void> {
     if (parseRecoveryPointKey(recoveryPoint.key)?.id !== recoveryPoint.id) {
       throw new CatalogError(
         `"${recoveryPoint.key}" is not the manifest key of recovery point ${recoveryPoint.id}; pass a summary from list().`,
@@ -210,17 +313,30 @@ export class CatalogStore {
       );
     }
     try {
-      await this.s3.send(
-        new PutObjectTaggingCommand({
-          Bucket: this.bucket,
-          Key: recoveryPoint.key,
-          Tagging: { TagSet: [{ Key: RETIRED_TAG.key, Value: RETIRED_TAG.value }] },
-        }),
-      );
-      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: recoveryPoint.key }));
+      await this.deleteTagged(recoveryPoint.key);
     } catch (error) {
       throw this.translate(error, `delete recovery point ${recoveryPoint.id}`);
     }
+    try {
+      const keys = recoveryPoint.summaryKey
+        ? [recoveryPoint.summaryKey]
+        : (await this.summariesOf(recoveryPoint.id)).map((s) => s.key);
+      for (const key of keys) await this.deleteTagged(key);
+    } catch {
+      // Best effort: the manifest is gone, and list() ignores a summary without its manifest.
+    }
+  }
+
+  /** Tags an object retired (lifecycle then purges its old version) and deletes it. */
+  private async deleteTagged(key: string): Promise<void> {
+    await this.s3.send(
+      new PutObjectTaggingCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Tagging: { TagSet: [{ Key: RETIRED_TAG.key, Value: RETIRED_TAG.value }] },
+      }),
+    );
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
   /**
@@ -444,6 +560,16 @@ export class CatalogStore {
       { cause: error },
     );
   }
+}
+
+/** What the summary object of a manifest records of it. */
+function summaryFieldsOf(manifest: Manifest): RecoveryPointSummaryFields {
+  return {
+    id: manifest.id,
+    status: manifest.status,
+    counts: recoveryPointCountsOf(manifest),
+    checksumPrefix: manifest.checksum.value.slice(0, SUMMARY_CHECKSUM_LENGTH),
+  };
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   snapshotsNamedBy,
 } from '../../backup/retention';
 import { type PinResult, PinStore } from '../../catalog/aws/pins';
+import type { SummaryCheck } from '../../catalog/aws/store';
 import { ManifestError, RecoveryPointNotFoundError } from '../../catalog/errors';
 import type { Pin } from '../../catalog/pins';
 import type { KeepReason, RetentionDecision } from '../../catalog/retention';
@@ -18,6 +19,7 @@ import {
   type RecoveryPointRow,
   recoveryPointHeader,
   recoveryPointRow,
+  recoveryPointRowFromSummary,
   renderRecoveryPoint,
   renderRecoveryPointList,
   serviceViews,
@@ -32,8 +34,10 @@ export interface ListOptions {
 }
 
 /**
- * `lifeboat recovery-points list`: newest first, with counts read from each manifest
- * (checksum verified; a manifest that fails verification is listed as `unreadable`).
+ * `lifeboat recovery-points list`: newest first, with counts from each point's summary object,
+ * which the listing itself returns (one ListObjectsV2 for up to 500 points; `show` verifies
+ * them). A point without a summary (committed by an older version) has its manifest read and
+ * verified for its counts; one that fails verification is listed as `unreadable`.
  */
 export async function runListCommand(session: Session, opts: ListOptions): Promise<number> {
   const catalog = await session.catalog();
@@ -43,6 +47,7 @@ export async function runListCommand(session: Session, opts: ListOptions): Promi
   });
   const now = new Date();
   const rows: RecoveryPointRow[] = await mapConcurrent(summaries, READ_CONCURRENCY, async (summary) => {
+    if (summary.counts) return recoveryPointRowFromSummary(summary, summary.counts, now);
     try {
       const manifest = await catalog.get(summary.id, { allowPartial: true });
       return recoveryPointRow(summary, manifest, now);
@@ -63,13 +68,22 @@ export interface ShowOptions {
   readonly raw?: boolean;
 }
 
-/** `lifeboat recovery-points show <id|latest>`: the verified manifest, summarised per service. */
+/**
+ * `lifeboat recovery-points show <id|latest>`: the verified manifest, summarised per service.
+ * Also verifies the point's summary object, which `list` takes its counts from: one that
+ * disagrees with the manifest means the catalog was altered (a warning, `summaryMismatch` in
+ * JSON, exit 1; the manifest is still shown). A point without a summary is fine.
+ */
 export async function runShowCommand(session: Session, ref: string, opts: ShowOptions): Promise<number> {
   const catalog = await session.catalog();
   const manifest = await catalog.get(ref, { allowPartial: opts.allowPartial === true });
+  const check = await catalog.summaryCheck(manifest);
+  const mismatch = check.state === 'mismatch' ? check : undefined;
+  if (mismatch) session.out.warn(summaryMismatchText(manifest.id, mismatch));
+  const code = mismatch ? ExitCode.Failed : ExitCode.Ok;
   if (opts.raw === true) {
     session.out.result(manifest, () => `${JSON.stringify(manifest, null, 2)}\n`);
-    return ExitCode.Ok;
+    return code;
   }
   session.out.result(
     {
@@ -77,10 +91,25 @@ export async function runShowCommand(session: Session, ref: string, opts: ShowOp
       counts: manifestCounts(manifest),
       services: serviceViews(manifest),
       errors: manifest.errors,
+      ...(mismatch
+        ? { summaryMismatch: { key: mismatch.key, expected: mismatch.expected, found: mismatch.found } }
+        : {}),
     },
     () => renderRecoveryPoint(manifest, session.out.color),
   );
-  return ExitCode.Ok;
+  return code;
+}
+
+function summaryMismatchText(id: string, mismatch: Extract<SummaryCheck, { state: 'mismatch' }>): string {
+  const describe = (s: typeof mismatch.expected) =>
+    `${s.status}, ${s.counts.services} services, ${s.counts.taskDefinitions} task definitions, ` +
+    `${s.counts.images} images, ${s.counts.errors} errors, checksum ${s.checksumPrefix}…`;
+  return (
+    `the summary object of ${id} (s3 key ${mismatch.key}) says ${describe(mismatch.found)}, but its verified ` +
+    `manifest says ${describe(mismatch.expected)}: the catalog was altered. \`recovery-points list\` shows ` +
+    'wrong counts for it; the manifest above is verified and is what a restore uses. Find who wrote the key ' +
+    '(S3 server access logs) and delete it.'
+  );
 }
 
 /** The pins of the catalog the session works with (same bucket and KMS key). */

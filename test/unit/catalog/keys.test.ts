@@ -5,9 +5,12 @@ import {
   invertedTimestamp,
   newRecoveryPointId,
   parseRecoveryPointKey,
+  parseRecoveryPointSummaryKey,
   RECOVERY_POINT_PREFIX,
+  type RecoveryPointSummaryFields,
   recoveryPointKey,
   recoveryPointKeyPrefix,
+  recoveryPointSummaryKey,
   recoveryPointTime,
   reportKey,
   stagingKey,
@@ -148,6 +151,74 @@ describe('other catalog keys', () => {
         const [t1, t2] = a < b ? [a, b] : [b, a];
         expect(reportKey(t2, 'drill') < reportKey(t1, 'drill')).toBe(true);
       }),
+    );
+  });
+});
+
+describe('recovery point summary keys', () => {
+  const id = 'rp-20260314T091500123Z-a1b2c3';
+  const fields: RecoveryPointSummaryFields = {
+    id,
+    status: 'partial',
+    counts: { services: 6, taskDefinitions: 5, images: 4, errors: 1 },
+    checksumPrefix: '0123456789abcdef',
+  };
+  const hex16 = fc.string({
+    unit: fc.constantFrom(...'0123456789abcdef'.split('')),
+    minLength: 16,
+    maxLength: 16,
+  });
+  const count = fc.nat({ max: Number.MAX_SAFE_INTEGER });
+
+  it('puts the counts and the checksum prefix in the key, beside the manifest and sorted right after it', () => {
+    const key = recoveryPointSummaryKey(fields);
+    expect(key).toBe(`${recoveryPointKeyPrefix(id)}partial.summary.s6.t5.i4.e1.c0123456789abcdef`);
+    const manifest = recoveryPointKey(id, 'partial');
+    expect(manifest < key).toBe(true);
+    expect(parseRecoveryPointKey(key)).toBeUndefined();
+    expect(parseRecoveryPointSummaryKey(manifest)).toBeUndefined();
+  });
+
+  it('round-trips every field through the key (property)', () => {
+    fc.assert(
+      fc.property(instant, suffix, status, count, count, count, count, hex16, (t, s, st, a, b, c, d, h) => {
+        const f: RecoveryPointSummaryFields = {
+          id: newRecoveryPointId(t, () => s),
+          status: st,
+          counts: { services: a, taskDefinitions: b, images: c, errors: d },
+          checksumPrefix: h,
+        };
+        expect(parseRecoveryPointSummaryKey(recoveryPointSummaryKey(f))).toEqual(f);
+      }),
+    );
+  });
+
+  it('round-trips a 16-digit count (regression: the parser took at most 15 digits)', () => {
+    const f = { ...fields, counts: { ...fields.counts, errors: 1_000_000_000_000_000 } };
+    expect(parseRecoveryPointSummaryKey(recoveryPointSummaryKey(f))).toEqual(f);
+  });
+
+  it.each([
+    ['a leading zero in a count', (k: string) => k.replace('.s6.', '.s06.')],
+    ['a missing count', (k: string) => k.replace('.t5', '')],
+    ['a short checksum', (k: string) => k.slice(0, -1)],
+    ['an upper-case checksum', (k: string) => k.replace('0123456789abcdef', '0123456789ABCDEF')],
+    ['a trailing suffix', (k: string) => `${k}.json`],
+    ['an order prefix that is not its id’s time', (k: string) => k.replace(/\/\d/, '/9')],
+    ['another status', (k: string) => k.replace('.partial.', '.pending.')],
+  ])('does not parse a key with %s', (_what, alter) => {
+    expect(parseRecoveryPointSummaryKey(alter(recoveryPointSummaryKey(fields)))).toBeUndefined();
+  });
+
+  it('refuses counts that are not non-negative integers and a checksum prefix that is not 16 hex digits', () => {
+    expect(() => recoveryPointSummaryKey({ ...fields, counts: { ...fields.counts, images: -1 } })).toThrow(
+      /images must be a non-negative integer/,
+    );
+    expect(() => recoveryPointSummaryKey({ ...fields, counts: { ...fields.counts, errors: 1.5 } })).toThrow(
+      /errors must be a non-negative integer/,
+    );
+    expect(() => recoveryPointSummaryKey({ ...fields, checksumPrefix: 'abc' })).toThrow(
+      /16 lowercase hex digits/,
     );
   });
 });
