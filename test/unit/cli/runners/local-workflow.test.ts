@@ -1,46 +1,16 @@
-import { type App, Stack } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { describe, expect, it } from 'vitest';
 import {
   LocalWorkflowRunner,
   localExecutionName,
   runSynthesisedWorkflow,
   synthesiseWorkflow,
-  type WorkflowSpec,
   workflowEventOf,
 } from '../../../../src/cli/runners/local-workflow';
 import type { WorkflowEvent } from '../../../../src/cli/runners/workflow-runner';
-import { parseConfig } from '../../../../src/config/schema';
 import { LocalStepFunctionsError } from '../../../../src/emulator/step-functions/engine';
+import { echoWorkflow } from '../../../support/echo-workflow';
 
-const config = parseConfig({ account: '123456789012', primaryRegion: 'us-east-1', drRegion: 'us-west-2' });
-
-/** A stack with one state machine calling one Lambda, whose LIFEBOAT_FUNCTION is `name` (none when undefined). */
-function spec(name: string | undefined, workflow = `test-${name ?? 'unnamed'}`): WorkflowSpec {
-  return {
-    name: workflow,
-    config,
-    region: 'us-east-1',
-    build: (app: App) => {
-      const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
-      const fn = new lambda.Function(stack, 'Echo', {
-        runtime: lambda.Runtime.NODEJS_22_X,
-        handler: 'index.handler',
-        code: lambda.Code.fromInline('exports.handler = async (e) => e;'),
-        ...(name ? { environment: { LIFEBOAT_FUNCTION: name } } : {}),
-      });
-      const stateMachine = new sfn.StateMachine(stack, 'Machine', {
-        definitionBody: sfn.DefinitionBody.fromChainable(
-          new tasks.LambdaInvoke(stack, 'Call', { lambdaFunction: fn, payloadResponseOnly: true }),
-        ),
-      });
-      return { stack, stateMachine };
-    },
-    handlerNames: ['echo'],
-  };
-}
+const spec = (name: string | undefined) => echoWorkflow(`test-${name ?? 'unnamed'}`, name);
 
 describe('synthesiseWorkflow', () => {
   it('renders the state machine and maps each Lambda logical id to its LIFEBOAT_FUNCTION', () => {

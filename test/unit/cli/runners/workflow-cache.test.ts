@@ -10,10 +10,7 @@ import {
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { App } from 'aws-cdk-lib';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SynthesisedWorkflow, WorkflowSpec } from '../../../../src/cli/runners/local-workflow';
 import {
@@ -27,34 +24,12 @@ import {
 } from '../../../../src/cli/runners/workflow-cache';
 import { parseConfig } from '../../../../src/config/schema';
 import { CONFIG_INPUT } from '../../../support/demo-fleet';
+import { echoWorkflow } from '../../../support/echo-workflow';
 
 const config = parseConfig({ account: '123456789012', primaryRegion: 'us-east-1', drRegion: 'us-west-2' });
 const TOPIC = 'arn:aws:sns:us-west-2:123456789012:lifeboat-reports';
 
-/** A stack with one state machine calling one Lambda (a synth of well under a second). */
-function spec(name = 'cache-test'): WorkflowSpec {
-  return {
-    name,
-    config,
-    region: 'us-east-1',
-    build: (app: App) => {
-      const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
-      const fn = new lambda.Function(stack, 'Echo', {
-        runtime: lambda.Runtime.NODEJS_22_X,
-        handler: 'index.handler',
-        code: lambda.Code.fromInline('exports.handler = async (e) => e;'),
-        environment: { LIFEBOAT_FUNCTION: 'echo' },
-      });
-      const stateMachine = new sfn.StateMachine(stack, 'Machine', {
-        definitionBody: sfn.DefinitionBody.fromChainable(
-          new tasks.LambdaInvoke(stack, 'Call', { lambdaFunction: fn, payloadResponseOnly: true }),
-        ),
-      });
-      return { stack, stateMachine };
-    },
-    handlerNames: ['echo'],
-  };
-}
+const spec = (name = 'cache-test') => echoWorkflow(name, 'echo');
 
 function keyOf(s: WorkflowSpec): string {
   return workflowCacheKey({ name: s.name, region: s.region, config: s.config, resources: s.resources ?? {} });
