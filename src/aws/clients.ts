@@ -1,11 +1,14 @@
 import { createRequire } from 'node:module';
+import type { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { EBSClient } from '@aws-sdk/client-ebs';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EFSClient } from '@aws-sdk/client-efs';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -33,12 +36,15 @@ export interface AwsTarget {
 
 /** The SDK client class behind each `AwsClients` accessor. */
 export interface ClientClasses {
+  readonly autoscaling: typeof ApplicationAutoScalingClient;
   readonly cfn: typeof CloudFormationClient;
+  readonly cloudwatch: typeof CloudWatchClient;
   readonly ebs: typeof EBSClient;
   readonly ec2: typeof EC2Client;
   readonly ecr: typeof ECRClient;
   readonly ecs: typeof ECSClient;
   readonly efs: typeof EFSClient;
+  readonly elbv2: typeof ElasticLoadBalancingV2Client;
   readonly kms: typeof KMSClient;
   readonly logs: typeof CloudWatchLogsClient;
   readonly s3: typeof S3Client;
@@ -54,12 +60,15 @@ type ClientOf<S extends ServiceName> = InstanceType<ClientClasses[S]>;
 
 /** The package and export each client class comes from, when it was not registered. */
 const CLIENT_SOURCES: { readonly [S in ServiceName]: readonly [packageName: string, exportName: string] } = {
+  autoscaling: ['@aws-sdk/client-application-auto-scaling', 'ApplicationAutoScalingClient'],
   cfn: ['@aws-sdk/client-cloudformation', 'CloudFormationClient'],
+  cloudwatch: ['@aws-sdk/client-cloudwatch', 'CloudWatchClient'],
   ebs: ['@aws-sdk/client-ebs', 'EBSClient'],
   ec2: ['@aws-sdk/client-ec2', 'EC2Client'],
   ecr: ['@aws-sdk/client-ecr', 'ECRClient'],
   ecs: ['@aws-sdk/client-ecs', 'ECSClient'],
   efs: ['@aws-sdk/client-efs', 'EFSClient'],
+  elbv2: ['@aws-sdk/client-elastic-load-balancing-v2', 'ElasticLoadBalancingV2Client'],
   kms: ['@aws-sdk/client-kms', 'KMSClient'],
   logs: ['@aws-sdk/client-cloudwatch-logs', 'CloudWatchLogsClient'],
   s3: ['@aws-sdk/client-s3', 'S3Client'],
@@ -158,6 +167,16 @@ export class AwsClients {
   }
   kms(region: string): KMSClient {
     return this.get('kms', region);
+  }
+  /** Application Auto Scaling (scalable targets, policies, scheduled actions of ECS services). */
+  autoscaling(region: string): ApplicationAutoScalingClient {
+    return this.get('autoscaling', region);
+  }
+  cloudwatch(region: string): CloudWatchClient {
+    return this.get('cloudwatch', region);
+  }
+  elbv2(region: string): ElasticLoadBalancingV2Client {
+    return this.get('elbv2', region);
   }
   logs(region: string): CloudWatchLogsClient {
     return this.get('logs', region);
