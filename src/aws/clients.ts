@@ -9,6 +9,7 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EFSClient } from '@aws-sdk/client-efs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -45,6 +46,7 @@ export interface ClientClasses {
   readonly ecs: typeof ECSClient;
   readonly efs: typeof EFSClient;
   readonly elbv2: typeof ElasticLoadBalancingV2Client;
+  readonly iam: typeof IAMClient;
   readonly kms: typeof KMSClient;
   readonly logs: typeof CloudWatchLogsClient;
   readonly s3: typeof S3Client;
@@ -69,6 +71,7 @@ const CLIENT_SOURCES: { readonly [S in ServiceName]: readonly [packageName: stri
   ecs: ['@aws-sdk/client-ecs', 'ECSClient'],
   efs: ['@aws-sdk/client-efs', 'EFSClient'],
   elbv2: ['@aws-sdk/client-elastic-load-balancing-v2', 'ElasticLoadBalancingV2Client'],
+  iam: ['@aws-sdk/client-iam', 'IAMClient'],
   kms: ['@aws-sdk/client-kms', 'KMSClient'],
   logs: ['@aws-sdk/client-cloudwatch-logs', 'CloudWatchLogsClient'],
   s3: ['@aws-sdk/client-s3', 'S3Client'],
@@ -177,6 +180,10 @@ export class AwsClients {
   }
   elbv2(region: string): ElasticLoadBalancingV2Client {
     return this.get('elbv2', region);
+  }
+  /** IAM is global; `region` picks the endpoint the call is signed for. */
+  iam(region: string): IAMClient {
+    return this.get('iam', region);
   }
   logs(region: string): CloudWatchLogsClient {
     return this.get('logs', region);
