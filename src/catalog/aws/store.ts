@@ -173,7 +173,8 @@ export class CatalogStore {
   private async putSummary(manifest: Manifest): Promise<void> {
     try {
       const key = recoveryPointSummaryKey(summaryFieldsOf(manifest));
-      await this.s3.send(new PutObjectCommand({ ...this.putInput(key, ''), IfNoneMatch: '*' }));
+      // An empty body gets no Content-Length header from the SDK, which then warns on stderr.
+      await this.s3.send(new PutObjectCommand({ ...this.putInput(key, ''), ContentLength: 0, IfNoneMatch: '*' }));
     } catch {
       // Best effort by design (see commit): the manifest is committed and stays the truth.
     }
