@@ -14,6 +14,7 @@ import { ensureCatalogBucket } from '../src/catalog/aws/store';
 import { CATALOG_SIGNING_KEY_ALIAS } from '../src/catalog/names';
 import { parseConfig } from '../src/config/schema';
 import { DESCRIBE_CLUSTERS_MAX } from '../src/fleet/aws/capture';
+import { SCALABLE_TARGET_IDS_MAX } from '../src/fleet/aws/scaling';
 import { parseImageReference } from '../src/images/references';
 import type { SeededFleet } from './fleet';
 import { round, timed } from './stats';
@@ -50,7 +51,8 @@ const ceilDiv = (n: number, d: number) => Math.ceil(n / d);
  * DescribeClusters by 100, DescribeServices by 10, each distinct task definition once,
  * BatchGetImage per repository by 100 references, one EC2 describe per 200 ids, one
  * DescribeVolumes for the volumes tagged `lifeboat:backup` (the fleet has none, and no service
- * has a managed EBS volume, so there is nothing else to look up), one signature, one PUT.
+ * has a managed EBS volume, so there is nothing else to look up), one DescribeScalableTargets per
+ * 50 services (none scales, so no policy is read), one signature, one PUT.
  */
 export function minimumCaptureCalls(fleet: SeededFleet): Record<string, number> {
   const clusters = fleet.servicesPerCluster.size;
@@ -62,7 +64,10 @@ export function minimumCaptureCalls(fleet: SeededFleet): Record<string, number> 
   }
   let batchGetImage = 0;
   for (const n of fleet.imageRefsPerRepository.values()) batchGetImage += ceilDiv(n, BATCH_GET_IMAGE_MAX);
+  const services = [...fleet.servicesPerCluster.values()].reduce((a, b) => a + b, 0);
   return {
+    // Every service is selected; none scales, so only their scalable targets are asked for, by 50.
+    'ApplicationAutoScaling.DescribeScalableTargets': ceilDiv(services, SCALABLE_TARGET_IDS_MAX),
     'EC2.DescribeSecurityGroups': ceilDiv(fleet.securityGroupIds.length, EC2_FILTER_VALUES_MAX),
     'EC2.DescribeSubnets': ceilDiv(fleet.subnetIds.length, EC2_FILTER_VALUES_MAX),
     'EC2.DescribeVolumes': 1,

@@ -1,11 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
+import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import type { Context } from 'aws-lambda';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
 import { type BackupHandlerDeps, backupStepHandler } from '../src/backup/handler-support';
@@ -70,12 +74,16 @@ export function createHandler(deps: CaptureHandlerDeps): CaptureHandler {
 
 // The bundle carries these SDK clients; register them so none is loaded a second time.
 registerClientClasses({
+  autoscaling: ApplicationAutoScalingClient,
+  cloudwatch: CloudWatchClient,
   ec2: EC2Client,
   ecr: ECRClient,
   ecs: ECSClient,
   efs: EFSClient,
+  elbv2: ElasticLoadBalancingV2Client,
   kms: KMSClient,
   s3: S3Client,
+  servicediscovery: ServiceDiscoveryClient,
 });
 
 export function defaultDeps(): CaptureHandlerDeps {

@@ -3,8 +3,11 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { AwsClients, registerClientClasses } from '../src/aws/clients';
@@ -24,9 +27,12 @@ registerClientClasses({
   ec2: EC2Client,
   ecs: ECSClient,
   efs: EFSClient,
+  elbv2: ElasticLoadBalancingV2Client,
+  iam: IAMClient,
   logs: CloudWatchLogsClient,
   s3: S3Client,
   secrets: SecretsManagerClient,
+  servicediscovery: ServiceDiscoveryClient,
   sfn: SFNClient,
   ssm: SSMClient,
 });

@@ -1,4 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -16,7 +18,14 @@ export function createHandler(deps: RestoreHandlerDeps): Handler {
 }
 
 // The bundle carries these SDK clients; register them so none is loaded a second time.
-registerClientClasses({ ec2: EC2Client, ecs: ECSClient, kms: KMSClient, s3: S3Client });
+registerClientClasses({
+  autoscaling: ApplicationAutoScalingClient,
+  cloudwatch: CloudWatchClient,
+  ec2: EC2Client,
+  ecs: ECSClient,
+  kms: KMSClient,
+  s3: S3Client,
+});
 
 export function defaultDeps(): RestoreHandlerDeps {
   return { clients: new AwsClients(), env: process.env, log: new Logger() };

@@ -32,6 +32,18 @@ export interface RegionArns {
   readonly keys: string;
   /** Every IAM role of the account (IAM is global: no region). */
   readonly roles: string;
+  /** Every Elastic Load Balancing target group. */
+  readonly targetGroups: string;
+  /** Every listener and listener rule of every Application / Network Load Balancer. */
+  readonly listeners: readonly string[];
+  /** Every Cloud Map namespace and service. */
+  readonly cloudMap: readonly string[];
+  /** Every Application Auto Scaling scalable target. */
+  readonly scalableTargets: string;
+  /** Every CloudWatch alarm. */
+  readonly alarms: string;
+  /** The alarms Application Auto Scaling makes for target tracking policies (`TargetTracking-…`). */
+  readonly targetTrackingAlarms: string;
 }
 
 /** The wildcard ARNs of `account` in `region`, in the region's partition. */
@@ -51,5 +63,17 @@ export function regionArns(account: string, region: string): RegionArns {
     snapshots: `arn:${p}:ec2:${region}::snapshot/*`,
     keys: `arn:${p}:kms:${region}:${account}:key/*`,
     roles: `arn:${p}:iam::${account}:role/*`,
+    targetGroups: `arn:${p}:elasticloadbalancing:${region}:${account}:targetgroup/*`,
+    listeners: [
+      `arn:${p}:elasticloadbalancing:${region}:${account}:listener/*`,
+      `arn:${p}:elasticloadbalancing:${region}:${account}:listener-rule/*`,
+    ],
+    cloudMap: [
+      `arn:${p}:servicediscovery:${region}:${account}:namespace/*`,
+      `arn:${p}:servicediscovery:${region}:${account}:service/*`,
+    ],
+    scalableTargets: `arn:${p}:application-autoscaling:${region}:${account}:scalable-target/*`,
+    alarms: `arn:${p}:cloudwatch:${region}:${account}:alarm:*`,
+    targetTrackingAlarms: `arn:${p}:cloudwatch:${region}:${account}:alarm:TargetTracking-*`,
   };
 }

@@ -347,15 +347,25 @@ function backupWildcardReasons(
   catalog: CatalogGrants,
 ): Record<string, string> {
   return {
-    '*': 'ecs:ListClusters, ecs:ListServices, ecs:ListTasks, ecs:DescribeTaskDefinition, ec2:Describe*, ecr:DescribeRegistry and ecr:StartReplicationBackfill support no resource-level permissions (the last two act on the registry); each such statement is limited to the primary (or DR) region by aws:RequestedRegion, ecs:ListTasks also to the clusters of the account by ecs:cluster.',
+    '*': 'ecs:ListClusters, ecs:ListServices, ecs:ListTasks, ecs:DescribeTaskDefinition, ec2:Describe*, application-autoscaling:Describe*, ecr:DescribeRegistry and ecr:StartReplicationBackfill support no resource-level permissions (the last two act on the registry); each such statement is limited to the primary (or DR) region by aws:RequestedRegion, ecs:ListTasks also to the clusters of the account by ecs:cluster.',
     [primary.ecsClusters]:
       'Capture describes every cluster of the account in the primary region; which ones are backed up is decided by the selection in the configuration, at run time.',
     [primary.ecsServices]:
       'Capture describes every service of the listed clusters; the selection is applied at run time.',
     [primary.ecsTasks]:
       'Capture describes the running tasks of the selected services to find their ECS-managed EBS volumes; task ids are only known at run time.',
+    ...Object.fromEntries(
+      primary.cloudMap.map((arn) => [
+        arn,
+        'The capture reads the Cloud Map namespaces and services the selected services register in, known at run time; read-only.',
+      ]),
+    ),
     [primary.ecrRepositories]:
       'Task definitions may reference any repository of the account; capture resolves each referenced tag to a digest (read-only).',
+    [primary.alarms]:
+      "Capture reads the CloudWatch alarms that trigger the selected services' step scaling policies (cloudwatch:DescribeAlarms only), named by the policies at run time; limited to the primary region and account.",
+    [primary.logGroups]:
+      'Task definitions may write to any log group of the account; capture reads the retention, KMS key and tags of those they name (read-only), only known at run time.',
     [dr.ecrRepositories]:
       'The backup makes every image the fleet runs present in the DR registry: it checks, creates (same name as the source) and copies into any repository of the account in the DR region; no other region.',
     [primary.volumes]:

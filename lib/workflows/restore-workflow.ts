@@ -15,9 +15,11 @@ import { CatalogGrants } from '../grants/catalog-grants';
 import {
   grantDrInventoryRead,
   grantPassRoleToEcs,
+  grantRolePolicyRead,
   grantServiceDeploy,
   grantServiceDescribe,
   grantSharedResourcesPrepare,
+  managedPoliciesArn,
 } from '../grants/fleet-grants';
 import { addStatements, allow } from '../grants/statements';
 import { grantVolumeRestore } from '../grants/volume-grants';
@@ -190,6 +192,7 @@ export class RestoreWorkflow extends Construct {
       prepare: (role) => {
         catalog.grantRestoreStart(role);
         grantDrInventoryRead(role, dr);
+        grantRolePolicyRead(role, dr);
         // A lease left by an execution that ended (stopped, or its Report lost the catalog) is free.
         addStatements(role, [allow('DescribeLeaseHolder', ['states:DescribeExecution'], [executionsArn])]);
       },
@@ -494,8 +497,26 @@ function restoreWildcardReasons(
     [dr.ecsTaskDefinitions]:
       'Registered task definition families come from the recovery point; tagging is limited to the DR region and account.',
     [dr.logGroups]: 'Log groups the restored task definitions write to are named by the recovery point.',
+    [dr.roles]:
+      'The plan reads the inline and attached policies of the task and execution roles the recovery point names (read-only; role names are only known at run time; IAM is global).',
+    [managedPoliciesArn(dr)]:
+      'The plan reads the customer managed policies attached to the task and execution roles the recovery point names (GetPolicy, GetPolicyVersion; read-only).',
     [dr.efsFileSystems]: 'The DR EFS replicas to fail over are named by the recovery point.',
     [dr.efsAccessPoints]: 'Access points are created on the DR replicas the recovery point names.',
+    [dr.targetGroups]:
+      'With restore.createTargetGroups, the target groups the recovery point names are created (and tagged, and their attributes set) in the DR region; their names and ARNs are only known at run time.',
+    ...Object.fromEntries(
+      dr.cloudMap.map((arn) => [
+        arn,
+        'The plan reads, and PrepareShared creates, the Cloud Map services the recovery point names in the DR namespaces it maps to, known at run time.',
+      ]),
+    ),
+    ...Object.fromEntries(
+      dr.listeners.map((arn) => [
+        arn,
+        'With restore.createTargetGroups, the captured listener rules are added to the DR listeners of the load balancers the plan maps, known at run time.',
+      ]),
+    ),
     [catalog.recoveryPointsArn]:
       'Any recovery point may be restored (and is pinned by an Object Lock legal hold while a restore uses it); access is limited to this prefix of the catalog.',
     [catalog.restoreRunsArn]:
@@ -509,10 +530,17 @@ function restoreWildcardReasons(
       'Standalone EBS volumes are created from the DR snapshots the recovery point names; CreateVolume requires the lifeboat:role=restored-volume request tag and CreateTags is limited to CreateVolume, in the DR region and account.',
     [dr.snapshots]:
       'The DR snapshots to create volumes from are named by the recovery point, known at run time; limited to the DR region.',
+    [dr.scalableTargets]:
+      'The restore registers the scalable targets of the services the recovery point names, with their policies and scheduled actions; their ARNs are generated at run time; limited to the DR region and account.',
+    [dr.alarms]:
+      'The restore puts (and tags) the CloudWatch alarms of the step scaling policies the recovery point names, known at run time; limited to the DR region and account.',
+    [dr.targetTrackingAlarms]:
+      "Application Auto Scaling describes and deletes the alarms of target tracking policies (always named TargetTracking-…) with the caller's permissions when it puts such a policy; limited to those alarms in the DR region and account.",
   };
   for (const passRole of passRoles) {
-    reasons[passRole] =
+    const passReason =
       'The task and execution roles are named by the recovery point; iam:PassRole is limited by iam:PassedToService to ECS, and the restore refuses roles the recovery point does not name.';
+    reasons[passRole] = passRole === dr.roles ? `${reasons[passRole]} ${passReason}` : passReason;
   }
   return reasons;
 }

@@ -13,6 +13,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
@@ -51,6 +52,7 @@ export interface ClientClasses {
   readonly logs: typeof CloudWatchLogsClient;
   readonly s3: typeof S3Client;
   readonly secrets: typeof SecretsManagerClient;
+  readonly servicediscovery: typeof ServiceDiscoveryClient;
   readonly sfn: typeof SFNClient;
   readonly sns: typeof SNSClient;
   readonly ssm: typeof SSMClient;
@@ -76,6 +78,7 @@ const CLIENT_SOURCES: { readonly [S in ServiceName]: readonly [packageName: stri
   logs: ['@aws-sdk/client-cloudwatch-logs', 'CloudWatchLogsClient'],
   s3: ['@aws-sdk/client-s3', 'S3Client'],
   secrets: ['@aws-sdk/client-secrets-manager', 'SecretsManagerClient'],
+  servicediscovery: ['@aws-sdk/client-servicediscovery', 'ServiceDiscoveryClient'],
   sfn: ['@aws-sdk/client-sfn', 'SFNClient'],
   sns: ['@aws-sdk/client-sns', 'SNSClient'],
   ssm: ['@aws-sdk/client-ssm', 'SSMClient'],
@@ -190,6 +193,10 @@ export class AwsClients {
   }
   secrets(region: string): SecretsManagerClient {
     return this.get('secrets', region);
+  }
+  /** AWS Cloud Map (the namespaces and services ECS service discovery registers in). */
+  servicediscovery(region: string): ServiceDiscoveryClient {
+    return this.get('servicediscovery', region);
   }
   ssm(region: string): SSMClient {
     return this.get('ssm', region);

@@ -3,6 +3,7 @@ import { newRecoveryPointId } from '../catalog/keys';
 import type {
   ClusterRecord,
   ImageRecord,
+  LogGroupRecord,
   ManifestBody,
   NetworkRecord,
   ResourceError,
@@ -22,9 +23,14 @@ import {
   listClusterArns,
   selectServices,
 } from '../fleet/aws/capture';
+import { describeCloudMap } from '../fleet/aws/cloud-map';
+import { describeTargetGroups } from '../fleet/aws/load-balancing';
+import { describeLogGroups } from '../fleet/aws/log-groups';
 import { describeNetwork } from '../fleet/aws/network';
+import { captureScaling } from '../fleet/aws/scaling';
 import { sealEnvironment } from '../fleet/aws/secrets';
 import { DescribeShapeError, EnvironmentSealError } from '../fleet/errors';
+import { logGroupsWritten } from '../fleet/log-groups';
 import { readWave, restorableTags } from '../fleet/sanitise';
 import { secretTest } from '../fleet/secrets';
 import { type DigestResolution, imageRefKey, resolveRepositoryDigests } from '../images/aws/digests';
@@ -180,6 +186,9 @@ export async function captureFleet(deps: CaptureDeps): Promise<CaptureResult> {
     captured.flatMap((td) => td.images),
   );
   const network = await captureNetwork(step, services);
+  const scaled = await captureServiceScaling(step, services);
+  warnings.push(...scaled.warnings);
+  const logGroups = await captureLogGroups(step, services, captured);
   const efs = await captureEfs(clients, {
     primaryRegion: config.primaryRegion,
     drRegion: config.drRegion,
@@ -214,11 +223,12 @@ export async function captureFleet(deps: CaptureDeps): Promise<CaptureResult> {
     source: { account: config.account, region: config.primaryRegion },
     target: { region: config.drRegion },
     clusters: clusterList,
-    services,
+    services: scaled.services,
     taskDefinitions: captured.map((td) => td.record).sort((a, b) => compare(a.sourceArn, b.sourceArn)),
     images,
     volumes: { ebs: ebs.records, efs: efs.records },
     network,
+    logGroups,
     errors,
   };
   return {
@@ -376,15 +386,125 @@ function clusterRecords(
   return records.sort((a, b) => compare(a.clusterName, b.clusterName));
 }
 
-/** The subnets and security groups the services' awsvpc configurations name (one call each). */
-async function captureNetwork(step: Step, services: readonly ServiceRecord[]): Promise<NetworkRecord> {
-  const { network, failures } = await describeNetwork(
-    step.clients.ec2(step.config.primaryRegion),
-    services.flatMap((s) => awsvpcIds(s, 'subnets')),
-    services.flatMap((s) => awsvpcIds(s, 'securityGroups')),
+/**
+ * The log groups the captured task definitions (awslogs, FireLens cloudwatch) and the services'
+ * Service Connect configurations write to in the primary region, with retention, KMS key and tags:
+ * one DescribeLogGroups per 50 groups and one ListTagsForResource per group that exists; no call
+ * when none writes to CloudWatch Logs. Read failures are `logGroup` errors.
+ */
+async function captureLogGroups(
+  step: Step,
+  services: readonly ServiceRecord[],
+  taskDefinitions: readonly CapturedTaskDefinition[],
+): Promise<LogGroupRecord[]> {
+  const { clients, config } = step;
+  const names = logGroupsWritten(
+    taskDefinitions.map((td) => td.record.registerInput),
+    services.map((s) => s.createInput),
+    config.primaryRegion,
   );
-  for (const f of failures) step.failures.add('network', f.resourceId, f.code, f.message);
-  return network;
+  if (names.length === 0) return [];
+  const { logGroups, failures } = await describeLogGroups(
+    clients.logs(config.primaryRegion),
+    names,
+    step.concurrency,
+  );
+  for (const f of failures) step.failures.add('logGroup', f.resourceId, f.code, f.message);
+  return logGroups;
+}
+
+/**
+ * The subnets and security groups the services' awsvpc configurations name (one call each), and
+ * the target groups their load balancers name with the listener rules that forward to them (no
+ * Elastic Load Balancing call when no service has one).
+ */
+async function captureNetwork(step: Step, services: readonly ServiceRecord[]): Promise<NetworkRecord> {
+  const targetGroupArns = services.flatMap(targetGroupArnsOf);
+  const discovery = services.map(cloudMapReferencesOf);
+  const registryArns = discovery.flatMap((d) => d.registryArns);
+  const namespaceArns = discovery.flatMap((d) => d.namespaceArns);
+  const [{ network, failures }, balanced, cloudMap] = await Promise.all([
+    describeNetwork(
+      step.clients.ec2(step.config.primaryRegion),
+      services.flatMap((s) => awsvpcIds(s, 'subnets')),
+      services.flatMap((s) => awsvpcIds(s, 'securityGroups')),
+    ),
+    targetGroupArns.length > 0
+      ? describeTargetGroups(step.clients.elbv2(step.config.primaryRegion), targetGroupArns)
+      : undefined,
+    registryArns.length + namespaceArns.length > 0
+      ? describeCloudMap(
+          step.clients.servicediscovery(step.config.primaryRegion),
+          registryArns,
+          namespaceArns,
+        )
+      : undefined,
+  ]);
+  for (const f of [...failures, ...(balanced?.failures ?? []), ...(cloudMap?.failures ?? [])])
+    step.failures.add('network', f.resourceId, f.code, f.message);
+  return {
+    ...network,
+    ...(balanced ? { targetGroups: balanced.targetGroups } : {}),
+    ...(cloudMap ? { cloudMap: { namespaces: cloudMap.namespaces, services: cloudMap.services } } : {}),
+  };
+}
+
+/**
+ * The Cloud Map service ARNs a service registers in and the namespace ARN its Service Connect
+ * configuration names (a namespace given by name needs no capture: ECS resolves it in each region).
+ */
+function cloudMapReferencesOf(service: ServiceRecord): { registryArns: string[]; namespaceArns: string[] } {
+  const registries = service.createInput.serviceRegistries;
+  const registryArns = Array.isArray(registries)
+    ? registries.flatMap((r) => {
+        const arn = (r as { registryArn?: unknown })?.registryArn;
+        return typeof arn === 'string' && arn.startsWith('arn:') ? [arn] : [];
+      })
+    : [];
+  const namespace = (service.createInput.serviceConnectConfiguration as { namespace?: unknown } | undefined)
+    ?.namespace;
+  return {
+    registryArns,
+    namespaceArns: typeof namespace === 'string' && namespace.startsWith('arn:') ? [namespace] : [],
+  };
+}
+
+/** The target group ARNs of a service's `loadBalancers` (Classic Load Balancers have none). */
+function targetGroupArnsOf(service: ServiceRecord): string[] {
+  const lbs = service.createInput.loadBalancers;
+  if (!Array.isArray(lbs)) return [];
+  return lbs.flatMap((lb) =>
+    lb && typeof lb === 'object' && typeof (lb as { targetGroupArn?: unknown }).targetGroupArn === 'string'
+      ? [(lb as { targetGroupArn: string }).targetGroupArn]
+      : [],
+  );
+}
+
+/**
+ * The services with their Application Auto Scaling (see `captureScaling`: one
+ * DescribeScalableTargets per 50 services, two more calls per service that scales, one
+ * DescribeAlarms per 100 step alarms). A service whose scaling cannot be read is kept without it
+ * and a `scaling` error makes the recovery point partial.
+ */
+async function captureServiceScaling(
+  step: Step,
+  services: readonly ServiceRecord[],
+): Promise<{ services: ServiceRecord[]; warnings: CaptureWarning[] }> {
+  const { clients, config } = step;
+  const { records, failures, warnings } = await captureScaling(
+    clients.autoscaling(config.primaryRegion),
+    clients.cloudwatch(config.primaryRegion),
+    services,
+    step.concurrency,
+  );
+  for (const f of failures) step.failures.add('scaling', f.resourceId, f.code, f.message);
+  return {
+    services: services.map((s) => {
+      const scaling = records.get(`${s.clusterName}/${s.serviceName}`);
+      return scaling ? { ...s, scaling } : s;
+    }),
+    warnings: warnings.map((w) => ({ resourceType: 'scaling' as const, ...w })),
+  };
 }
 
 interface PendingImage {

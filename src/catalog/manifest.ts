@@ -94,6 +94,77 @@ export const createServiceInputSchema = z.looseObject({
 });
 export type CreateServiceInputRecord = z.infer<typeof createServiceInputSchema>;
 
+/**
+ * A step or target tracking scaling policy of a service's scalable target: its configuration as
+ * DescribeScalingPolicies returns it, in the PutScalingPolicy shape (read-only fields dropped).
+ */
+export const scalingPolicyRecordSchema = z
+  .object({
+    policyName: z.string().min(1),
+    policyType: z.enum(['TargetTrackingScaling', 'StepScaling']),
+    /** `TargetTrackingScalingPolicyConfiguration` (TargetTrackingScaling only). */
+    targetTracking: z.record(z.string(), z.unknown()).optional(),
+    /** `StepScalingPolicyConfiguration` (StepScaling only). */
+    stepScaling: z.record(z.string(), z.unknown()).optional(),
+    /** The CloudWatch alarms that trigger a step policy (their records are in `alarms`). */
+    alarmNames: z.array(z.string()).default([]),
+  })
+  .strict();
+export type ScalingPolicyRecord = z.infer<typeof scalingPolicyRecordSchema>;
+
+/** A scheduled action of a service's scalable target (PutScheduledAction shape, camelCase). */
+export const scheduledActionRecordSchema = z
+  .object({
+    scheduledActionName: z.string().min(1),
+    schedule: z.string().min(1),
+    timezone: z.string().optional(),
+    startTime: iso.optional(),
+    endTime: iso.optional(),
+    scalableTargetAction: z
+      .object({
+        minCapacity: z.number().int().min(0).optional(),
+        maxCapacity: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type ScheduledActionRecord = z.infer<typeof scheduledActionRecordSchema>;
+
+/**
+ * A CloudWatch alarm that triggers step scaling policies: its PutMetricAlarm input as
+ * DescribeAlarms returns it, without its actions (the restore points them at the DR policies),
+ * state and other read-only fields.
+ */
+export const scalingAlarmRecordSchema = z
+  .object({
+    /** The step policies (by name) whose ARNs the alarm's AlarmActions named. */
+    policyNames: z.array(z.string()).default([]),
+    putMetricAlarmInput: z.looseObject({ AlarmName: z.string().min(1) }),
+  })
+  .strict();
+export type ScalingAlarmRecord = z.infer<typeof scalingAlarmRecordSchema>;
+
+/** Application Auto Scaling of a service (`ecs:service:DesiredCount` scalable target). */
+export const serviceScalingRecordSchema = z
+  .object({
+    minCapacity: z.number().int().min(0),
+    maxCapacity: z.number().int().min(0),
+    suspendedState: z
+      .object({
+        dynamicScalingInSuspended: z.boolean().optional(),
+        dynamicScalingOutSuspended: z.boolean().optional(),
+        scheduledScalingSuspended: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+    policies: z.array(scalingPolicyRecordSchema).default([]),
+    scheduledActions: z.array(scheduledActionRecordSchema).default([]),
+    alarms: z.array(scalingAlarmRecordSchema).default([]),
+  })
+  .strict();
+export type ServiceScalingRecord = z.infer<typeof serviceScalingRecordSchema>;
+
 export const serviceRecordSchema = z
   .object({
     clusterName: z.string().min(1),
@@ -105,6 +176,11 @@ export const serviceRecordSchema = z
     tags: z.array(tagSchema).default([]),
     /** Restore wave from the `lifeboat:wave` tag; lower waves restore first. */
     wave: z.number().int().min(0).default(1),
+    /**
+     * Its scalable target, policies, scheduled actions and step alarms; absent when the service
+     * has no scalable target (and in recovery points written before Lifeboat captured it).
+     */
+    scaling: serviceScalingRecordSchema.optional(),
   })
   .strict();
 export type ServiceRecord = z.infer<typeof serviceRecordSchema>;
@@ -215,6 +291,77 @@ export const securityGroupRecordSchema = z
   })
   .strict();
 
+/** A listener rule of the primary region that forwards to a captured target group. */
+export const listenerRuleRecordSchema = z
+  .object({
+    ruleArn: z.string(),
+    /** `default` for the listener's default action, else the rule's priority (1–50000). */
+    priority: z.union([z.literal('default'), z.number().int().min(1).max(50000)]),
+    /** The rule's conditions as DescribeRules gives them (CreateRule's `Conditions`). */
+    conditions: z.array(z.record(z.string(), z.unknown())).default([]),
+    listenerArn: z.string(),
+    listenerPort: z.number().int().optional(),
+    listenerProtocol: z.string().optional(),
+    loadBalancerArn: z.string(),
+    loadBalancerName: z.string(),
+  })
+  .strict();
+export type ListenerRuleRecord = z.infer<typeof listenerRuleRecordSchema>;
+
+/**
+ * An Elastic Load Balancing target group a captured service registers its tasks with: what
+ * creating it again in the DR region needs (settings, health check, attributes, tags) and the
+ * listener rules that send it traffic, so the restore can map it, or create it behind the DR
+ * landing zone's load balancer (`restore.createTargetGroups`).
+ */
+export const targetGroupRecordSchema = z
+  .object({
+    targetGroupArn: z.string(),
+    targetGroupName: z.string(),
+    protocol: z.string().optional(),
+    protocolVersion: z.string().optional(),
+    port: z.number().int().optional(),
+    targetType: z.string().optional(),
+    ipAddressType: z.string().optional(),
+    vpcId: z.string().optional(),
+    /** CreateTargetGroup's health check fields, as described (`HealthCheckPath`, `Matcher`…). */
+    healthCheck: z.record(z.string(), z.unknown()).default({}),
+    attributes: z.array(z.object({ key: z.string(), value: z.string() }).strict()).default([]),
+    tags: z.array(tagSchema).default([]),
+    loadBalancerArns: z.array(z.string()).default([]),
+    rules: z.array(listenerRuleRecordSchema).default([]),
+  })
+  .strict();
+export type TargetGroupRecord = z.infer<typeof targetGroupRecordSchema>;
+
+/** A Cloud Map namespace the captured services register in or reach through Service Connect. */
+export const namespaceRecordSchema = z
+  .object({
+    namespaceId: z.string(),
+    arn: z.string(),
+    name: z.string(),
+    /** `DNS_PRIVATE`, `DNS_PUBLIC` or `HTTP`. */
+    type: z.string().optional(),
+  })
+  .strict();
+export type NamespaceRecord = z.infer<typeof namespaceRecordSchema>;
+
+/** A Cloud Map service a captured service registers its tasks in (`serviceRegistries`). */
+export const cloudMapServiceRecordSchema = z
+  .object({
+    serviceId: z.string(),
+    arn: z.string(),
+    name: z.string(),
+    namespaceId: z.string(),
+    description: z.string().optional(),
+    /** CreateService's `DnsConfig` (routing policy, record types and TTLs), without the namespace. */
+    dnsConfig: z.record(z.string(), z.unknown()).optional(),
+    healthCheckCustomConfig: z.record(z.string(), z.unknown()).optional(),
+    tags: z.array(tagSchema).default([]),
+  })
+  .strict();
+export type CloudMapServiceRecord = z.infer<typeof cloudMapServiceRecordSchema>;
+
 /**
  * The primary-region network objects the captured services reference, with their tags and
  * names, so the restore can map them to DR equivalents by tag even when the primary
@@ -224,9 +371,35 @@ export const networkRecordSchema = z
   .object({
     subnets: z.array(subnetRecordSchema).default([]),
     securityGroups: z.array(securityGroupRecordSchema).default([]),
+    /** Absent in recovery points written before target groups were captured. */
+    targetGroups: z.array(targetGroupRecordSchema).optional(),
+    /** Cloud Map namespaces and services; absent in recovery points written before they were captured. */
+    cloudMap: z
+      .object({
+        namespaces: z.array(namespaceRecordSchema).default([]),
+        services: z.array(cloudMapServiceRecordSchema).default([]),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type NetworkRecord = z.infer<typeof networkRecordSchema>;
+
+/**
+ * A CloudWatch Logs log group a captured task definition (awslogs driver) or Service Connect
+ * configuration writes to in the primary region, with what the restore creates it with in DR.
+ */
+export const logGroupRecordSchema = z
+  .object({
+    logGroupName: z.string().min(1),
+    /** Days the events are kept; absent = never expire. */
+    retentionInDays: z.number().int().positive().optional(),
+    /** The primary-region KMS key (ARN) the group is encrypted with; absent = CloudWatch Logs' own encryption. */
+    kmsKeyId: z.string().min(1).optional(),
+    tags: z.array(tagSchema).default([]),
+  })
+  .strict();
+export type LogGroupRecord = z.infer<typeof logGroupRecordSchema>;
 
 export const resourceTypeSchema = z.enum([
   'cluster',
@@ -237,6 +410,10 @@ export const resourceTypeSchema = z.enum([
   'fileSystem',
   /** The subnets / security groups of the `network` block (DescribeSubnets, DescribeSecurityGroups). */
   'network',
+  /** The log groups of the `logGroups` block (DescribeLogGroups, ListTagsForResource). */
+  'logGroup',
+  /** A service's Application Auto Scaling (DescribeScalableTargets, policies, scheduled actions, alarms). */
+  'scaling',
 ]);
 export type ResourceType = z.infer<typeof resourceTypeSchema>;
 
@@ -277,6 +454,12 @@ export const manifestBodySchema = z
       .strict()
       .default({ ebs: [], efs: [] }),
     network: networkRecordSchema.default({ subnets: [], securityGroups: [] }),
+    /**
+     * The primary-region log groups the captured task definitions write to (retention, key, tags),
+     * sorted by name; a group that does not exist there (awslogs-create-group) has none. Absent in
+     * manifests written before log groups were captured: those still parse and verify.
+     */
+    logGroups: z.array(logGroupRecordSchema).optional(),
     errors: z.array(resourceErrorSchema),
   })
   .strict();

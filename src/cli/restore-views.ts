@@ -121,7 +121,8 @@ function planFields(plan: RestorePlan, now: Date, color: boolean): [string, stri
     [
       'Shared resources',
       `${plural(totals.clustersToCreate, 'cluster')}, ${plural(totals.logGroupsToCreate, 'log group')}, ` +
-        `${plural(totals.accessPointsToCreate, 'EFS access point')} to create`,
+        `${plural(totals.accessPointsToCreate, 'EFS access point')}` +
+        `${totals.targetGroupsToCreate > 0 ? `, ${plural(totals.targetGroupsToCreate, 'target group')}` : ''} to create`,
     ],
     ['Findings', severityCounts(totals.findings)],
   ];
@@ -142,6 +143,7 @@ export function renderPlan(plan: RestorePlan, color: boolean, now: Date = new Da
     renderFields(planFields(plan, now, color), { color }),
     `\nServices, by wave\n${planServiceTable(plan, color, true)}`,
     planVolumesSection(plan, color),
+    planScalingSection(plan, color),
     `\nFindings\n${findings || `${paint('(none)', 'dim', color)}\n`}`,
     `\n${verdict}\n`,
   ].join('');
@@ -172,6 +174,24 @@ export function renderPlanCompact(plan: RestorePlan, color: boolean, now: Date =
 function planVolumesSection(plan: RestorePlan, color: boolean): string {
   const views = planVolumeViews(plan);
   return views.length > 0 ? `\nEBS volumes\n${renderPlanVolumes(views, color)}` : '';
+}
+
+/**
+ * The "Auto scaling" section of a plan: per service that scales, the capacities it gets (its
+ * minimum scaled like the desired count) and its policies; empty when none scales.
+ */
+function planScalingSection(plan: RestorePlan, color: boolean): string {
+  const scaled = orderedServices(plan).filter((s) => s.scaling !== undefined);
+  if (scaled.length === 0) return '';
+  const columns: Column<ServicePlan>[] = [
+    { header: 'SERVICE', value: (s) => s.key },
+    { header: 'MIN', align: 'right', value: (s) => String(s.scaling?.minCapacity ?? '-') },
+    { header: 'MAX', align: 'right', value: (s) => String(s.scaling?.maxCapacity ?? '-') },
+    { header: 'POLICIES', value: (s) => s.scaling?.policies.map((p) => p.policyName).join(', ') || '-' },
+    { header: 'ALARMS', align: 'right', value: (s) => String(s.scaling?.alarms.length ?? 0) },
+    { header: 'SCHEDULED', align: 'right', value: (s) => String(s.scaling?.scheduledActions.length ?? 0) },
+  ];
+  return `\nAuto scaling\n${renderTable(columns, scaled, { color })}`;
 }
 
 /** One restored (or not restored) service, as `failover` prints and returns it. */

@@ -46,6 +46,12 @@ const pattern = z
   .regex(/^[A-Za-z0-9_*?-]+\/[A-Za-z0-9_*?-]+$/, 'must look like "cluster/service" (globs * and ? allowed)');
 
 const idMapping = z.record(z.string().min(1), z.string().min(1));
+const kmsKeyArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+    'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>); CloudWatch Logs takes no alias',
+  );
 
 /**
  * Environment variable names that hold a secret: a name containing any of these (case-insensitive)
@@ -164,6 +170,10 @@ export const configSchema = z
         subnets: idMapping.default({}),
         securityGroups: idMapping.default({}),
         targetGroups: idMapping.default({}),
+        /** Primary load balancer ARN or name → DR load balancer ARN or name (for the target groups the restore creates). */
+        loadBalancers: idMapping.default({}),
+        /** Primary Cloud Map namespace ARN, id or name → DR namespace ARN, id or name (else: the DR namespace of the same name). */
+        namespaces: idMapping.default({}),
         /** Secrets Manager / SSM ARNs whose DR replica has a different ARN than the region rewrite gives. */
         secrets: idMapping.default({}),
         efsFileSystems: idMapping.default({}),
@@ -172,15 +182,24 @@ export const configSchema = z
          * "us-west-2b"); a zone not listed maps to the DR zone with the same letter.
          */
         availabilityZones: idMapping.default({}),
+        /**
+         * Primary → DR KMS key ARNs for the log groups the restore creates (CloudWatch Logs takes a
+         * key ARN, not an alias). A multi-Region key (`mrk-…`) not listed maps to its replica in the
+         * DR region; any other key not listed: the group is created without one (a warning says so).
+         */
+        kmsKeys: z.record(kmsKeyArn, kmsKeyArn).default({}),
       })
       .strict()
       .default({
         subnets: {},
         securityGroups: {},
         targetGroups: {},
+        loadBalancers: {},
+        namespaces: {},
         secrets: {},
         efsFileSystems: {},
         availabilityZones: {},
+        kmsKeys: {},
       }),
     /** What the backup's capture does with what it reads. */
     capture: z
@@ -303,9 +322,17 @@ export const configSchema = z
               ),
           )
           .default([]),
+        /**
+         * Create a captured target group the DR region lacks (no mapping, no `lifeboat:source-id`
+         * tag, no group of its name) when the DR load balancer it belongs behind exists (mapped, or
+         * tagged, or of the same name) with a listener of the same port and protocol: the group with
+         * the captured settings, health check, attributes and tags, and the captured listener rules
+         * forwarding to it. Off: such a service is blocked (TARGET_GROUP_NOT_MAPPED).
+         */
+        createTargetGroups: z.boolean().default(false),
       })
       .strict()
-      .default({ passRoleArns: [] }),
+      .default({ passRoleArns: [], createTargetGroups: false }),
     /** Persistent data the services mount. */
     volumes: z
       .object({

@@ -26,7 +26,7 @@ export const WAVE_GATE_ERROR = 'WaveNotSteady';
 export const RESTORE_INCOMPLETE_ERROR = 'RestoreIncomplete';
 
 /** The part of the configuration the restore reads (it never needs the primary region). */
-export type RestoreConfig = Pick<LifeboatConfig, 'account' | 'drRegion' | 'mappings'> & {
+export type RestoreConfig = Pick<LifeboatConfig, 'account' | 'drRegion' | 'mappings' | 'restore'> & {
   /** The deployment id (`deploymentIdOf`), resolved: the restore has no primary region to derive it from. */
   readonly deploymentId: string;
 };
@@ -38,6 +38,7 @@ export function restoreConfigOf(config: LifeboatConfig): RestoreConfig {
     drRegion: config.drRegion,
     deploymentId: deploymentIdOf(config),
     mappings: config.mappings,
+    restore: config.restore,
   };
 }
 

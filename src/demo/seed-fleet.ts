@@ -8,6 +8,8 @@ import type {
 } from '@aws-sdk/client-ecs';
 import { ecrImageUri } from '../images/references';
 import { SeedError } from './errors';
+import type { CloudMapSpec } from './seed-cloud-map';
+import type { LoadBalancingSpec } from './seed-load-balancing';
 import type { EfsSpec, NetworkSpec, VolumeSpec } from './seed-network';
 import type { ParameterSpec, SecretSpec } from './seed-secrets';
 
@@ -43,6 +45,29 @@ export const DR_NETWORK: NetworkSpec = {
     { name: 'lifeboat-demo-private-b', cidrBlock: '10.140.2.0/24', zoneIndex: 1 },
   ],
 };
+
+/**
+ * The shop's internal Application Load Balancer: `/*` on HTTP:80 goes to the web tier's target
+ * group. The DR landing zone has the same load balancer, listener and target group (by name).
+ */
+export const SHOP_LOAD_BALANCING: LoadBalancingSpec = {
+  loadBalancerName: 'lifeboat-demo-shop',
+  securityGroup: 'lifeboat-demo-web',
+  listenerPort: 80,
+  targetGroup: {
+    name: 'lifeboat-demo-shop-web',
+    port: 8080,
+    healthCheckPath: '/healthz',
+    rulePriority: 10,
+    pathPattern: '/*',
+  },
+};
+
+/**
+ * The shop's private DNS namespace: shop/api registers `api.shop.local` there. The DR landing zone
+ * has the namespace, not the service: the restore creates it.
+ */
+export const SHOP_CLOUD_MAP: CloudMapSpec = { namespace: 'shop.local', services: ['api'] };
 
 export const SHARED_FILE_SYSTEM: EfsSpec = {
   creationToken: 'lifeboat-demo-shop-shared',
@@ -176,6 +201,10 @@ export interface FleetIds {
   readonly accessPointId: string;
   /** Zone of the reconciler's archive volume; its tasks are constrained to it. */
   readonly archiveAvailabilityZone: string;
+  /** The shop web tier's target group (SHOP_LOAD_BALANCING). */
+  readonly webTargetGroupArn: string;
+  /** The Cloud Map service shop/api registers in (SHOP_CLOUD_MAP). */
+  readonly apiRegistryArn: string;
 }
 
 export interface ServiceSpec {
@@ -358,6 +387,8 @@ export function demoServices(ids: FleetIds): ServiceSpec[] {
         launchType: 'FARGATE',
         platformVersion: 'LATEST',
         networkConfiguration: awsvpc(ids, 'lifeboat-demo-web', 'DISABLED'),
+        loadBalancers: [{ targetGroupArn: ids.webTargetGroupArn, containerName: 'web', containerPort: 8080 }],
+        healthCheckGracePeriodSeconds: 30,
         deploymentConfiguration: { ...CIRCUIT_BREAKER, maximumPercent: 200, minimumHealthyPercent: 100 },
         enableExecuteCommand: true,
         enableECSManagedTags: true,
@@ -422,6 +453,8 @@ export function demoServices(ids: FleetIds): ServiceSpec[] {
         platformVersion: 'LATEST',
         networkConfiguration: awsvpc(ids, 'lifeboat-demo-api', 'DISABLED'),
         deploymentConfiguration: { ...CIRCUIT_BREAKER, maximumPercent: 200, minimumHealthyPercent: 50 },
+        // DNS discovery (api.shop.local) besides Service Connect.
+        serviceRegistries: [{ registryArn: ids.apiRegistryArn }],
         serviceConnectConfiguration: {
           enabled: true,
           namespace: 'shop.local',

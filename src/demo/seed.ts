@@ -3,6 +3,7 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { AwsClients } from '../aws/clients';
 import { ecrRegistryHost, parseImageReference } from '../images/references';
 import { SeedError } from './errors';
+import { ensureCloudMap, type SeededCloudMap } from './seed-cloud-map';
 import { ensureClusters, ensureServices, ensureTaskDefinition } from './seed-ecs';
 import {
   ARCHIVE_VOLUME,
@@ -21,6 +22,8 @@ import {
   SECRETS,
   type ServiceSpec,
   SHARED_FILE_SYSTEM,
+  SHOP_CLOUD_MAP,
+  SHOP_LOAD_BALANCING,
 } from './seed-fleet';
 import {
   demoImagePlan,
@@ -30,6 +33,7 @@ import {
   type ImagePlatform,
   MEDIA_TYPES,
 } from './seed-images';
+import { ensureLoadBalancing, type SeededLoadBalancing } from './seed-load-balancing';
 import {
   ensureFileSystem,
   ensureNetwork,
@@ -128,6 +132,10 @@ export interface DemoNetworkMapping {
 
 export interface DemoFleet {
   readonly account: string;
+  /** The shop's load balancer in each region (the DR one is the landing zone the restore maps to). */
+  readonly loadBalancing: { readonly primary: SeededLoadBalancing; readonly dr: SeededLoadBalancing };
+  /** The shop's Cloud Map namespace in each region (the DR one has no service: the restore creates it). */
+  readonly cloudMap: { readonly primary: SeededCloudMap; readonly dr: SeededCloudMap };
   readonly primaryRegion: string;
   readonly drRegion: string;
   readonly clusters: readonly DemoCluster[];
@@ -227,7 +235,48 @@ export async function seedDemoFleet(clients: AwsClients, opts: DemoFleetOptions)
         ledger,
         sourceIdsOf(primary),
       );
-      return { primary, dr };
+      const [primaryLb, drLb] = await Promise.all([
+        ensureLoadBalancing(
+          clients.elbv2(primaryRegion),
+          primaryRegion,
+          primary,
+          SHOP_LOAD_BALANCING,
+          { targetGroup: true },
+          ledger,
+        ),
+        ensureLoadBalancing(
+          clients.elbv2(drRegion),
+          drRegion,
+          dr,
+          SHOP_LOAD_BALANCING,
+          { targetGroup: true },
+          ledger,
+        ),
+      ]);
+      const [primaryMap, drMap] = await Promise.all([
+        ensureCloudMap(
+          clients.servicediscovery(primaryRegion),
+          primaryRegion,
+          primary.vpcId,
+          SHOP_CLOUD_MAP,
+          { withServices: true },
+          ledger,
+        ),
+        ensureCloudMap(
+          clients.servicediscovery(drRegion),
+          drRegion,
+          dr.vpcId,
+          SHOP_CLOUD_MAP,
+          { withServices: false },
+          ledger,
+        ),
+      ]);
+      return {
+        primary,
+        dr,
+        loadBalancing: { primary: primaryLb, dr: drLb },
+        cloudMap: { primary: primaryMap, dr: drMap },
+      };
     })(),
     (async () => {
       await ensureRepositories(clients.ecr(primaryRegion), primaryRegion, plan.repositories, ledger);
@@ -278,6 +327,16 @@ export async function seedDemoFleet(clients: AwsClients, opts: DemoFleetOptions)
     fileSystemId: efs.fileSystemId,
     accessPointId: efs.accessPointId,
     archiveAvailabilityZone: volume.availabilityZone,
+    webTargetGroupArn: required(
+      network.loadBalancing.primary.targetGroupArn,
+      'shop web target group',
+      primaryRegion,
+    ),
+    apiRegistryArn: required(
+      network.cloudMap.primary.serviceArns.get('api'),
+      'Cloud Map service api',
+      primaryRegion,
+    ),
   };
   const specs = demoServices(ids);
   const logGroups = logGroupsFor(specs);
@@ -358,6 +417,8 @@ export async function seedDemoFleet(clients: AwsClients, opts: DemoFleetOptions)
 
   return {
     account,
+    loadBalancing: network.loadBalancing,
+    cloudMap: network.cloudMap,
     primaryRegion,
     drRegion,
     clusters: CLUSTERS.map((c) => ({

@@ -77,3 +77,53 @@ export class ServiceNotOwnedError extends LifeboatError {
     this.name = 'ServiceNotOwnedError';
   }
 }
+
+/** ELB answered CreateTargetGroup without the group it made (or found), so nothing can use it. */
+export class TargetGroupNotCreatedError extends LifeboatError {
+  constructor(
+    /** The primary target group it stands for. */
+    public readonly sourceTargetGroupArn: string,
+    public readonly targetGroupName: string,
+  ) {
+    super(
+      `CreateTargetGroup for "${targetGroupName}" (standing for ${sourceTargetGroupArn}) returned no target group; run the restore again, or create the target group in the DR region and map it (mappings.targetGroups).`,
+    );
+    this.name = 'TargetGroupNotCreatedError';
+  }
+}
+
+/**
+ * The DR region refused part of a service's Application Auto Scaling; names the scalable target,
+ * policy, alarm or scheduled action (`item`) and the service's resource id.
+ */
+export class ScalingRestoreError extends LifeboatError {
+  constructor(
+    public readonly resourceId: string,
+    /** e.g. `policy cpu-target`, `alarm api-high-cpu`, `scheduled action nightly`. */
+    public readonly item: string,
+    public readonly code: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Application Auto Scaling of ${resourceId}: ${item} could not be restored (${code}: ${detail}). The service itself was restored; fix the cause and run the restore again (what was restored is put again, unchanged).`,
+      options,
+    );
+    this.name = 'ScalingRestoreError';
+  }
+}
+
+/** Cloud Map answered CreateService without the service, and none of its name is in the namespace. */
+export class CloudMapServiceNotCreatedError extends LifeboatError {
+  constructor(
+    /** The primary Cloud Map service it stands for. */
+    public readonly sourceServiceArn: string,
+    public readonly serviceName: string,
+    public readonly namespaceName: string,
+  ) {
+    super(
+      `Cloud Map service "${serviceName}" (standing for ${sourceServiceArn}) could not be created in namespace "${namespaceName}" and is not there; run the restore again, or create it in the DR region.`,
+    );
+    this.name = 'CloudMapServiceNotCreatedError';
+  }
+}

@@ -31,10 +31,61 @@ export const drInventorySchema = z
       .default({}),
     subnets: z.array(subnetRecordSchema).default([]),
     securityGroups: z.array(securityGroupRecordSchema).default([]),
+    /**
+     * Elastic Load Balancing target groups; `sourceTargetGroupArn` is the `lifeboat:source-id`
+     * tag (the primary target group a restore created it for, or an operator tagged). Read only
+     * when a selected service has a load balancer.
+     */
     targetGroups: z
       .array(
         z
-          .object({ targetGroupArn: z.string(), targetGroupName: z.string(), vpcId: z.string().optional() })
+          .object({
+            targetGroupArn: z.string(),
+            targetGroupName: z.string(),
+            vpcId: z.string().optional(),
+            sourceTargetGroupArn: z.string().optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** Load balancers (for target groups the restore creates); `sourceLoadBalancerArn` as above. */
+    loadBalancers: z
+      .array(
+        z
+          .object({
+            loadBalancerArn: z.string(),
+            loadBalancerName: z.string(),
+            vpcId: z.string().optional(),
+            sourceLoadBalancerArn: z.string().optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** Cloud Map namespaces (read when a selected service uses Cloud Map or Service Connect). */
+    cloudMapNamespaces: z
+      .array(
+        z
+          .object({ namespaceId: z.string(), arn: z.string(), name: z.string(), type: z.string().optional() })
+          .strict(),
+      )
+      .default([]),
+    /** Cloud Map services (read with the namespaces). */
+    cloudMapServices: z
+      .array(
+        z
+          .object({ serviceId: z.string(), arn: z.string(), name: z.string(), namespaceId: z.string() })
+          .strict(),
+      )
+      .default([]),
+    listeners: z
+      .array(
+        z
+          .object({
+            listenerArn: z.string(),
+            loadBalancerArn: z.string(),
+            port: z.number().int().optional(),
+            protocol: z.string().optional(),
+          })
           .strict(),
       )
       .default([]),
@@ -49,6 +100,8 @@ export const drInventorySchema = z
     availabilityZones: z.array(z.string()).optional(),
     /** CloudWatch Logs log group names; absent = not read (every needed group is created). */
     logGroups: z.array(z.string()).optional(),
+    /** Retention (days) of the log groups that have one, from the same listing; absent = not read. */
+    logGroupRetention: z.record(z.string(), z.number().int()).optional(),
     /**
      * EFS access points; `sourceAccessPointId` is the `lifeboat:source-id` tag a restore puts
      * on the access points it creates, so a re-run reuses them.
@@ -71,6 +124,8 @@ export type DrInventory = z.output<typeof drInventorySchema>;
 export type DrSubnet = DrInventory['subnets'][number];
 export type DrSecurityGroup = DrInventory['securityGroups'][number];
 export type DrTargetGroup = DrInventory['targetGroups'][number];
+export type DrLoadBalancer = DrInventory['loadBalancers'][number];
+export type DrListener = DrInventory['listeners'][number];
 
 /** Tag on DR network objects (and restored access points) naming the primary id they stand for. */
 export const SOURCE_ID_TAG = 'lifeboat:source-id';

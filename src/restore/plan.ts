@@ -17,13 +17,26 @@ import {
   SOURCE_ID_TAG,
   withProvenance,
 } from '../fleet/inventory';
+import { drLogGroupKey } from '../fleet/log-groups';
+import {
+  type CloudMapContext,
+  type CloudMapServiceCreationPlan,
+  missingNamespaceFix,
+  serviceConnectNamespace,
+} from '../fleet/retarget/cloud-map';
 import { provenanceTags } from '../fleet/retarget/provenance';
 import { isFargateProvider, isRecord, type RetargetChange, RetargetSession } from '../fleet/retarget/refs';
 import { type DrCreateServiceInput, retargetService } from '../fleet/retarget/service';
+import {
+  planTargetGroupCreation,
+  resolveTargetGroup,
+  type TargetGroupCreationPlan,
+} from '../fleet/retarget/target-groups';
 import { retargetTaskDefinition } from '../fleet/retarget/task-definition';
 import type { PendingAccessPoint, RetargetContext } from '../fleet/retarget/task-definition/rule';
+import { type RolePoliciesRead, rolePolicyFindings } from '../fleet/role-policy-lint';
+import { type DrScaling, retargetScaling, scaledDesiredCount, scalingFindings } from '../fleet/scaling';
 import { type MaskedVariable, maskedVariables, secretInEnvironmentFinding } from '../fleet/secrets';
-import { parseArn } from '../kernel/arns';
 import {
   compareText,
   countBySeverity,
@@ -54,6 +67,17 @@ export interface PlanContext {
    * forged): each becomes a warning. @default - none
    */
   readonly passedOver?: readonly { readonly id: string; readonly code: string; readonly message: string }[];
+  /**
+   * The policies of the task and execution roles the recovery point's task definitions name
+   * (`readRolePolicies`): each Allow scoped to the primary region only is a warning
+   * (ROLE_POLICY_PRIMARY_ONLY). @default - not checked (no finding)
+   */
+  readonly rolePolicies?: RolePoliciesRead;
+  /**
+   * `restore.createTargetGroups`: a captured target group the DR region lacks is created behind
+   * the DR load balancer instead of blocking its services. @default false
+   */
+  readonly createTargetGroups?: boolean;
 }
 
 export type ServiceAction = 'create' | 'update' | 'unchanged';
@@ -104,11 +128,21 @@ export interface ServicePlan {
   readonly roles: string[];
   /** Source access point ids in the register input to substitute once created (`applyAccessPointIds`). */
   readonly pendingAccessPoints: string[];
+  /** Primary target group ARNs in `createServiceInput.loadBalancers` to substitute once PrepareShared created them. */
+  readonly pendingTargetGroups: string[];
+  /** Primary Cloud Map service ARNs in `createServiceInput.serviceRegistries` to substitute once PrepareShared created them. */
+  readonly pendingRegistries: string[];
   /**
    * The service's EBS volumes in the recovery point: managed ones ECS attaches from their DR
    * snapshot, standalone ones the restore creates (before the service) in the mapped DR zone.
    */
   readonly volumes: VolumePlan[];
+  /**
+   * The Application Auto Scaling the restore registers once the service exists (scalable target
+   * with its minimum scaled like the desired count, policies, step alarms, scheduled actions).
+   * Absent when the recovery point has none for the service.
+   */
+  readonly scaling?: DrScaling;
 }
 
 export interface ClusterPlan {
@@ -131,10 +165,22 @@ export interface ClusterPlan {
 
 export interface LogGroupPlan {
   readonly logGroupName: string;
-  /** `create` when the inventory lacks it or could not list log groups (creating is then idempotent). */
+  /**
+   * `create` when the inventory lacks it or could not list log groups (creating is then
+   * idempotent); an `existing` group is left as it is.
+   */
   readonly action: 'create' | 'existing';
-  /** What it is created with: `lifeboat:deployment` and `lifeboat:recovery-point`. */
+  /**
+   * What it is created with: the primary group's tags (when the recovery point has its record),
+   * then `lifeboat:deployment` and `lifeboat:recovery-point`.
+   */
   readonly tags: Tag[];
+  /** The primary group's retention, set with PutRetentionPolicy; absent = never expire. */
+  readonly retentionInDays?: number;
+  /** The DR KMS key ARN it is created with (see `drLogGroupKey`); absent = no key. */
+  readonly kmsKeyId?: string;
+  /** The primary group's key, when it had one (mapped to `kmsKeyId`, or left out with a warning). */
+  readonly sourceKmsKeyId?: string;
 }
 
 export interface EfsFailoverPlan {
@@ -179,6 +225,8 @@ export interface PlanTotals {
   readonly clustersToCreate: number;
   readonly logGroupsToCreate: number;
   readonly accessPointsToCreate: number;
+  readonly targetGroupsToCreate: number;
+  readonly cloudMapServicesToCreate: number;
   /** Standalone EBS volumes the restorable services get from their DR snapshots. */
   readonly volumesToCreate: number;
   /** Managed EBS volumes ECS creates from their DR snapshots for the restorable services. */
@@ -207,6 +255,10 @@ export interface RestorePlan {
   readonly logGroups: LogGroupPlan[];
   readonly efsFileSystems: EfsFailoverPlan[];
   readonly efsAccessPoints: AccessPointPlan[];
+  /** Target groups PrepareShared creates (`restore.createTargetGroups`), for the restorable services. */
+  readonly targetGroups: TargetGroupCreationPlan[];
+  /** Cloud Map services PrepareShared creates in their mapped DR namespaces, for the restorable services. */
+  readonly cloudMapServices: CloudMapServiceCreationPlan[];
   /** IAM roles the restore passes to ECS (its iam:PassRole must allow them). */
   readonly roles: string[];
   readonly services: ServicePlan[];
@@ -214,6 +266,69 @@ export interface RestorePlan {
   readonly waves: WavePlan[];
   readonly findings: Finding[];
   readonly totals: PlanTotals;
+}
+
+/** The recovery point's Cloud Map records with the DR namespaces and services they map to. */
+function cloudMapContextOf(manifest: Manifest, ctx: PlanContext): CloudMapContext {
+  return {
+    drRegion: ctx.drRegion,
+    captured: manifest.network.cloudMap ?? { namespaces: [], services: [] },
+    inventory: ctx.inventory,
+    mapping: ctx.mappings.namespaces,
+  };
+}
+
+/**
+ * With `createTargetGroups`, the creation plan (or the findings that prevent it) of each captured
+ * target group the selected services name that the DR region lacks: no mapping, tag or name
+ * resolves it. Keyed by primary target group ARN; empty without `createTargetGroups`.
+ */
+function planTargetGroupCreations(
+  manifest: Manifest,
+  selected: readonly Manifest['services'][number][],
+  ctx: PlanContext,
+  provenance: Provenance,
+): Map<string, ReturnType<typeof planTargetGroupCreation>> {
+  const plans = new Map<string, ReturnType<typeof planTargetGroupCreation>>();
+  if (ctx.createTargetGroups !== true) return plans;
+  const captured = new Map((manifest.network.targetGroups ?? []).map((g) => [g.targetGroupArn, g]));
+  for (const service of selected) {
+    const lbs = Array.isArray(service.createInput.loadBalancers) ? service.createInput.loadBalancers : [];
+    for (const lb of lbs) {
+      const arn = (lb as { targetGroupArn?: unknown })?.targetGroupArn;
+      if (typeof arn !== 'string' || plans.has(arn)) continue;
+      const resolved = resolveTargetGroup(
+        arn,
+        ctx.inventory.targetGroups,
+        ctx.mappings.targetGroups,
+        ctx.drRegion,
+      );
+      if (resolved.drId !== undefined || resolved.finding.code !== 'TARGET_GROUP_NOT_MAPPED') continue;
+      const record = captured.get(arn);
+      plans.set(
+        arn,
+        record
+          ? planTargetGroupCreation(record, {
+              drRegion: ctx.drRegion,
+              mappings: ctx.mappings,
+              inventory: ctx.inventory,
+              provenance,
+            })
+          : {
+              findings: [
+                {
+                  severity: 'error',
+                  code: 'TARGET_GROUP_NOT_CAPTURED',
+                  resource: arn,
+                  message: `Target group ${arn} is not in the recovery point (it was written before target groups were captured, or reading it failed), so the restore cannot create it.`,
+                  fix: 'Take a new backup, or create the target group in the DR region and map it (mappings.targetGroups).',
+                },
+              ],
+            },
+      );
+    }
+  }
+  return plans;
 }
 
 /**
@@ -249,10 +364,6 @@ export function checkRecoveryPointUsable(
         'Pass "allowPartial": true to restore what it holds (the failed resources are reported), or restore from a complete recovery point (`lifeboat recovery-points list`).',
     );
   }
-}
-
-function scaledDesiredCount(source: number, percent: number): number {
-  return source <= 0 ? 0 : Math.ceil((source * percent) / 100);
 }
 
 /**
@@ -389,7 +500,8 @@ function relevantCaptureErrors(
       (e) =>
         (e.resourceType === 'service' && (e.resourceId === key || e.resourceId === service.serviceArn)) ||
         (e.resourceType === 'image' && images.has(e.resourceId)) ||
-        (e.resourceType === 'taskDefinition' && e.resourceId === service.taskDefinitionArn),
+        (e.resourceType === 'taskDefinition' && e.resourceId === service.taskDefinitionArn) ||
+        (e.resourceType === 'scaling' && e.resourceId === key),
     )
     .map((e) => ({
       severity: 'warning' as const,
@@ -504,15 +616,18 @@ function planCluster(
   const capacityProviders = [...new Set([...recordProviders, ...usedByServices])]
     .filter(isFargateProvider)
     .sort(compareText);
-  const namespace = record?.serviceConnectNamespace;
-  const namespaceArn = namespace ? parseArn(namespace) : undefined;
-  if (namespace && namespaceArn && namespaceArn.region !== ctx.drRegion) {
+  const sourceNamespace = record?.serviceConnectNamespace;
+  const mappedNamespace = sourceNamespace
+    ? serviceConnectNamespace(sourceNamespace, cloudMapContextOf(manifest, ctx))
+    : undefined;
+  const namespace = mappedNamespace?.drNamespace;
+  if (sourceNamespace && namespace === undefined) {
     session.report('serviceConnectDefaults', {
       severity: 'warning',
       code: 'SERVICE_CONNECT_NAMESPACE_NOT_MAPPED',
-      resource: namespace,
-      message: `Cluster ${clusterName}'s default Service Connect namespace is named by a primary-region ARN, which cannot be mapped; the cluster is created without a default namespace.`,
-      fix: `Set the cluster's default Service Connect namespace in ${ctx.drRegion} after the restore.`,
+      resource: sourceNamespace,
+      message: `Cluster ${clusterName}'s default Service Connect namespace ${mappedNamespace?.source ? `"${mappedNamespace.source.name}" ` : ''}(${sourceNamespace}) has no counterpart in ${ctx.drRegion}; the cluster is created without a default namespace.`,
+      fix: missingNamespaceFix(mappedNamespace?.source, ctx.drRegion, sourceNamespace),
     });
   }
   findings.push(...session.findings);
@@ -536,7 +651,7 @@ function planCluster(
       defaultCapacityProviderStrategy: (record?.defaultCapacityProviderStrategy ?? []).filter((s) =>
         capacityProviders.includes(s.capacityProvider),
       ),
-      ...(namespace && !namespaceArn ? { serviceConnectDefaults: { namespace } } : {}),
+      ...(namespace ? { serviceConnectDefaults: { namespace } } : {}),
       tags,
     },
   };
@@ -595,6 +710,60 @@ function collectAccessPoints(
     });
   }
   return findings;
+}
+
+/**
+ * The log groups the restorable services write to: `existing` ones are left as they are; the
+ * others are created with the primary group's retention and tags (the recovery point's
+ * `logGroups`, absent in older ones) and its KMS key mapped to DR (`drLogGroupKey`, whose
+ * LOG_GROUP_KEY_NOT_MAPPED warning is added to `findings`).
+ */
+function planLogGroups(
+  names: readonly string[],
+  manifest: Manifest,
+  ctx: PlanContext,
+  provenance: Provenance,
+  findings: Finding[],
+): LogGroupPlan[] {
+  const known = new Set(ctx.inventory.logGroups ?? []);
+  const records = new Map((manifest.logGroups ?? []).map((g) => [g.logGroupName, g]));
+  return [...names].sort(compareText).map((logGroupName): LogGroupPlan => {
+    const record = records.get(logGroupName);
+    if (known.has(logGroupName)) {
+      const retention = ctx.inventory.logGroupRetention;
+      const drRetention =
+        retention && Object.hasOwn(retention, logGroupName) ? retention[logGroupName] : undefined;
+      if (record && retention && drRetention !== record.retentionInDays) {
+        const days = (d: number | undefined) => (d === undefined ? 'never expire' : `${d} days`);
+        findings.push({
+          severity: 'info',
+          code: 'LOG_GROUP_RETENTION_DIFFERS',
+          resource: logGroupName,
+          message: `Log group ${logGroupName} exists in ${ctx.drRegion} with a retention of ${days(drRetention)}; in ${manifest.source.region} it was ${days(record.retentionInDays)}. The restore leaves the existing group as it is.`,
+          fix: `Set the retention of ${logGroupName} in ${ctx.drRegion} by hand if it should match (PutRetentionPolicy), or nothing if the DR setting is intended.`,
+        });
+      }
+      return { logGroupName, action: 'existing', tags: withProvenance([], provenance).tags };
+    }
+    const tagged = provenanceTags(record?.tags ?? [], provenance, logGroupName, `Log group ${logGroupName}`);
+    if (tagged.finding) findings.push(tagged.finding);
+    const key = record
+      ? drLogGroupKey(record, {
+          primaryRegion: manifest.source.region,
+          drRegion: ctx.drRegion,
+          kmsKeys: ctx.mappings.kmsKeys,
+        })
+      : {};
+    if (key.finding) findings.push(key.finding);
+    return {
+      logGroupName,
+      action: 'create',
+      tags: tagged.tags,
+      ...(record?.retentionInDays !== undefined ? { retentionInDays: record.retentionInDays } : {}),
+      ...(key.kmsKeyId !== undefined ? { kmsKeyId: key.kmsKeyId } : {}),
+      ...(record?.kmsKeyId !== undefined ? { sourceKmsKeyId: record.kmsKeyId } : {}),
+    };
+  });
 }
 
 /** A DR file system named by `mappings.efsFileSystems` is one the operator runs in DR, not a replica. */
@@ -692,6 +861,14 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
     });
   }
   findings.push(...uncapturedServiceFindings(manifest, input, new Set(allKeys)));
+  if (ctx.rolePolicies) {
+    findings.push(
+      ...rolePolicyFindings(ctx.rolePolicies, {
+        primaryRegion: manifest.source.region,
+        drRegion: ctx.drRegion,
+      }),
+    );
+  }
   const provenance: Provenance = { deploymentId: ctx.deploymentId, recoveryPointId: manifest.id };
   const adoptKeys = new Set(input.adopt);
   findings.push(...adoptFindings(input.adopt, new Set(selected.map(serviceKey)), ctx.inventory));
@@ -710,6 +887,12 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
   const taskDefinitions = new Map(manifest.taskDefinitions.map((td) => [td.sourceArn, td]));
   const efsRecords = new Map(manifest.volumes.efs.map((fs) => [fs.sourceFileSystemId, fs]));
 
+  const cloudMap = cloudMapContextOf(manifest, ctx);
+  const registryCreations = new Map<string, Omit<CloudMapServiceCreationPlan, 'services'>>();
+  const creations = planTargetGroupCreations(manifest, selected, ctx, provenance);
+  const createdTargetGroups = new Map(
+    [...creations].flatMap(([arn, c]) => (c.creation ? [[arn, c.creation.vpcId] as const] : [])),
+  );
   const services: ServicePlan[] = [];
   const fileSystems = new Map<string, Omit<EfsFailoverPlan, 'promote'> & { services: string[] }>();
   const accessPoints = new Map<string, AccessPointPlan & { services: string[] }>();
@@ -741,6 +924,7 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
       });
     }
     if (record?.sealedEnvironment) own.push(secretInEnvironmentFinding(record));
+    if (service.scaling) own.push(...scalingFindings(service.scaling));
     const svc = retargetService(service.createInput, {
       ...retargetCtx,
       recoveryPointId: manifest.id,
@@ -750,6 +934,8 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
       mappings: ctx.mappings,
       network: manifest.network,
       inventory: ctx.inventory,
+      createdTargetGroups,
+      cloudMap,
       ebsVolumes: manifest.volumes.ebs.filter(
         (v) => v.clusterName === service.clusterName && v.serviceName === service.serviceName,
       ),
@@ -784,6 +970,8 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
       finding: actionFinding,
     } = actionFor(key, desiredCount, manifest.id, ctx, adoptKeys);
     if (actionFinding) own.push(actionFinding);
+    for (const arn of svc.pendingTargetGroups) own.push(...(creations.get(arn)?.findings ?? []));
+    for (const c of svc.registryCreations) registryCreations.set(c.sourceServiceArn, c);
     const serviceFindings: Finding[] = [
       ...[...(td?.findings ?? []), ...svc.findings, ...own].map((f) => ({ ...f, service: key })),
       ...relevantCaptureErrors(
@@ -835,7 +1023,19 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
       logGroups: [...new Set([...(td?.logGroups ?? []), ...svc.logGroups])].sort(compareText),
       roles: [...new Set([...(td?.roles ?? []), ...svc.roles])].sort(compareText),
       pendingAccessPoints: (td?.pendingAccessPoints ?? []).map((p) => p.sourceAccessPointId),
+      pendingTargetGroups: svc.pendingTargetGroups,
+      pendingRegistries: svc.pendingRegistries,
       volumes: volumes.volumes,
+      ...(service.scaling
+        ? {
+            scaling: retargetScaling(service.scaling, {
+              sourceClusterName: service.clusterName,
+              drClusterName: service.clusterName,
+              serviceName: service.serviceName,
+              desiredCountPercent: input.desiredCountPercent,
+            }),
+          }
+        : {}),
     });
   }
 
@@ -858,14 +1058,7 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
     .map((name) =>
       planCluster(name, clusterDrafts.get(name) as ClusterDraft, manifest, ctx, findings, logGroupNames),
     );
-  const knownLogGroups = new Set(ctx.inventory.logGroups ?? []);
-  const logGroups = [...logGroupNames].sort(compareText).map(
-    (logGroupName): LogGroupPlan => ({
-      logGroupName,
-      action: knownLogGroups.has(logGroupName) ? 'existing' : 'create',
-      tags: withProvenance([], provenance).tags,
-    }),
-  );
+  const logGroups = planLogGroups([...logGroupNames], manifest, ctx, provenance, findings);
   const efsAccessPoints = [...accessPoints.values()]
     .map((ap) => ({ ...ap, services: ap.services.filter((k) => restorableKeys.has(k)).sort(compareText) }))
     .filter((ap) => ap.services.length > 0)
@@ -878,6 +1071,27 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
     }))
     .sort((a, b) => compareText(a.sourceFileSystemId, b.sourceFileSystemId));
   findings.push(...efsPromotionFindings(efsFileSystems, ctx));
+  const targetGroups = [...creations.values()]
+    .flatMap((c) => (c.creation ? [c.creation] : []))
+    .map((c) => ({
+      ...c,
+      services: restorable
+        .filter((s) => s.pendingTargetGroups.includes(c.sourceTargetGroupArn))
+        .map((s) => s.key)
+        .sort(compareText),
+    }))
+    .filter((c) => c.services.length > 0)
+    .sort((a, b) => compareText(a.sourceTargetGroupArn, b.sourceTargetGroupArn));
+  const cloudMapServices = [...registryCreations.values()]
+    .map((c) => ({
+      ...c,
+      services: restorable
+        .filter((s) => s.pendingRegistries.includes(c.sourceServiceArn))
+        .map((s) => s.key)
+        .sort(compareText),
+    }))
+    .filter((c) => c.services.length > 0)
+    .sort((a, b) => compareText(a.sourceServiceArn, b.sourceServiceArn));
   const waveNumbers = [...new Set(services.map((s) => s.wave))].sort((a, b) => a - b);
   const sortedFindings = sortFindings(findings);
 
@@ -897,6 +1111,8 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
     logGroups,
     efsFileSystems,
     efsAccessPoints,
+    targetGroups,
+    cloudMapServices,
     roles: [...new Set(restorable.flatMap((s) => s.roles))].sort(compareText),
     services,
     waves: waveNumbers.map((wave) => ({
@@ -915,6 +1131,8 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
       clustersToCreate: clusters.filter((c) => c.createInput !== undefined).length,
       logGroupsToCreate: logGroups.filter((g) => g.action === 'create').length,
       accessPointsToCreate: efsAccessPoints.length,
+      targetGroupsToCreate: targetGroups.length,
+      cloudMapServicesToCreate: cloudMapServices.length,
       volumesToCreate: restorable.flatMap((s) => s.volumes).filter((v) => v.action === 'create').length,
       volumesAttachedByEcs: restorable.flatMap((s) => s.volumes).filter((v) => v.action === 'attach').length,
       findings: countBySeverity(sortedFindings),

@@ -4,7 +4,9 @@ import { leaseDurationMs } from '../catalog/lease';
 import type { Manifest } from '../catalog/manifest';
 import { serviceKey } from '../catalog/manifest';
 import { readDrInventory } from '../fleet/aws/inventory';
-import { roleArnsIn } from '../kernel/arns';
+import { readRolePolicies } from '../fleet/aws/role-policies';
+import { taskDefinitionRoles } from '../fleet/role-policy-lint';
+import { partitionOf, roleArnsIn } from '../kernel/arns';
 import type { RestoreContext } from './context';
 import { isServiceSelected, parseRestoreInput, type RestoreInput } from './input';
 import type { PlanTotals, RestorePlan } from './plan';
@@ -60,7 +62,36 @@ export function rolesNamedBy(manifest: Manifest): string[] {
   );
 }
 
-/** Loads and verifies the recovery point, reads the DR region and plans the restore (no change made). */
+/** Whether a service registers with a target group (ELB). */
+function hasTargetGroup(service: Manifest['services'][number]): boolean {
+  const lbs = service.createInput.loadBalancers;
+  return (
+    Array.isArray(lbs) &&
+    lbs.some((lb) => typeof (lb as { targetGroupArn?: unknown })?.targetGroupArn === 'string')
+  );
+}
+
+/**
+ * Whether the plan must read DR Cloud Map: a selected service registers in Cloud Map, or its
+ * Service Connect (or its cluster's default) names a namespace by ARN.
+ */
+function usesCloudMap(manifest: Manifest, selected: readonly Manifest['services'][number][]): boolean {
+  const isArn = (v: unknown) => typeof v === 'string' && v.startsWith('arn:');
+  const clusters = new Set(selected.map((s) => s.clusterName));
+  return (
+    selected.some((s) => {
+      const registries = s.createInput.serviceRegistries;
+      const connect = s.createInput.serviceConnectConfiguration as { namespace?: unknown } | undefined;
+      return (Array.isArray(registries) && registries.length > 0) || isArn(connect?.namespace);
+    }) || manifest.clusters.some((c) => clusters.has(c.clusterName) && isArn(c.serviceConnectNamespace))
+  );
+}
+
+/**
+ * Loads and verifies the recovery point, reads the DR region and the policies of the selected
+ * services' task and execution roles (IAM region lint; a role that cannot be read is an info
+ * finding, never a failure), and plans the restore (no change made).
+ */
 export async function loadPlan(
   ctx: RestoreContext,
   input: RestoreInput,
@@ -82,8 +113,22 @@ export async function loadPlan(
     account: ctx.config.account,
     serviceClusters: selected.map((s) => s.clusterName),
     availabilityZones: createsVolumes,
+    loadBalancing: selected.some(hasTargetGroup),
+    ...(usesCloudMap(manifest, selected)
+      ? { cloudMapServiceNames: (manifest.network.cloudMap?.services ?? []).map((s) => s.name) }
+      : {}),
   });
   if (gaps.length > 0) ctx.log?.warn('Parts of the DR inventory could not be read', { gaps });
+  const rolePolicies = await readRolePolicies(
+    ctx.clients.iam(ctx.region),
+    taskDefinitionRoles(
+      manifest.taskDefinitions
+        .filter((td) => selected.some((s) => s.taskDefinitionArn === td.sourceArn))
+        .map((td) => td.registerInput),
+      ctx.config.account,
+      partitionOf(ctx.region),
+    ),
+  );
   const plan = planRestore(manifest, input, {
     drRegion: ctx.region,
     account: ctx.config.account,
@@ -91,6 +136,8 @@ export async function loadPlan(
     inventory,
     deploymentId: ctx.config.deploymentId,
     passedOver,
+    rolePolicies,
+    createTargetGroups: ctx.config.restore.createTargetGroups,
   });
   return { manifest, plan };
 }

@@ -3,6 +3,7 @@ import { publishReport } from '../catalog/aws/reports';
 import { reportKey, restoreRunKey, restoreRunResultKey } from '../catalog/keys';
 import { replacedPins } from '../catalog/pins';
 import { RESTORE_INCOMPLETE_ERROR, WAVE_GATE_ERROR } from '../config/settings';
+import type { ScalingOutcome } from '../fleet/scaling';
 import { mapConcurrent } from '../kernel/concurrency';
 import type { FindingSeverity } from '../kernel/findings';
 import type { RestoreContext } from './context';
@@ -43,6 +44,8 @@ export interface ReportedService {
   readonly startedAt?: string;
   readonly finishedAt?: string;
   readonly error?: { readonly name: string; readonly message: string };
+  /** How many scaling policies, step alarms and scheduled actions were put (services that scale). */
+  readonly scaling?: ScalingOutcome;
 }
 
 export type VolumeOutcome = 'created' | 'existing' | 'attached-by-ecs' | 'skipped' | 'failed';
@@ -254,6 +257,7 @@ export function buildReport(
       ...(r.startedAt ? { startedAt: r.startedAt } : {}),
       ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
       ...(r.error ? { error: r.error } : {}),
+      ...(r.scaling ? { scaling: r.scaling } : {}),
     };
   });
   const count = (status: ServiceOutcome) => services.filter((s) => s.status === status).length;

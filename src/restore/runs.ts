@@ -16,6 +16,10 @@ export interface RestoreRun {
 export interface SharedResources {
   /** Source EFS access point id → the DR access point made (or found) for it. */
   readonly accessPoints: Record<string, string>;
+  /** Primary target group ARN → the DR target group made (or found) for it. */
+  readonly targetGroups: Record<string, string>;
+  /** Primary Cloud Map service ARN → the DR Cloud Map service made (or found) for it. */
+  readonly cloudMapServices?: Record<string, string>;
   /** Shared resources that could not be prepared: `resource` → reason. Services needing them fail. */
   readonly failures: Record<string, string>;
   readonly clustersCreated: string[];

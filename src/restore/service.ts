@@ -8,8 +8,13 @@ import {
   registerTaskDefinition,
   reusableTaskDefinition,
 } from '../fleet/aws/deploy';
+import { applyScaling } from '../fleet/aws/scaling';
 import { unsealEnvironment } from '../fleet/aws/secrets';
+import { withProvenance } from '../fleet/inventory';
+import { applyRegistryArns } from '../fleet/retarget/cloud-map';
+import { applyTargetGroupArns } from '../fleet/retarget/target-groups';
 import { applyAccessPointIds } from '../fleet/retarget/task-definition';
+import type { ScalingOutcome } from '../fleet/scaling';
 import { roleArnsIn } from '../kernel/arns';
 import { type RetryPolicy, withRetry } from '../kernel/retry';
 import { ensureStandaloneVolumes, type VolumeResult } from '../volumes/ebs/aws/create';
@@ -44,6 +49,8 @@ export interface ServiceResult {
   readonly error?: { readonly name: string; readonly message: string };
   /** The standalone EBS volumes created (or found) for the service, when it has any. */
   readonly volumes?: VolumeResult[];
+  /** What of its Application Auto Scaling was put in the DR region, when it has any. */
+  readonly scaling?: ScalingOutcome;
 }
 
 /** Attempts of RegisterTaskDefinition (concurrent registrations of a family fail with ClientException). */
@@ -153,6 +160,7 @@ async function restoreServiceOnce(ctx: RestoreContext, event: RestoreServiceEven
       `cluster:${plan.clusterName}`,
       ...plan.logGroups.map((g) => `logGroup:${g}`),
       ...plan.pendingAccessPoints.map((ap) => `accessPoint:${ap}`),
+      ...plan.pendingTargetGroups.map((tg) => `targetGroup:${tg}`),
     ];
     const missing = needs.filter((n) => shared.failures[n] !== undefined);
     if (missing.length > 0) {
@@ -161,6 +169,27 @@ async function restoreServiceOnce(ctx: RestoreContext, event: RestoreServiceEven
         error: {
           name: 'SharedResourceFailed',
           message: missing.map((m) => `${m}: ${shared.failures[m]}`).join('; '),
+        },
+      });
+    }
+    // Target groups and Cloud Map services PrepareShared created stand in for the primary ones the
+    // plan left pending.
+    const balanced = applyTargetGroupArns(
+      plan.createServiceInput,
+      plan.pendingTargetGroups,
+      shared.targetGroups ?? {},
+    );
+    const registered = applyRegistryArns(
+      balanced.input,
+      plan.pendingRegistries,
+      shared.cloudMapServices ?? {},
+    );
+    if (balanced.missing.length + registered.missing.length > 0) {
+      return finish({
+        status: 'failed',
+        error: {
+          name: 'SharedResourceFailed',
+          message: `no DR counterpart was created for ${[...balanced.missing, ...registered.missing].join(', ')}`,
         },
       });
     }
@@ -214,17 +243,36 @@ async function restoreServiceOnce(ctx: RestoreContext, event: RestoreServiceEven
     const td = await ensureTaskDefinition(ctx, registerInput);
     taskDefinitionArn = td.arn;
     taskDefinition = td.action;
-    const status = await ensureService(ecs, plan, td.arn, {
+    const status = await ensureService(ecs, { ...plan, createServiceInput: registered.input }, td.arn, {
       deploymentId: ctx.config.deploymentId,
       recoveryPointId: run.plan.recoveryPoint.id,
     });
+    // Scaling once the service exists (a scalable target needs it); a refusal fails the service.
+    const scaling = plan.scaling
+      ? await applyScaling(
+          ctx.clients.autoscaling(ctx.region),
+          ctx.clients.cloudwatch(ctx.region),
+          plan.scaling,
+          withProvenance([], {
+            deploymentId: ctx.config.deploymentId,
+            recoveryPointId: run.plan.recoveryPoint.id,
+          }).tags,
+        )
+      : undefined;
     ctx.log?.info('Restored service', {
       service: event.key,
       status,
       taskDefinitionArn: td.arn,
       taskDefinition: td.action,
+      ...(scaling ? { scaling } : {}),
     });
-    return finish({ status, taskDefinitionArn: td.arn, taskDefinition: td.action, ...withVolumes() });
+    return finish({
+      status,
+      taskDefinitionArn: td.arn,
+      taskDefinition: td.action,
+      ...withVolumes(),
+      ...(scaling ? { scaling } : {}),
+    });
   } catch (error) {
     ctx.log?.warn('Service restore failed', { service: event.key, error: awsErrorMessage(error) });
     return finish({

@@ -1,6 +1,10 @@
+import { createHash } from 'node:crypto';
 import { awsErrorCode, awsErrorMessage } from '../aws/errors';
 import { restoreRunKey } from '../catalog/keys';
+import { ensureCloudMapService } from '../fleet/aws/cloud-map';
 import { createCluster, createLogGroup } from '../fleet/aws/deploy';
+import { ensureTargetGroup } from '../fleet/aws/load-balancing';
+import { partitionOf } from '../kernel/arns';
 import { mapConcurrent } from '../kernel/concurrency';
 import { ensureAccessPoint } from '../volumes/efs/aws/access-points';
 import { failOverReplica } from '../volumes/efs/aws/replication';
@@ -16,6 +20,10 @@ export interface PrepareSharedResult {
   readonly clustersCreated: number;
   readonly logGroupsCreated: number;
   readonly accessPointsCreated: number;
+  /** Target groups created (or found from an earlier run) for the services. */
+  readonly targetGroupsCreated: number;
+  /** Cloud Map services created (or found from an earlier run) in the DR namespaces. */
+  readonly cloudMapServicesCreated: number;
   /** What became of each EFS replica the plan lists (DR file system ids, sorted). */
   readonly fileSystems: FileSystemOutcomes;
   /** Shared resources that could not be prepared; the services needing them are reported failed. */
@@ -66,8 +74,17 @@ async function failOverFileSystem(
 }
 
 /**
+ * Cloud Map's idempotency token for creating the DR service that stands for `sourceArn` (at most
+ * 64 characters): a retried or repeated create by this deployment returns the same service.
+ */
+function creatorRequestId(deploymentId: string, sourceArn: string): string {
+  return `lifeboat-${createHash('sha256').update(`${deploymentId}\n${sourceArn}`).digest('hex').slice(0, 48)}`;
+}
+
+/**
  * PrepareShared: creates what the services of the plan share, each idempotently: missing
- * clusters (settings, configuration, Fargate capacity providers, tags), log groups, the EFS
+ * clusters (settings, configuration, Fargate capacity providers, tags), log groups (the primary
+ * group's retention and tags, its KMS key mapped to DR), the EFS
  * fail-over of replicas and the access points on them. A resource that fails is recorded (the
  * services that need it are then reported failed) and does not stop the others.
  *
@@ -93,6 +110,8 @@ export async function prepareShared(
   const clustersCreated: string[] = [];
   const logGroupsCreated: string[] = [];
   const accessPoints: Record<string, string> = {};
+  const targetGroups: Record<string, string> = {};
+  const cloudMapServices: Record<string, string> = {};
   const fileSystems: { [K in keyof FileSystemOutcomes]: string[] } = {
     promoted: [],
     leftReplicating: [],
@@ -118,7 +137,12 @@ export async function prepareShared(
       5,
       async (group) => {
         try {
-          if (await createLogGroup(logs, group.logGroupName, group.tags)) {
+          const settings = {
+            ...(group.retentionInDays !== undefined ? { retentionInDays: group.retentionInDays } : {}),
+            ...(group.kmsKeyId !== undefined ? { kmsKeyId: group.kmsKeyId } : {}),
+            logGroupArn: `arn:${partitionOf(ctx.region)}:logs:${ctx.region}:${plan.target.account}:log-group:${group.logGroupName}`,
+          };
+          if (await createLogGroup(logs, group.logGroupName, group.tags, settings)) {
             logGroupsCreated.push(group.logGroupName);
           }
         } catch (error) {
@@ -126,6 +150,27 @@ export async function prepareShared(
         }
       },
     ),
+    mapConcurrent(plan.targetGroups ?? [], 3, async (group) => {
+      try {
+        targetGroups[group.sourceTargetGroupArn] = await ensureTargetGroup(
+          ctx.clients.elbv2(ctx.region),
+          group,
+        );
+      } catch (error) {
+        record(`targetGroup:${group.sourceTargetGroupArn}`, error);
+      }
+    }),
+    mapConcurrent(plan.cloudMapServices ?? [], 3, async (service) => {
+      try {
+        cloudMapServices[service.sourceServiceArn] = await ensureCloudMapService(
+          ctx.clients.servicediscovery(ctx.region),
+          service,
+          creatorRequestId(ctx.config.deploymentId, service.sourceServiceArn),
+        );
+      } catch (error) {
+        record(`cloudMapService:${service.sourceServiceArn}`, error);
+      }
+    }),
     (async () => {
       for (const fs of plan.efsFileSystems) {
         // A file system named by mappings.efsFileSystems is one the operator runs in DR, not a replica.
@@ -158,6 +203,8 @@ export async function prepareShared(
 
   const shared: SharedResources = {
     accessPoints,
+    targetGroups,
+    cloudMapServices,
     failures,
     clustersCreated: clustersCreated.sort(),
     logGroupsCreated: logGroupsCreated.sort(),
@@ -167,6 +214,8 @@ export async function prepareShared(
     clustersCreated: clustersCreated.length,
     logGroupsCreated: logGroupsCreated.length,
     accessPointsCreated: Object.keys(accessPoints).length,
+    targetGroupsCreated: Object.keys(targetGroups).length,
+    cloudMapServicesCreated: Object.keys(cloudMapServices).length,
     fileSystems: {
       promoted: fileSystems.promoted.sort(),
       leftReplicating: fileSystems.leftReplicating.sort(),

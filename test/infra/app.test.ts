@@ -129,6 +129,18 @@ describe('buildApp', () => {
       'ec2:DescribeSnapshots',
       'ecr:DescribeRegistry',
       'ecr:StartReplicationBackfill',
+      // Capture reads the services' Application Auto Scaling (no resource-level permissions).
+      'application-autoscaling:DescribeScalableTargets',
+      'application-autoscaling:DescribeScalingPolicies',
+      'application-autoscaling:DescribeScheduledActions',
+      // Capture reads the services' target groups, load balancers, listeners and rules (ELB's
+      // Describe* actions support no resource-level permissions).
+      'elasticloadbalancing:DescribeTargetGroups',
+      'elasticloadbalancing:DescribeTargetGroupAttributes',
+      'elasticloadbalancing:DescribeTags',
+      'elasticloadbalancing:DescribeLoadBalancers',
+      'elasticloadbalancing:DescribeListeners',
+      'elasticloadbalancing:DescribeRules',
       // The backup state machine's log delivery and X-Ray tracing (as the restore state machine's).
       'logs:CreateLogDelivery',
       'logs:GetLogDelivery',

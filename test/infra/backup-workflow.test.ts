@@ -267,6 +267,11 @@ describe('BackupWorkflow', () => {
         'DescribeServiceTasks',
         'ResolveEcrImageDigests',
         'DescribeServiceNetworks',
+        'DescribeServiceLogGroups',
+        'DescribeServiceDiscovery',
+        'DescribeServiceLoadBalancing',
+        'DescribeServiceScaling',
+        'DescribeStepScalingAlarms',
         'DescribeVolumesAndSnapshots',
         'SnapshotVolumes',
         'CreateManagedSnapshots',
@@ -280,6 +285,29 @@ describe('BackupWorkflow', () => {
         'VerifyAndCopyImagesInDrRegistry',
       ]);
       for (const s of Object.values(capture)) expect(s.Effect).toBe('Allow');
+    });
+
+    it("reads the primary region's log groups (retention, KMS key, tags) and nothing else of CloudWatch Logs", () => {
+      expect(capture.DescribeServiceLogGroups).toMatchObject({
+        Action: ['logs:DescribeLogGroups', 'logs:ListTagsForResource'],
+        Resource: 'arn:aws:logs:us-east-1:123456789012:log-group:*',
+      });
+    });
+
+    it("reads the services' Application Auto Scaling in the primary region, and alarms only with DescribeAlarms", () => {
+      expect(capture.DescribeServiceScaling).toMatchObject({
+        Action: [
+          'application-autoscaling:DescribeScalableTargets',
+          'application-autoscaling:DescribeScalingPolicies',
+          'application-autoscaling:DescribeScheduledActions',
+        ],
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:RequestedRegion': 'us-east-1' } },
+      });
+      expect(capture.DescribeStepScalingAlarms).toMatchObject({
+        Action: 'cloudwatch:DescribeAlarms',
+        Resource: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:*',
+      });
     });
 
     it('lists the tasks of the account clusters in the primary region and describes them', () => {

@@ -195,6 +195,38 @@ describe('RestoreWorkflow', () => {
     }
   });
 
+  it("lets only the service restore put the services' scaling, its alarms and the ECS scaling service-linked role", () => {
+    const service = statementsOf(template, 'restore-service');
+    expect(service.RestoreServiceScaling).toMatchObject({
+      Action: [
+        'application-autoscaling:PutScalingPolicy',
+        'application-autoscaling:PutScheduledAction',
+        'application-autoscaling:RegisterScalableTarget',
+        'application-autoscaling:TagResource',
+      ],
+      Resource: 'arn:aws:application-autoscaling:us-west-2:123456789012:scalable-target/*',
+    });
+    expect(service.RestoreStepScalingAlarms).toMatchObject({
+      Action: ['cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource'],
+      Resource: 'arn:aws:cloudwatch:us-west-2:123456789012:alarm:*',
+    });
+    expect(service.ManageTargetTrackingAlarms).toMatchObject({
+      Action: ['cloudwatch:DeleteAlarms', 'cloudwatch:DescribeAlarms'],
+      Resource: 'arn:aws:cloudwatch:us-west-2:123456789012:alarm:TargetTracking-*',
+    });
+    expect(service.CreateEcsAutoScalingServiceLinkedRole).toMatchObject({
+      Action: 'iam:CreateServiceLinkedRole',
+      Resource:
+        'arn:aws:iam::123456789012:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService',
+      Condition: { StringEquals: { 'iam:AWSServiceName': 'ecs.application-autoscaling.amazonaws.com' } },
+    });
+    for (const name of ['restore-prepare', 'restore-shared', 'restore-check', 'restore-report']) {
+      expect(JSON.stringify(statementsOf(template, name))).not.toMatch(
+        /application-autoscaling|cloudwatch:Put/,
+      );
+    }
+  });
+
   it('scopes S3 to catalog prefixes, KMS to the alias and SNS to the report topic', () => {
     const prepare = statementsOf(template, 'restore-prepare');
     expect(prepare.ReadRecoveryPoints?.Resource).toBe(
@@ -341,6 +373,30 @@ describe('RestoreWorkflow', () => {
     expect(statementsOf(template, 'restore-prepare').ListDrInventory?.Action).toContain(
       'ec2:DescribeAvailabilityZones',
     );
+  });
+
+  it("lets Prepare read the task roles' inline and customer managed policies, read-only", () => {
+    const prepare = statementsOf(template, 'restore-prepare');
+    expect(prepare.ReadTaskRolePolicies).toMatchObject({
+      Action: ['iam:GetRolePolicy', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies'],
+      Resource: 'arn:aws:iam::123456789012:role/*',
+    });
+    expect(prepare.ReadTaskRoleManagedPolicies).toMatchObject({
+      Action: ['iam:GetPolicy', 'iam:GetPolicyVersion'],
+      Resource: 'arn:aws:iam::123456789012:policy/*',
+    });
+  });
+
+  it('lets PrepareShared create log groups with tags and retention, and nothing more of CloudWatch Logs', () => {
+    expect(statementsOf(template, 'restore-shared').CreateDrLogGroups).toMatchObject({
+      Action: [
+        'logs:CreateLogGroup',
+        'logs:ListTagsForResource',
+        'logs:PutRetentionPolicy',
+        'logs:TagResource',
+      ],
+      Resource: 'arn:aws:logs:us-west-2:123456789012:log-group:*',
+    });
   });
 
   it('gives every restore function the volume key alias as VOLUME_KMS_KEY_ID', () => {

@@ -91,6 +91,25 @@ describe('runCapture on the demo fleet', () => {
         'EC2.DescribeSubnets': 1,
         'EC2.DescribeSecurityGroups': 1,
         'EFS.DescribeAccessPoints': 1,
+        // shop/web's target group behind the shop load balancer: the group, its tags and
+        // attributes, the load balancer's name, its one listener and that listener's rules.
+        'ElasticLoadBalancingV2.DescribeTargetGroups': 1,
+        'ElasticLoadBalancingV2.DescribeTags': 1,
+        'ElasticLoadBalancingV2.DescribeTargetGroupAttributes': 1,
+        'ElasticLoadBalancingV2.DescribeLoadBalancers': 1,
+        'ElasticLoadBalancingV2.DescribeListeners': 1,
+        'ElasticLoadBalancingV2.DescribeRules': 1,
+        // shop/api's Cloud Map service (api.shop.local): the service, its tags, its namespace.
+        'ServiceDiscovery.GetService': 1,
+        'ServiceDiscovery.ListTagsForResource': 1,
+        'ServiceDiscovery.GetNamespace': 1,
+        // Application Auto Scaling: one DescribeScalableTargets for up to 50 services, whether
+        // or not any scales (none of the demo fleet does, so nothing more is read).
+        'ApplicationAutoScaling.DescribeScalableTargets': 1,
+        // The log groups the task definitions write to (one per selected service): one
+        // DescribeLogGroups for up to 50 of them, then the tags of each.
+        'CloudWatchLogs.DescribeLogGroups': 1,
+        'CloudWatchLogs.ListTagsForResource': selected.length,
         // The volumes tagged lifeboat:backup (the emulator drops the ledger's volumeConfigurations,
         // so no service has a managed EBS configuration to look up tasks for).
         'EC2.DescribeVolumes': 1,
@@ -108,8 +127,11 @@ describe('runCapture on the demo fleet', () => {
         counts: { snapshotting: 0, queued: 0, copying: 0, completed: volumes, failed: 0 },
       });
       // The demo fleet as the numbers above assume it: 2 clusters, 7 services, 6 selected,
-      // one EFS access point (its file system mapped, so no replication lookup), 2 volumes.
-      expect(counter.total()).toBe(33);
+      // one EFS access point (its file system mapped, so no replication lookup), 2 volumes, and
+      // 7 log group calls (one DescribeLogGroups, six ListTagsForResource), one
+      // DescribeScalableTargets (no service scales), 6 for shop/web's one target group and 3 for
+      // shop/api's Cloud Map service.
+      expect(counter.total()).toBe(50);
     } finally {
       clients.destroy();
     }
@@ -138,6 +160,23 @@ describe('runCapture on the demo fleet', () => {
         'EC2.DescribeSubnets': 1,
         'EC2.DescribeSecurityGroups': 1,
         'EFS.DescribeAccessPoints': 1,
+        // shop/web's target group (as above) behind the shop load balancer: the group, its tags and
+        // attributes, the load balancer's name, its one listener and that listener's rules.
+        'ElasticLoadBalancingV2.DescribeTargetGroups': 1,
+        'ElasticLoadBalancingV2.DescribeTags': 1,
+        'ElasticLoadBalancingV2.DescribeTargetGroupAttributes': 1,
+        'ElasticLoadBalancingV2.DescribeLoadBalancers': 1,
+        'ElasticLoadBalancingV2.DescribeListeners': 1,
+        'ElasticLoadBalancingV2.DescribeRules': 1,
+        // shop/api's Cloud Map service (api.shop.local): the service, its tags, its namespace.
+        'ServiceDiscovery.GetService': 1,
+        'ServiceDiscovery.ListTagsForResource': 1,
+        'ServiceDiscovery.GetNamespace': 1,
+        // The shop services' scalable targets (none): one DescribeScalableTargets.
+        'ApplicationAutoScaling.DescribeScalableTargets': 1,
+        // The shop services' log groups: one DescribeLogGroups, the tags of each.
+        'CloudWatchLogs.DescribeLogGroups': 1,
+        'CloudWatchLogs.ListTagsForResource': selected.length,
         'EC2.DescribeVolumes': 1,
         'KMS.GenerateMac': 1,
         'S3.PutObject': 2,

@@ -265,6 +265,7 @@ describe('restore of task definitions on the emulator', () => {
     expect(run.allowedRoles).toEqual([TASK_ROLE]);
     const shared: SharedResources = {
       accessPoints: {},
+      targetGroups: {},
       failures: {},
       clustersCreated: [],
       logGroupsCreated: [],

@@ -1,6 +1,8 @@
+import { CreateFileSystemCommand } from '@aws-sdk/client-efs';
 import type { AwsClients } from '../../src/aws/clients';
 import { catalogBucketName } from '../../src/catalog/names';
-import type { LifeboatConfigInput } from '../../src/config/schema';
+import { ensureLocalReportTopic } from '../../src/cli/aws/local-resources';
+import { type LifeboatConfig, type LifeboatConfigInput, parseConfig } from '../../src/config/schema';
 import { type DemoFleet, seedDemoFleet } from '../../src/demo/seed';
 import { ensureTestCatalog } from './catalog';
 import { ACCOUNT, DR, PRIMARY } from './manifest-builder';
@@ -30,4 +32,30 @@ export async function seedFleetWithCatalog(clients: AwsClients): Promise<DemoFle
   const fleet = await seedFleet(clients);
   await ensureTestCatalog(clients, DR, BUCKET);
   return fleet;
+}
+
+/** The demo fleet as restore tests start from it. */
+export interface RestoreFixture {
+  readonly fleet: DemoFleet;
+  /** The local report topic the restore publishes to. */
+  readonly topicArn: string;
+  /** The minimal configuration with the fleet's EFS file system mapped, and `extra` on top. */
+  readonly config: (extra?: Partial<LifeboatConfigInput>) => LifeboatConfig;
+}
+
+/**
+ * Seeds the demo fleet and its catalog, the report topic, and a DR file system (`token`) that the
+ * configuration maps the fleet's EFS file system to: the emulator has no EFS replication.
+ */
+export async function seedFleetForRestore(clients: AwsClients, token: string): Promise<RestoreFixture> {
+  const fleet = await seedFleetWithCatalog(clients);
+  const topicArn = await ensureLocalReportTopic(clients, DR);
+  const drFs = await clients.efs(DR).send(new CreateFileSystemCommand({ CreationToken: token }));
+  const efsFileSystems = { [fleet.efs.fileSystemId]: drFs.FileSystemId as string };
+  return {
+    fleet,
+    topicArn,
+    config: (extra = {}) =>
+      parseConfig({ ...CONFIG_INPUT, ...extra, mappings: { efsFileSystems, ...(extra.mappings ?? {}) } }),
+  };
 }

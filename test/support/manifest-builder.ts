@@ -51,9 +51,12 @@ export function emptyMappings(): LifeboatConfig['mappings'] {
     subnets: {},
     securityGroups: {},
     targetGroups: {},
+    loadBalancers: {},
+    namespaces: {},
     secrets: {},
     efsFileSystems: {},
     availabilityZones: {},
+    kmsKeys: {},
   };
 }
 

@@ -174,7 +174,9 @@ export class CatalogStore {
     try {
       const key = recoveryPointSummaryKey(summaryFieldsOf(manifest));
       // An empty body gets no Content-Length header from the SDK, which then warns on stderr.
-      await this.s3.send(new PutObjectCommand({ ...this.putInput(key, ''), ContentLength: 0, IfNoneMatch: '*' }));
+      await this.s3.send(
+        new PutObjectCommand({ ...this.putInput(key, ''), ContentLength: 0, IfNoneMatch: '*' }),
+      );
     } catch {
       // Best effort by design (see commit): the manifest is committed and stays the truth.
     }

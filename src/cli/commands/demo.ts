@@ -3,6 +3,7 @@ import { parseConfig } from '../../config/schema';
 import { simulatePrimaryRegionLoss } from '../../demo/primary-loss';
 import { seedDemoFleet } from '../../demo/seed';
 import { type Emulator, MOTO_VERSION, startEmulator } from '../../emulator/moto';
+import { targetGroupNameOf } from '../../fleet/retarget/target-groups';
 import type { RestorePlan } from '../../restore/plan';
 import { ExitCode, UsageError } from '../errors';
 import { formatSeconds, formatTimestamp, paint, plural, renderFields } from '../format';
@@ -213,6 +214,21 @@ export async function runDemoCommand(session: Session): Promise<number> {
         'EBS volumes',
         `${volumesRestored} of ${plural(report.volumes.length, 'volume')} back in ${drRegion} (created from their DR snapshots, or attached by ECS to the restored tasks)`,
       ],
+      [
+        'Load balancing',
+        attachmentsText(
+          plan,
+          restored.map((v) => v.service),
+          drRegion,
+        ),
+      ],
+      [
+        'Service discovery',
+        discoveryText(
+          plan,
+          restored.map((v) => v.service),
+        ),
+      ],
       ['Recovery point', manifest.id],
       ['Restore report', failover.reportLocation ?? '-'],
       ['Demo took', formatSeconds((Date.now() - startedAt) / 1000)],
@@ -244,6 +260,15 @@ export async function runDemoCommand(session: Session): Promise<number> {
           })),
           rpoSeconds,
           rtoSeconds: report.rtoSeconds,
+          loadBalancing: attachmentsText(
+            plan,
+            restored.map((v) => v.service),
+            drRegion,
+          ),
+          serviceDiscovery: discoveryText(
+            plan,
+            restored.map((v) => v.service),
+          ),
           allRestorableRestored: ok,
         },
       },
@@ -267,4 +292,40 @@ export async function runDemoCommand(session: Session): Promise<number> {
     seedClients?.destroy();
     await emulator?.stop();
   }
+}
+
+/** The target groups the restored services were attached to in DR, as the plan mapped them. */
+function attachmentsText(plan: RestorePlan, restored: readonly string[], drRegion: string): string {
+  const keys = new Set(restored);
+  const created = new Set(plan.targetGroups.map((g) => g.sourceTargetGroupArn));
+  const lines = plan.services
+    .filter((s) => keys.has(s.key))
+    .flatMap((s) => {
+      const lbs = Array.isArray(s.createServiceInput.loadBalancers) ? s.createServiceInput.loadBalancers : [];
+      return lbs.flatMap((lb) => {
+        const arn = (lb as { targetGroupArn?: unknown }).targetGroupArn;
+        if (typeof arn !== 'string') return [];
+        const how = created.has(arn) ? 'created by the restore' : `in ${drRegion}`;
+        return [`${s.key} → target group ${targetGroupNameOf(arn)} (${how})`];
+      });
+    });
+  return lines.length > 0 ? lines.join('; ') : 'no restored service has a load balancer';
+}
+
+/** The Cloud Map services the restored services register in, in DR. */
+function discoveryText(plan: RestorePlan, restored: readonly string[]): string {
+  const keys = new Set(restored);
+  const lines = plan.cloudMapServices.flatMap((c) =>
+    c.services
+      .filter((k) => keys.has(k))
+      .map((k) => `${k} → ${c.name}.${c.namespaceName} (Cloud Map service created by the restore)`),
+  );
+  const mapped = plan.services.filter(
+    (s) =>
+      keys.has(s.key) &&
+      s.pendingRegistries.length === 0 &&
+      Array.isArray(s.createServiceInput.serviceRegistries),
+  );
+  lines.push(...mapped.map((s) => `${s.key} → its DR Cloud Map service`));
+  return lines.length > 0 ? lines.join('; ') : 'no restored service registers in Cloud Map';
 }

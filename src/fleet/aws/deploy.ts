@@ -1,4 +1,9 @@
-import { type CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  type CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  ListTagsForResourceCommand,
+  PutRetentionPolicyCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateClusterCommand,
   type CreateClusterCommandInput,
@@ -19,7 +24,7 @@ import { awsErrorCode, awsErrorMessage } from '../../aws/errors';
 import type { RegisterTaskDefinitionInputRecord, Tag } from '../../catalog/manifest';
 import { chunk } from '../../kernel/concurrency';
 import { ServiceNotOwnedError } from '../errors';
-import { isOwnedBy, type Provenance, RECOVERY_POINT_TAG } from '../inventory';
+import { DEPLOYMENT_TAG, isOwnedBy, type Provenance, RECOVERY_POINT_TAG } from '../inventory';
 import type { DrCreateServiceInput } from '../retarget/service';
 import { sameTaskDefinition } from '../task-definition-equality';
 import { DESCRIBE_SERVICES_MAX, toTags } from './capture';
@@ -290,25 +295,54 @@ export async function createCluster(ecs: ECSClient, input: { readonly clusterNam
   await ecs.send(new CreateClusterCommand(input as CreateClusterCommandInput));
 }
 
+/** What a log group is created with besides its name and tags. */
+export interface LogGroupSettings {
+  /** PutRetentionPolicy after the creation. @default - never expire */
+  readonly retentionInDays?: number;
+  /** A KMS key ARN of the region (its key policy must let CloudWatch Logs use it). @default - no key */
+  readonly kmsKeyId?: string;
+  /**
+   * The group's ARN: when it exists already and carries this restore's provenance tags (an
+   * earlier attempt created it, then failed before its retention was set), the retention is
+   * set on it. @default - an existing group is never touched
+   */
+  readonly logGroupArn?: string;
+}
+
 /**
- * Creates a log group with `tags` (the restore's provenance): true when created, false when it
- * exists already (left as it is: a group the tasks already write to is not Lifeboat's to retag).
+ * Creates a log group with `tags` (the source group's and the restore's provenance), its KMS
+ * key and retention: true when created, false when it exists already. An existing group is left
+ * as it is (a group the tasks already write to is not Lifeboat's to retag), unless it carries
+ * the very provenance tags of `tags` (this restore created it): its retention is then set again.
+ * One CreateLogGroup, and one PutRetentionPolicy when a retention is given.
  */
 export async function createLogGroup(
   logs: CloudWatchLogsClient,
   logGroupName: string,
   tags: readonly Tag[],
+  settings: LogGroupSettings = {},
 ): Promise<boolean> {
+  const { retentionInDays, kmsKeyId, logGroupArn } = settings;
+  let created = true;
   try {
     await logs.send(
       new CreateLogGroupCommand({
         logGroupName,
+        ...(kmsKeyId !== undefined ? { kmsKeyId } : {}),
         ...(tags.length > 0 ? { tags: Object.fromEntries(tags.map((t) => [t.key, t.value])) } : {}),
       }),
     );
-    return true;
   } catch (error) {
-    if (awsErrorCode(error) === 'ResourceAlreadyExistsException') return false;
-    throw error;
+    if (awsErrorCode(error) !== 'ResourceAlreadyExistsException') throw error;
+    created = false;
   }
+  if (retentionInDays === undefined) return created;
+  if (!created) {
+    if (logGroupArn === undefined) return false;
+    const res = await logs.send(new ListTagsForResourceCommand({ resourceArn: logGroupArn }));
+    const own = tags.filter((t) => t.key === DEPLOYMENT_TAG || t.key === RECOVERY_POINT_TAG);
+    if (own.length === 0 || !own.every((t) => res.tags?.[t.key] === t.value)) return false;
+  }
+  await logs.send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays }));
+  return created;
 }

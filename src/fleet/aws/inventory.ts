@@ -14,6 +14,7 @@ import { awsErrorCode } from '../../aws/errors';
 import type { Tag } from '../../catalog/manifest';
 import { partitionOf } from '../../kernel/arns';
 import { chunk, mapConcurrent } from '../../kernel/concurrency';
+import { allPages } from '../../kernel/pages';
 import { type DrInventory, drInventorySchema, SOURCE_ID_TAG } from '../inventory';
 import {
   DESCRIBE_CLUSTERS_MAX,
@@ -22,6 +23,8 @@ import {
   nameFromArn,
   toTags,
 } from './capture';
+import { readDrCloudMap } from './cloud-map';
+import { readDrLoadBalancing } from './load-balancing';
 
 export interface ReadDrInventoryOptions {
   /** Account of the DR resources (builds SSM parameter ARNs when the API leaves them out). */
@@ -38,6 +41,18 @@ export interface ReadDrInventoryOptions {
    * @default false
    */
   readonly availabilityZones?: boolean;
+  /**
+   * Read the region's target groups, load balancers and listeners (Elastic Load Balancing): a
+   * selected service has a load balancer. Required then: a failure throws.
+   * @default false
+   */
+  readonly loadBalancing?: boolean;
+  /**
+   * Read the region's Cloud Map namespaces, and its Cloud Map services of these names: a selected
+   * service registers in Cloud Map or uses Service Connect by namespace ARN. Required then.
+   * @default - not read
+   */
+  readonly cloudMapServiceNames?: readonly string[];
 }
 
 /** Something the inventory could not read; the planner treats the list as "not checked". */
@@ -53,19 +68,6 @@ export interface DrInventoryResult {
 
 function ec2Tags(tags: readonly Ec2Tag[] | undefined): Tag[] {
   return (tags ?? []).flatMap((t) => (t.Key !== undefined ? [{ key: t.Key, value: t.Value ?? '' }] : []));
-}
-
-async function paginate<T>(
-  fetch: (token: string | undefined) => Promise<{ items: T[]; next?: string }>,
-): Promise<T[]> {
-  const out: T[] = [];
-  let token: string | undefined;
-  do {
-    const page = await fetch(token);
-    out.push(...page.items);
-    token = page.next;
-  } while (token);
-  return out;
 }
 
 async function readClusters(clients: AwsClients, region: string): Promise<string[]> {
@@ -89,7 +91,7 @@ async function readServices(
   const ecs = clients.ecs(region);
   const services: DrInventory['services'] = {};
   await mapConcurrent(clusters, 4, async (cluster) => {
-    const arns = await paginate(async (nextToken) => {
+    const arns = await allPages(async (nextToken) => {
       const res = await ecs.send(new ListServicesCommand({ cluster, nextToken, maxResults: 100 }));
       return { items: res.serviceArns ?? [], next: res.nextToken };
     });
@@ -133,8 +135,8 @@ async function optional<T>(
  * required (an error throws); the other lists are left out when they cannot be read, and the
  * gap is returned, so the planner reports those checks as not done.
  *
- * Target groups are not read: the client for Elastic Load Balancing is not part of this build,
- * so load balancers are mapped through `mappings.targetGroups` only.
+ * With `loadBalancing`, also every target group (with its `lifeboat:source-id` tag), load
+ * balancer and listener, for the services that have a load balancer.
  */
 export async function readDrInventory(
   clients: AwsClients,
@@ -154,7 +156,7 @@ export async function readDrInventory(
     availabilityZones,
   ] = await Promise.all([
     readClusters(clients, region),
-    paginate(async (NextToken) => {
+    allPages(async (NextToken) => {
       const res = await ec2.send(new DescribeSubnetsCommand({ NextToken }));
       return {
         items: (res.Subnets ?? []).flatMap((s) =>
@@ -172,7 +174,7 @@ export async function readDrInventory(
         next: res.NextToken,
       };
     }),
-    paginate(async (NextToken) => {
+    allPages(async (NextToken) => {
       const res = await ec2.send(new DescribeSecurityGroupsCommand({ NextToken }));
       return {
         items: (res.SecurityGroups ?? []).flatMap((g) =>
@@ -191,7 +193,7 @@ export async function readDrInventory(
       };
     }),
     optional('secretArns', gaps, () =>
-      paginate(async (NextToken) => {
+      allPages(async (NextToken) => {
         const res = await clients
           .secrets(region)
           .send(new ListSecretsCommand({ NextToken, MaxResults: 100 }));
@@ -202,7 +204,7 @@ export async function readDrInventory(
       }),
     ),
     optional('parameterArns', gaps, () =>
-      paginate(async (NextToken) => {
+      allPages(async (NextToken) => {
         const res = await clients
           .ssm(region)
           .send(new DescribeParametersCommand({ NextToken, MaxResults: 50 }));
@@ -215,16 +217,18 @@ export async function readDrInventory(
       }),
     ),
     optional('logGroups', gaps, () =>
-      paginate(async (nextToken) => {
+      allPages(async (nextToken) => {
         const res = await clients.logs(region).send(new DescribeLogGroupsCommand({ nextToken }));
         return {
-          items: (res.logGroups ?? []).flatMap((g) => (g.logGroupName ? [g.logGroupName] : [])),
+          items: (res.logGroups ?? []).flatMap((g) =>
+            g.logGroupName ? [{ name: g.logGroupName, retentionInDays: g.retentionInDays }] : [],
+          ),
           next: res.nextToken,
         };
       }),
     ),
     optional('efsAccessPoints', gaps, () =>
-      paginate(async (NextToken) => {
+      allPages(async (NextToken) => {
         const res = await clients.efs(region).send(new DescribeAccessPointsCommand({ NextToken }));
         return {
           items: (res.AccessPoints ?? []).flatMap((ap) => {
@@ -250,16 +254,30 @@ export async function readDrInventory(
       : Promise.resolve(undefined),
   ]);
   const serviceClusters = (opts.serviceClusters ?? clusters).filter((c) => clusters.includes(c));
-  const services = await readServices(clients, region, [...new Set(serviceClusters)]);
+  const [services, loadBalancing, cloudMap] = await Promise.all([
+    readServices(clients, region, [...new Set(serviceClusters)]),
+    opts.loadBalancing ? readDrLoadBalancing(clients.elbv2(region)) : undefined,
+    opts.cloudMapServiceNames
+      ? readDrCloudMap(clients.servicediscovery(region), opts.cloudMapServiceNames)
+      : undefined,
+  ]);
   const inventory = drInventorySchema.parse({
     clusters,
     services,
     subnets,
     securityGroups,
-    targetGroups: [],
+    ...(loadBalancing ?? {}),
+    ...(cloudMap ?? {}),
     ...(secretArns ? { secretArns } : {}),
     ...(parameterArns ? { parameterArns } : {}),
-    ...(logGroups ? { logGroups } : {}),
+    ...(logGroups
+      ? {
+          logGroups: logGroups.map((g) => g.name),
+          logGroupRetention: Object.fromEntries(
+            logGroups.flatMap((g) => (g.retentionInDays !== undefined ? [[g.name, g.retentionInDays]] : [])),
+          ),
+        }
+      : {}),
     ...(efsAccessPoints ? { efsAccessPoints: efsAccessPoints } : { efsAccessPoints: [] }),
     ...(availabilityZones ? { availabilityZones } : {}),
   });

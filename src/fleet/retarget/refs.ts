@@ -116,6 +116,11 @@ export class RetargetSession {
     this.findings.push(finding);
   }
 
+  /** Leaves the value at `path` as it is, for a later step to fill in: no default rule moves it. */
+  keep(path: string): void {
+    this.handled.add(path);
+  }
+
   /** An ARN of the fleet's account in the primary region, moved to the DR region. */
   toDrRegion(value: string): string | undefined {
     const arn = parseArn(value);
@@ -412,4 +417,29 @@ export class RetargetSession {
       }
     }
   }
+}
+
+/**
+ * `input` with the `arnKey` of each element of its `listKey` array that names one of `pending`
+ * replaced by what `created` maps it to (resources the restore made in DR for primary ones the
+ * plan left pending). Returns the pending ARNs `created` lacks, for the caller to report; `input`
+ * is not modified.
+ */
+export function replacePending<T extends Record<string, unknown>>(
+  input: T,
+  listKey: string,
+  arnKey: string,
+  pending: readonly string[],
+  created: Readonly<Record<string, string>>,
+): { input: T; missing: string[] } {
+  const missing = pending.filter((arn) => lookup(created, arn) === undefined);
+  const current = input[listKey];
+  if (!Array.isArray(current) || pending.length === 0) return { input, missing };
+  const wanted = new Set(pending);
+  const replaced = current.map((item: unknown) => {
+    const arn = isRecord(item) ? item[arnKey] : undefined;
+    const to = typeof arn === 'string' && wanted.has(arn) ? lookup(created, arn) : undefined;
+    return to && isRecord(item) ? { ...item, [arnKey]: to } : item;
+  });
+  return { input: { ...input, [listKey]: replaced }, missing };
 }

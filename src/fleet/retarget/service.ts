@@ -2,13 +2,14 @@ import type { CreateServiceInputRecord, EbsVolumeRecord, NetworkRecord, Tag } fr
 import type { LifeboatConfig } from '../../config/schema';
 import { parseArn } from '../../kernel/arns';
 import { compareText, type Finding } from '../../kernel/findings';
+import { type DrInventory, type DrSecurityGroup, type DrSubnet, SOURCE_ID_TAG } from '../inventory';
 import {
-  type DrInventory,
-  type DrSecurityGroup,
-  type DrSubnet,
-  type DrTargetGroup,
-  SOURCE_ID_TAG,
-} from '../inventory';
+  type CloudMapContext,
+  type CloudMapServiceCreationPlan,
+  missingNamespaceFix,
+  resolveRegistry,
+  serviceConnectNamespace,
+} from './cloud-map';
 import { provenanceTags } from './provenance';
 import {
   eachRecord,
@@ -21,6 +22,7 @@ import {
   RetargetSession,
   recordsAt,
 } from './refs';
+import { resolveTargetGroup } from './target-groups';
 
 type FindingInput = Omit<Finding, 'service'>;
 
@@ -37,6 +39,14 @@ export interface ServiceRetargetContext extends ReferenceContext {
   /** The recovery point's primary-region subnets and security groups, with their tags. */
   readonly network: NetworkRecord;
   readonly inventory: Pick<DrInventory, 'subnets' | 'securityGroups' | 'targetGroups'>;
+  /**
+   * Primary target group ARNs the restore creates in DR (`restore.createTargetGroups`), with
+   * the VPC each is created in: a service naming one waits for it instead of being blocked.
+   * @default - none
+   */
+  readonly createdTargetGroups?: ReadonlyMap<string, string>;
+  /** The recovery point's Cloud Map records and the DR namespaces and services. */
+  readonly cloudMap: CloudMapContext;
   /** The recovery point's EBS volume records of this service. */
   readonly ebsVolumes: readonly EbsVolumeRecord[];
 }
@@ -52,6 +62,15 @@ export interface ServiceRetargetResult {
   readonly logGroups: string[];
   /** IAM roles the service passes (service role, EBS infrastructure role, VPC Lattice role). */
   readonly roles: string[];
+  /**
+   * Primary target group ARNs left in `loadBalancers` for the restore to substitute once it has
+   * created their DR groups (`createdTargetGroups`).
+   */
+  readonly pendingTargetGroups: string[];
+  /** Primary Cloud Map service ARNs left in `serviceRegistries` for the restore to create in DR. */
+  readonly pendingRegistries: string[];
+  /** The Cloud Map services those stand for, to create in their DR namespaces. */
+  readonly registryCreations: Omit<CloudMapServiceCreationPlan, 'services'>[];
 }
 
 type Resolution = { drId: string; finding?: FindingInput } | { drId?: undefined; finding: FindingInput };
@@ -183,49 +202,6 @@ function resolveNetworkId<T>(
   };
 }
 
-function targetGroupNameOf(arnOrName: string): string {
-  const arn = parseArn(arnOrName);
-  return arn ? (arn.resource.split('/')[1] ?? arnOrName) : arnOrName;
-}
-
-function resolveTargetGroup(
-  source: string,
-  drGroups: readonly DrTargetGroup[],
-  mapping: Readonly<Record<string, string>>,
-  drRegion: string,
-): Resolution {
-  const find = (arnOrName: string): DrTargetGroup | undefined =>
-    arnOrName.startsWith('arn:')
-      ? drGroups.find((g) => g.targetGroupArn === arnOrName)
-      : drGroups.find((g) => g.targetGroupName === arnOrName);
-  const name = targetGroupNameOf(source);
-  const explicit = lookup(mapping, source) ?? lookup(mapping, name);
-  if (explicit !== undefined) {
-    const found = find(explicit);
-    if (found) return { drId: found.targetGroupArn };
-    return {
-      finding: {
-        severity: 'error',
-        code: 'TARGET_GROUP_MAPPING_INVALID',
-        resource: source,
-        message: `mappings.targetGroups maps ${source} to ${explicit}, which does not exist in ${drRegion}.`,
-        fix: `Set mappings.targetGroups["${source}"] to the ARN of an existing target group in ${drRegion}.`,
-      },
-    };
-  }
-  const found = drGroups.find((g) => g.targetGroupArn === source) ?? find(name);
-  if (found) return { drId: found.targetGroupArn };
-  return {
-    finding: {
-      severity: 'error',
-      code: 'TARGET_GROUP_NOT_MAPPED',
-      resource: source,
-      message: `Target group ${source} has no counterpart in ${drRegion}: no mapping and no target group named "${name}".`,
-      fix: `Create target group "${name}" (and its load balancer) in ${drRegion}, or add mappings.targetGroups["${source}"] = "<DR target group ARN>" to the Lifeboat config.`,
-    },
-  };
-}
-
 function resolveIds(
   holder: Json,
   key: 'subnets' | 'securityGroups',
@@ -300,7 +276,8 @@ function retargetLoadBalancers(
   ctx: ServiceRetargetContext,
   session: RetargetSession,
   vpcs: ReadonlySet<string>,
-): void {
+): string[] {
+  const pending: string[] = [];
   eachRecord(input, 'loadBalancers', (lb, i) => {
     const path = `loadBalancers[${i}]`;
     if (typeof lb.targetGroupArn === 'string' && lb.targetGroupArn !== '') {
@@ -310,6 +287,25 @@ function retargetLoadBalancers(
         ctx.mappings.targetGroups,
         ctx.drRegion,
       );
+      const createdIn = ctx.createdTargetGroups?.get(lb.targetGroupArn);
+      if (
+        resolution.drId === undefined &&
+        resolution.finding.code === 'TARGET_GROUP_NOT_MAPPED' &&
+        createdIn
+      ) {
+        pending.push(lb.targetGroupArn);
+        session.keep(`${path}.targetGroupArn`);
+        if (vpcs.size > 0 && !vpcs.has(createdIn)) {
+          session.report(`${path}.targetGroupArn`, {
+            severity: 'error',
+            code: 'NETWORK_VPC_MISMATCH',
+            resource: lb.targetGroupArn,
+            message: `Target group ${lb.targetGroupArn} would be created in ${createdIn}, the VPC of its DR load balancer, not in the service's DR VPC (${[...vpcs].sort(compareText).join(', ')}).`,
+            fix: 'Map the service subnets and the load balancer to one DR VPC (mappings.subnets, mappings.loadBalancers).',
+          });
+        }
+        return;
+      }
       if (resolution.finding) session.report(`${path}.targetGroupArn`, resolution.finding);
       if (resolution.drId !== undefined) {
         session.set(lb, 'targetGroupArn', `${path}.targetGroupArn`, resolution.drId);
@@ -334,23 +330,43 @@ function retargetLoadBalancers(
       });
     }
   });
+  return pending.sort(compareText);
 }
 
-function retargetDiscovery(input: Json, ctx: ServiceRetargetContext, session: RetargetSession): void {
+/**
+ * Cloud Map registrations and Service Connect: a registry is pointed at the DR Cloud Map service
+ * of the same name in the mapped DR namespace, or left pending for the restore to create there;
+ * without a DR namespace it is dropped with a warning naming the fix. A Service Connect namespace
+ * named by a primary ARN is mapped to the DR namespace (same name, or `mappings.namespaces`).
+ */
+function retargetDiscovery(
+  input: Json,
+  ctx: ServiceRetargetContext,
+  session: RetargetSession,
+): { pending: string[]; creations: Omit<CloudMapServiceCreationPlan, 'services'>[] } {
+  const pending: string[] = [];
+  const creations: Omit<CloudMapServiceCreationPlan, 'services'>[] = [];
   const registries = Array.isArray(input.serviceRegistries) ? input.serviceRegistries : [];
-  const dropped = registries.filter(
-    (r): r is Json =>
-      isRecord(r) && typeof r.registryArn === 'string' && parseArn(r.registryArn)?.region !== ctx.drRegion,
-  );
-  for (const r of dropped) {
-    session.report('serviceRegistries', {
-      severity: 'warning',
-      code: 'SERVICE_REGISTRY_NOT_RESTORED',
-      resource: String(r.registryArn),
-      message: `Cloud Map service ${String(r.registryArn)} is outside ${ctx.drRegion} and has no DR counterpart Lifeboat can map; the service is restored without this registration.`,
-      fix: `Create the Cloud Map namespace and service in ${ctx.drRegion} and register the restored service with it (or use Service Connect with a namespace name).`,
+  const dropped: Json[] = [];
+  registries.forEach((r, i) => {
+    if (!isRecord(r) || typeof r.registryArn !== 'string') return;
+    if (parseArn(r.registryArn)?.region === ctx.drRegion) return;
+    const at = `serviceRegistries[${i}].registryArn`;
+    const resolution = resolveRegistry(r.registryArn, ctx.cloudMap, {
+      deploymentId: ctx.deploymentId,
+      recoveryPointId: ctx.recoveryPointId,
     });
-  }
+    if (resolution.kind === 'mapped') {
+      session.set(r, 'registryArn', at, resolution.drArn);
+    } else if (resolution.kind === 'create') {
+      pending.push(r.registryArn);
+      creations.push(resolution.creation);
+      session.keep(at);
+    } else {
+      dropped.push(r);
+      session.report('serviceRegistries', resolution.finding);
+    }
+  });
   if (dropped.length > 0 && dropped.length === registries.length) {
     session.remove(input, 'serviceRegistries', 'serviceRegistries');
   } else if (dropped.length > 0) {
@@ -358,22 +374,28 @@ function retargetDiscovery(input: Json, ctx: ServiceRetargetContext, session: Re
       input,
       'serviceRegistries',
       'serviceRegistries',
-      registries.filter((r) => !dropped.includes(r)),
+      registries.filter((r) => !dropped.includes(r as Json)),
     );
   }
+  const result = { pending: pending.sort(compareText), creations };
   const connect = input.serviceConnectConfiguration;
-  if (!isRecord(connect)) return;
-  const namespace = typeof connect.namespace === 'string' ? parseArn(connect.namespace) : undefined;
-  if (namespace && namespace.region !== ctx.drRegion) {
-    session.remove(input, 'serviceConnectConfiguration', 'serviceConnectConfiguration');
-    session.report('serviceConnectConfiguration', {
-      severity: 'warning',
-      code: 'SERVICE_CONNECT_NAMESPACE_NOT_MAPPED',
-      resource: String(connect.namespace),
-      message: `Service Connect namespace ${String(connect.namespace)} is named by a primary-region ARN, which cannot be mapped; the service is restored without Service Connect.`,
-      fix: "Name the namespace (not its ARN) in the service's Service Connect configuration, and create that namespace in the DR region.",
-    });
-    return;
+  if (!isRecord(connect)) return result;
+  if (typeof connect.namespace === 'string') {
+    const mapped = serviceConnectNamespace(connect.namespace, ctx.cloudMap);
+    if (mapped.drNamespace === undefined) {
+      session.remove(input, 'serviceConnectConfiguration', 'serviceConnectConfiguration');
+      session.report('serviceConnectConfiguration', {
+        severity: 'warning',
+        code: 'SERVICE_CONNECT_NAMESPACE_NOT_MAPPED',
+        resource: String(connect.namespace),
+        message: `Service Connect namespace ${mapped.source ? `"${mapped.source.name}" ` : ''}(${String(connect.namespace)}) has no counterpart in ${ctx.drRegion}; the service is restored without Service Connect.`,
+        fix: missingNamespaceFix(mapped.source, ctx.drRegion, String(connect.namespace)),
+      });
+      return result;
+    }
+    if (mapped.drNamespace !== connect.namespace) {
+      session.set(connect, 'namespace', 'serviceConnectConfiguration.namespace', mapped.drNamespace);
+    }
   }
   session.rewriteLogConfiguration(connect.logConfiguration, 'serviceConnectConfiguration.logConfiguration');
   if (connect.enabled === true) {
@@ -389,6 +411,7 @@ function retargetDiscovery(input: Json, ctx: ServiceRetargetContext, session: Re
         : `Set a default Service Connect namespace on cluster ${ctx.drClusterName} in ${ctx.drRegion}, or name the namespace in the service's Service Connect configuration.`,
     });
   }
+  return result;
 }
 
 function retargetVolumes(input: Json, ctx: ServiceRetargetContext, session: RetargetSession): void {
@@ -495,8 +518,8 @@ export function retargetService(
   const service = structuredClone(input) as Json;
   const session = new RetargetSession(ctx);
   const vpcs = retargetNetwork(service, ctx, session);
-  retargetLoadBalancers(service, ctx, session, vpcs);
-  retargetDiscovery(service, ctx, session);
+  const pendingTargetGroups = retargetLoadBalancers(service, ctx, session, vpcs);
+  const discovery = retargetDiscovery(service, ctx, session);
   retargetVolumes(service, ctx, session);
   reportCapacity(service, ctx, session);
   session.collectRole(service.role);
@@ -520,5 +543,8 @@ export function retargetService(
     findings: session.findings,
     logGroups: [...session.logGroups].sort(compareText),
     roles: [...session.roles].sort(compareText),
+    pendingTargetGroups,
+    pendingRegistries: discovery.pending,
+    registryCreations: discovery.creations,
   };
 }

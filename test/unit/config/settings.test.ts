@@ -94,7 +94,13 @@ describe('restoreSettingsFromEnv', () => {
       kmsKeyId: 'alias/lifeboat-catalog',
       topicArn: 'arn:aws:sns:us-west-2:123456789012:reports',
     });
-    expect(Object.keys(settings.config).sort()).toEqual(['account', 'deploymentId', 'drRegion', 'mappings']);
+    expect(Object.keys(settings.config).sort()).toEqual([
+      'account',
+      'deploymentId',
+      'drRegion',
+      'mappings',
+      'restore',
+    ]);
   });
 
   it.each([

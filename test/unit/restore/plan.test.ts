@@ -132,6 +132,7 @@ describe('planRestore on the shop fleet', () => {
       'warning:SERVICE_CONNECT_NAMESPACE_REQUIRED',
       'info:SECRET_RESOLVED_BY_NAME',
       'info:SUBNET_MATCHED_BY_NAME',
+      'info:TARGET_GROUP_MATCHED_BY_NAME',
     ]);
   });
 

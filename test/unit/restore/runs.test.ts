@@ -9,7 +9,13 @@ import { RestoreRuns, type SharedResources } from '../../../src/restore/runs';
 const s3Mock = mockClient(S3Client);
 const s3 = new S3Client({ region: 'us-west-2', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
 const KEY = restoreRunKey('exec-1', 'shared');
-const SHARED: SharedResources = { accessPoints: {}, failures: {}, clustersCreated: [], logGroupsCreated: [] };
+const SHARED: SharedResources = {
+  accessPoints: {},
+  targetGroups: {},
+  failures: {},
+  clustersCreated: [],
+  logGroupsCreated: [],
+};
 
 const awsError = (name: string, httpStatusCode: number) =>
   Object.assign(new Error(name), { name, $metadata: { httpStatusCode } });

@@ -66,6 +66,12 @@ function context(overrides: Partial<ServiceRetargetContext> = {}): ServiceRetarg
     network,
     inventory,
     ebsVolumes: [],
+    cloudMap: {
+      drRegion: DR,
+      captured: { namespaces: [], services: [] },
+      inventory: { cloudMapNamespaces: [], cloudMapServices: [] },
+      mapping: {},
+    },
     ...overrides,
   };
 }
