@@ -257,7 +257,7 @@ describe('CatalogStore recovery point summaries', () => {
       counts: { ...recoveryPointCountsOf(m), errors: 0, services: 0 },
       checksumPrefix: 'ffffffffffffffff',
     });
-    await s3.send(new PutObjectCommand({ Bucket: store.bucket, Key: forged, Body: '' }));
+    await s3.send(new PutObjectCommand({ Bucket: store.bucket, Key: forged, Body: '', ContentLength: 0 }));
 
     expect(await store.summaryCheck(await store.get(m.id))).toMatchObject({
       state: 'mismatch',

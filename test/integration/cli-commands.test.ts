@@ -106,7 +106,7 @@ describe('lifeboat CLI against the emulator (subprocess)', () => {
     );
     expect(summary).toBeDefined();
     const forged = (summary ?? '').replace(/\.s\d+\./, '.s99.');
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: forged, Body: '' }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: forged, Body: '', ContentLength: 0 }));
     try {
       const show = await lifeboat(onEmulator('recovery-points', 'show', recoveryPointId, '--json'));
       expect(show.code).toBe(1);
