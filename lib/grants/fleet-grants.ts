@@ -210,9 +210,20 @@ function ecsAutoScalingRole(dr: RegionArns): string {
   );
 }
 
-/** The restore watches the services of `dr` reach a steady state. */
+/**
+ * The restore watches the services of `dr` reach a steady state, and the targets of their target
+ * groups become healthy (DescribeTargetHealth has no resource-level permissions).
+ */
 export function grantServiceDescribe(target: GrantTarget, dr: RegionArns): void {
-  addStatements(target, [allow('DescribeDrServices', ['ecs:DescribeServices'], [dr.ecsServices])]);
+  addStatements(target, [
+    allow('DescribeDrServices', ['ecs:DescribeServices'], [dr.ecsServices]),
+    allow(
+      'DescribeDrTargetHealth',
+      ['elasticloadbalancing:DescribeTargetHealth'],
+      ['*'],
+      inRegions(dr.region),
+    ),
+  ]);
 }
 
 /** The customer managed policies of the account (IAM is global), beside `arns.roles`. */

@@ -41,6 +41,8 @@ export interface ReportedService {
   readonly taskDefinitionArn?: string;
   readonly taskDefinition?: 'registered' | 'reused';
   readonly steady?: boolean;
+  /** Healthy targets in its target groups at the last check (a service behind a load balancer). */
+  readonly healthyTargets?: number;
   readonly startedAt?: string;
   readonly finishedAt?: string;
   readonly error?: { readonly name: string; readonly message: string };
@@ -254,6 +256,7 @@ export function buildReport(
       ...(r.taskDefinitionArn ? { taskDefinitionArn: r.taskDefinitionArn } : {}),
       ...(r.taskDefinition ? { taskDefinition: r.taskDefinition } : {}),
       ...(r.steady !== undefined ? { steady: r.steady } : {}),
+      ...(r.healthyTargets !== undefined ? { healthyTargets: r.healthyTargets } : {}),
       ...(r.startedAt ? { startedAt: r.startedAt } : {}),
       ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
       ...(r.error ? { error: r.error } : {}),

@@ -1,5 +1,6 @@
 import { restoreRunResultKey } from '../catalog/keys';
 import { describeServiceStates, type ServiceState } from '../fleet/aws/deploy';
+import { registerEmulatorTargets, type TargetHealthCount, targetHealth } from '../fleet/aws/load-balancing';
 import type { RestoreContext } from './context';
 import type { ServiceResult } from './service';
 
@@ -27,6 +28,11 @@ export interface CheckedService extends ServiceResult {
   readonly steady?: boolean;
   readonly runningCount?: number;
   readonly desiredCount?: number;
+  /**
+   * Healthy targets in the service's target groups (the fewest of them, when it has several), for
+   * a service behind a load balancer; it is steady only with at least one when it runs tasks.
+   */
+  readonly healthyTargets?: number;
 }
 
 /**
@@ -91,20 +97,62 @@ export async function checkWave(ctx: RestoreContext, event: CheckWaveEvent): Pro
       described.set(`${cluster}/${name}`, state);
     }
   }
+  const health = await targetHealthOf(ctx, [...described.values()]);
   const services = event.results.map((r): CheckedService => {
     if (!RESTORED.has(r.status)) return withWave(r);
     const s = described.get(r.service);
+    const healthy =
+      s && s.targetGroupArns.length > 0
+        ? Math.min(...s.targetGroupArns.map((arn) => health.get(arn)?.healthy ?? 0))
+        : undefined;
+    // Behind a load balancer, a service that runs tasks is steady once each target group has a
+    // healthy target: ECS's own steady state says nothing of the load balancer's health checks.
+    const healthOk = healthy === undefined || (s?.desiredCount ?? 0) === 0 || healthy > 0;
     return {
       ...withWave(r),
-      steady: s ? s.steady : false,
+      steady: s ? s.steady && healthOk : false,
       ...(typeof s?.runningCount === 'number' ? { runningCount: s.runningCount } : {}),
       ...(typeof s?.desiredCount === 'number' ? { desiredCount: s.desiredCount } : {}),
+      ...(healthy !== undefined ? { healthyTargets: healthy } : {}),
     };
   });
   const stable = services.every((s) => s.steady !== false);
   const check = { attempts: event.previous.attempts + 1, deadline, stable, services };
   if (stable || now.getTime() >= Date.parse(deadline)) return settle(ctx, event, check);
   return { ...check, settled: false, steady: false, proceed: false };
+}
+
+/**
+ * Registered and healthy targets of the target groups of the services that are steady in ECS
+ * (DescribeTargetHealth, one call a group; none without a load balancer). Against an emulator,
+ * whose ECS registers no tasks with target groups, a group without targets first gets one
+ * stand-in target per running task (`registerEmulatorTargets`), as ECS would register them.
+ */
+async function targetHealthOf(
+  ctx: RestoreContext,
+  states: readonly ServiceState[],
+): Promise<Map<string, TargetHealthCount>> {
+  const balanced = states.filter((s) => s.steady && s.targetGroupArns.length > 0);
+  if (balanced.length === 0) return new Map();
+  const elbv2 = ctx.clients.elbv2(ctx.region);
+  const arns = balanced.flatMap((s) => s.targetGroupArns);
+  const health = await targetHealth(elbv2, arns);
+  if (ctx.clients.target.endpoint === undefined) return health;
+  const empty = balanced.filter((s) => s.targetGroupArns.some((arn) => health.get(arn)?.registered === 0));
+  if (empty.length === 0) return health;
+  for (const s of empty) {
+    for (const arn of s.targetGroupArns) {
+      if (health.get(arn)?.registered === 0)
+        await registerEmulatorTargets(elbv2, arn, s.runningCount ?? 0, undefined);
+    }
+  }
+  ctx.log?.warn(
+    "The emulator's ECS registers no targets; stand-in targets were registered for the running tasks",
+    {
+      targetGroups: [...new Set(empty.flatMap((s) => s.targetGroupArns))],
+    },
+  );
+  return targetHealth(elbv2, arns);
 }
 
 /** The wave's final check: recorded in the catalog, with the gate's decision. */

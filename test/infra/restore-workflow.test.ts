@@ -245,13 +245,19 @@ describe('RestoreWorkflow', () => {
     expect(report.PublishReports?.Action).toBe('sns:Publish');
     expect(JSON.stringify(report.PublishReports?.Resource)).toContain('ReportTopic');
     const check = statementsOf(template, 'restore-check');
-    // CheckWave records a settled wave in its run documents.
+    // CheckWave records a settled wave in its run documents, and reads the health of the targets
+    // of services behind a load balancer (DescribeTargetHealth, no resource-level permissions).
     expect(Object.keys(check).sort()).toEqual([
       'DescribeDrServices',
+      'DescribeDrTargetHealth',
       'RestoreRunDocuments',
       'UseCatalogKeyViaAlias',
       'WriteOwnLogs',
     ]);
+    expect(check.DescribeDrTargetHealth?.Action).toBe('elasticloadbalancing:DescribeTargetHealth');
+    expect(check.DescribeDrTargetHealth?.Condition).toEqual({
+      StringEquals: { 'aws:RequestedRegion': 'us-west-2' },
+    });
     expect(prepare.FailoverLease?.Resource).toBe(
       'arn:aws:s3:::lifeboat-catalog-123456789012-us-west-2/leases/failover.json',
     );

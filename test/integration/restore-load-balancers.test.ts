@@ -6,6 +6,7 @@ import {
   DescribeTagsCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCapture } from '../../src/backup/steps';
@@ -116,7 +117,18 @@ describe('a service behind a load balancer', () => {
     expect(plan.plan.targetGroups).toEqual([]);
 
     const result = await run(configWith(), { dryRun: false }, 'lb-by-name');
-    expect((result.report?.report as RestoreReport | undefined)?.outcome, result.cause).toBe('RESTORED');
+    const report = result.report?.report as RestoreReport | undefined;
+    expect(report?.outcome, result.cause).toBe('RESTORED');
+    // Steady only once the target group has healthy targets (here the emulator's stand-ins for
+    // the running tasks: its ECS registers none).
+    expect(report?.services.find((s) => s.service === 'shop/web')).toMatchObject({
+      steady: true,
+      healthyTargets: 10,
+    });
+    const health = await ctx.clients
+      .elbv2(DR)
+      .send(new DescribeTargetHealthCommand({ TargetGroupArn: fleet.loadBalancing.dr.targetGroupArn }));
+    expect(health.TargetHealthDescriptions?.every((t) => t.TargetHealth?.State === 'healthy')).toBe(true);
     expect((await drWebService())?.loadBalancers).toEqual([
       { targetGroupArn: fleet.loadBalancing.dr.targetGroupArn, containerName: 'web', containerPort: 8080 },
     ]);

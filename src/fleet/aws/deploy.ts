@@ -264,6 +264,8 @@ export interface ServiceState {
   readonly steady: boolean;
   readonly runningCount?: number;
   readonly desiredCount?: number;
+  /** The target groups its tasks register with (`loadBalancers`). */
+  readonly targetGroupArns: string[];
 }
 
 /**
@@ -284,6 +286,9 @@ export async function describeServiceStates(
         steady: isSteady(s),
         ...(typeof s.runningCount === 'number' ? { runningCount: s.runningCount } : {}),
         ...(typeof s.desiredCount === 'number' ? { desiredCount: s.desiredCount } : {}),
+        targetGroupArns: (s.loadBalancers ?? []).flatMap((lb) =>
+          lb.targetGroupArn ? [lb.targetGroupArn] : [],
+        ),
       });
     }
   }

@@ -11,10 +11,12 @@ import {
   DescribeTagsCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
   type Listener,
   type LoadBalancer,
   ModifyTargetGroupAttributesCommand,
+  RegisterTargetsCommand,
   type Rule,
   type RuleCondition,
   type TargetGroup,
@@ -369,4 +371,46 @@ export async function ensureTargetGroup(
     await elbv2.send(new CreateRuleCommand(input));
   }
   return arn;
+}
+
+/** How many targets of a target group are registered, and how many of them are healthy. */
+export interface TargetHealthCount {
+  readonly registered: number;
+  readonly healthy: number;
+}
+
+/** DescribeTargetHealth of each target group (one call each). */
+export async function targetHealth(
+  elbv2: ElasticLoadBalancingV2Client,
+  targetGroupArns: readonly string[],
+): Promise<Map<string, TargetHealthCount>> {
+  const counts = new Map<string, TargetHealthCount>();
+  await mapConcurrent([...new Set(targetGroupArns)], CONCURRENCY, async (arn) => {
+    const res = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+    const targets = res.TargetHealthDescriptions ?? [];
+    counts.set(arn, {
+      registered: targets.length,
+      healthy: targets.filter((t) => t.TargetHealth?.State === 'healthy').length,
+    });
+  });
+  return counts;
+}
+
+/**
+ * For an emulator only, whose ECS registers no task with its target groups: registers `count`
+ * stand-in IP targets (10.255.0.1…) in the group, as ECS would register the running tasks, so a
+ * restore waits for target health as it does in AWS. Never called against AWS.
+ */
+export async function registerEmulatorTargets(
+  elbv2: ElasticLoadBalancingV2Client,
+  targetGroupArn: string,
+  count: number,
+  port: number | undefined,
+): Promise<void> {
+  if (count <= 0) return;
+  const targets = Array.from({ length: count }, (_, i) => ({
+    Id: `10.255.${Math.floor((i + 1) / 250)}.${((i + 1) % 250) + 1}`,
+    ...(port !== undefined ? { Port: port } : {}),
+  }));
+  await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: targets }));
 }
