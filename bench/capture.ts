@@ -52,7 +52,8 @@ const ceilDiv = (n: number, d: number) => Math.ceil(n / d);
  * BatchGetImage per repository by 100 references, one EC2 describe per 200 ids, one
  * DescribeVolumes for the volumes tagged `lifeboat:backup` (the fleet has none, and no service
  * has a managed EBS volume, so there is nothing else to look up), one DescribeScalableTargets per
- * 50 services (none scales, so no policy is read), one signature, one PUT.
+ * 50 services (none scales, so no policy is read), one signature, one PUT. No task definition
+ * of the fleet references a Secrets Manager secret, so no DescribeSecret (one per referenced secret).
  */
 export function minimumCaptureCalls(fleet: SeededFleet): Record<string, number> {
   const clusters = fleet.servicesPerCluster.size;

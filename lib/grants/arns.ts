@@ -30,6 +30,8 @@ export interface RegionArns {
   readonly snapshots: string;
   /** Every KMS key (addressed by alias through `kms:ResourceAliases`). */
   readonly keys: string;
+  /** Every Secrets Manager secret. */
+  readonly secrets: string;
   /** Every IAM role of the account (IAM is global: no region). */
   readonly roles: string;
   /** Every Elastic Load Balancing target group. */
@@ -62,6 +64,7 @@ export function regionArns(account: string, region: string): RegionArns {
     volumes: `arn:${p}:ec2:${region}:${account}:volume/*`,
     snapshots: `arn:${p}:ec2:${region}::snapshot/*`,
     keys: `arn:${p}:kms:${region}:${account}:key/*`,
+    secrets: `arn:${p}:secretsmanager:${region}:${account}:secret:*`,
     roles: `arn:${p}:iam::${account}:role/*`,
     targetGroups: `arn:${p}:elasticloadbalancing:${region}:${account}:targetgroup/*`,
     listeners: [

@@ -69,6 +69,29 @@ export function grantFleetCapture(target: GrantTarget, primary: RegionArns): voi
 }
 
 /**
+ * Capture makes the secrets the task definitions reference exist in `dr` (`backup.replicateSecrets`):
+ * their replication status, then a replica, which Secrets Manager encrypts by decrypting with the
+ * primary key and encrypting with the DR key (only through Secrets Manager: `kms:ViaService`).
+ * Key ARNs are unknown at synth (customer keys, mapped or multi-Region), hence every key of the
+ * account in each region, narrowed by the service condition.
+ */
+export function grantSecretReplication(target: GrantTarget, primary: RegionArns, dr: RegionArns): void {
+  addStatements(target, [
+    allow(
+      'ReplicateReferencedSecrets',
+      ['secretsmanager:DescribeSecret', 'secretsmanager:ReplicateSecretToRegions'],
+      [primary.secrets],
+    ),
+    allow('DecryptPrimarySecretsForReplica', ['kms:Decrypt'], [primary.keys], {
+      StringEquals: { 'kms:ViaService': `secretsmanager.${primary.region}.amazonaws.com` },
+    }),
+    allow('EncryptSecretReplicas', ['kms:Encrypt', 'kms:GenerateDataKey'], [dr.keys], {
+      StringEquals: { 'kms:ViaService': `secretsmanager.${dr.region}.amazonaws.com` },
+    }),
+  ]);
+}
+
+/**
  * The restore plan reads what already stands in `dr`: clusters and services, networks, secrets
  * and parameters, log groups, EFS access points and availability zones.
  */

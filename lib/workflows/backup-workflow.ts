@@ -13,7 +13,7 @@ import { deploymentIdOf, type LifeboatConfig } from '../../src/config/schema';
 import { InfrastructureError } from '../errors';
 import { type RegionArns, regionArns } from '../grants/arns';
 import { CatalogGrants, type CatalogLocation } from '../grants/catalog-grants';
-import { grantFleetCapture } from '../grants/fleet-grants';
+import { grantFleetCapture, grantSecretReplication } from '../grants/fleet-grants';
 import { grantImageCopy } from '../grants/image-grants';
 import { grantSnapshotCopy, grantSnapshotCreate, grantSnapshotRetention } from '../grants/volume-grants';
 import { BACKUP_STATE_MACHINE_NAME, retentionRoleName } from '../names';
@@ -144,6 +144,7 @@ export class BackupWorkflow extends Construct {
         timeout: Duration.minutes(15),
         grant: (role) => {
           grantFleetCapture(role, primary);
+          grantSecretReplication(role, primary, dr);
           grantSnapshotCreate(role, primary);
           catalogGrants.grantStaging(role);
           catalogGrants.grantSealEnvironment(role);
@@ -375,9 +376,11 @@ function backupWildcardReasons(
     [dr.snapshots]:
       'DR copies are created per run; creating requires the lifeboat:managed=true request tag, tagging only at creation, deleting only snapshots tagged lifeboat:managed=true. Snapshot ARNs carry no account.',
     [primary.keys]:
-      'Source volumes may be encrypted with any key of the account; the key is only used through EC2/EBS in the primary region (kms:ViaService), grants only for AWS resources.',
+      'Source volumes may be encrypted with any key of the account; the key is only used through EC2/EBS in the primary region (kms:ViaService), grants only for AWS resources. Capture also decrypts, only through Secrets Manager in the primary region (kms:ViaService), the referenced secrets it replicates to the DR region (any customer key of the account, known at run time).',
+    [primary.secrets]:
+      'Capture reads the replication status of, and replicates to the DR region, the secrets the selected task definitions reference (secretsmanager:DescribeSecret and ReplicateSecretToRegions only, never the value), known at run time; limited to the primary region and account.',
     [dr.keys]:
-      'The catalog, signing and volume keys live in the DR region stack and are addressed by alias only (no cross-region reference); each statement is limited by kms:ResourceAliases to one alias, the catalog and volume key statements also by kms:ViaService to S3, or EC2/EBS, in the DR region (GenerateMac/VerifyMac on the signing key are called directly).',
+      'The catalog, signing and volume keys live in the DR region stack and are addressed by alias only (no cross-region reference); each statement is limited by kms:ResourceAliases to one alias, the catalog and volume key statements also by kms:ViaService to S3, or EC2/EBS, in the DR region (GenerateMac/VerifyMac on the signing key are called directly). Secret replicas are encrypted with the DR key the configuration maps (or a multi-Region replica), known at run time, only through Secrets Manager in the DR region (kms:ViaService).',
     [catalog.recoveryPointsArn]:
       'Recovery point keys are generated per run (inverted timestamp and id); access is limited to this prefix of the catalog bucket.',
     [catalog.stagingArn]:

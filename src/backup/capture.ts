@@ -8,6 +8,7 @@ import type {
   NetworkRecord,
   ResourceError,
   ResourceType,
+  SecretReplicationRecord,
   ServiceRecord,
   TaskDefinitionRecord,
 } from '../catalog/manifest';
@@ -28,10 +29,12 @@ import { describeTargetGroups } from '../fleet/aws/load-balancing';
 import { describeLogGroups } from '../fleet/aws/log-groups';
 import { describeNetwork } from '../fleet/aws/network';
 import { captureScaling } from '../fleet/aws/scaling';
+import { replicateSecrets } from '../fleet/aws/secret-replication';
 import { sealEnvironment } from '../fleet/aws/secrets';
 import { DescribeShapeError, EnvironmentSealError } from '../fleet/errors';
 import { logGroupsWritten } from '../fleet/log-groups';
 import { readWave, restorableTags } from '../fleet/sanitise';
+import { secretReferencesOf } from '../fleet/secret-references';
 import { secretTest } from '../fleet/secrets';
 import { type DigestResolution, imageRefKey, resolveRepositoryDigests } from '../images/aws/digests';
 import { InvalidImageReferenceError } from '../images/errors';
@@ -189,6 +192,11 @@ export async function captureFleet(deps: CaptureDeps): Promise<CaptureResult> {
   const scaled = await captureServiceScaling(step, services);
   warnings.push(...scaled.warnings);
   const logGroups = await captureLogGroups(step, services, captured);
+  const secrets = await captureSecrets(
+    step,
+    captured.map((td) => td.record),
+  );
+  warnings.push(...secrets.warnings);
   const efs = await captureEfs(clients, {
     primaryRegion: config.primaryRegion,
     drRegion: config.drRegion,
@@ -229,6 +237,7 @@ export async function captureFleet(deps: CaptureDeps): Promise<CaptureResult> {
     volumes: { ebs: ebs.records, efs: efs.records },
     network,
     logGroups,
+    ...(secrets.records.length > 0 ? { secrets: secrets.records } : {}),
     errors,
   };
   return {
@@ -281,6 +290,39 @@ async function sealTaskDefinitions(
     }
   });
   return { taskDefinitions: sealed, warnings };
+}
+
+/**
+ * The Secrets Manager secrets (this account, primary region) the captured task definitions
+ * reference: one DescribeSecret each and, with `backup.replicateSecrets`, a
+ * ReplicateSecretToRegions for each that has no DR replica (see `replicateSecrets`). No call when
+ * none is referenced. Failures are warnings, never errors: the point stays complete and the
+ * restore still checks each DR secret exists. A reference by bare name is skipped with a warning.
+ */
+async function captureSecrets(
+  step: Step,
+  taskDefinitions: readonly TaskDefinitionRecord[],
+): Promise<{ records: SecretReplicationRecord[]; warnings: CaptureWarning[] }> {
+  const { config } = step;
+  const refs = secretReferencesOf(taskDefinitions, { account: config.account, region: config.primaryRegion });
+  const warnings: CaptureWarning[] = refs.names.map((n) => ({
+    resourceType: 'secret',
+    resourceId: n.valueFrom,
+    code: 'SecretReferenceByName',
+    message: `Task definition ${n.taskDefinitionArn} references "${n.valueFrom}" by name, not by ARN: the backup does not replicate it (a Secrets Manager secret must be referenced by ARN).`,
+  }));
+  if (refs.secretArns.length === 0) return { records: [], warnings };
+  const replicated = await replicateSecrets({
+    secrets: step.clients.secrets(config.primaryRegion),
+    primaryRegion: config.primaryRegion,
+    drRegion: config.drRegion,
+    secretArns: refs.secretArns,
+    replicate: config.backup.replicateSecrets,
+    kmsKeys: config.mappings.kmsKeys,
+    concurrency: step.concurrency,
+  });
+  warnings.push(...replicated.warnings.map((w) => ({ resourceType: 'secret' as const, ...w })));
+  return { records: replicated.records, warnings };
 }
 
 /** Finds the services' EBS volumes and starts their snapshots; failures are `volume` errors. */

@@ -401,6 +401,26 @@ export const logGroupRecordSchema = z
   .strict();
 export type LogGroupRecord = z.infer<typeof logGroupRecordSchema>;
 
+/**
+ * What the backup found or did for one Secrets Manager secret a captured task definition
+ * references: `replica-exists` (the DR region already had a replica), `replicated`
+ * (ReplicateSecretToRegions started one, `backup.replicateSecrets`), `not-replicated` (no replica
+ * and the option is off), `failed` (DescribeSecret or the replication failed: a capture warning,
+ * not an error, since the restore still checks the DR secret exists).
+ */
+export const secretReplicationRecordSchema = z
+  .object({
+    /** The primary secret's complete ARN. */
+    arn: z.string(),
+    /** Its DR ARN (the replica's, same name and suffix, DR region). */
+    drArn: z.string(),
+    replication: z.enum(['replica-exists', 'replicated', 'not-replicated', 'failed']),
+    /** The DR KMS key the replica is (to be) encrypted with, when one was chosen. */
+    kmsKeyId: z.string().optional(),
+  })
+  .strict();
+export type SecretReplicationRecord = z.infer<typeof secretReplicationRecordSchema>;
+
 export const resourceTypeSchema = z.enum([
   'cluster',
   'service',
@@ -414,6 +434,8 @@ export const resourceTypeSchema = z.enum([
   'logGroup',
   /** A service's Application Auto Scaling (DescribeScalableTargets, policies, scheduled actions, alarms). */
   'scaling',
+  /** A Secrets Manager secret the task definitions reference (DescribeSecret, ReplicateSecretToRegions). */
+  'secret',
 ]);
 export type ResourceType = z.infer<typeof resourceTypeSchema>;
 
@@ -460,6 +482,11 @@ export const manifestBodySchema = z
      * manifests written before log groups were captured: those still parse and verify.
      */
     logGroups: z.array(logGroupRecordSchema).optional(),
+    /**
+     * The Secrets Manager secrets the captured task definitions reference and their DR replication
+     * (see `secretReplicationRecordSchema`), sorted by ARN. Absent in older manifests, which still verify.
+     */
+    secrets: z.array(secretReplicationRecordSchema).optional(),
     errors: z.array(resourceErrorSchema),
   })
   .strict();

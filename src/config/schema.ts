@@ -201,6 +201,19 @@ export const configSchema = z
         availabilityZones: {},
         kmsKeys: {},
       }),
+    /** What the backup does for the restore beyond reading the primary region. */
+    backup: z
+      .object({
+        /**
+         * Replicate to the DR region each Secrets Manager secret (of this account, primary region)
+         * that a captured task definition references and that has no replica there yet
+         * (ReplicateSecretToRegions). Off: the backup only records the replication status, and
+         * the restore still checks the DR secret exists.
+         */
+        replicateSecrets: z.boolean().default(false),
+      })
+      .strict()
+      .default({ replicateSecrets: false }),
     /** What the backup's capture does with what it reads. */
     capture: z
       .object({

@@ -47,6 +47,7 @@ import {
 import { planServiceVolumes, type VolumePlan } from '../volumes/ebs/plan';
 import { NoServicesSelectedError, RecoveryPointUnusableError } from './errors';
 import { isServiceSelected, type RestoreInput } from './input';
+import { planSecretSources, type SecretSourcePlan } from './secret-sources';
 
 /** Where and into what the restore is planned. */
 export interface PlanContext {
@@ -259,6 +260,11 @@ export interface RestorePlan {
   readonly targetGroups: TargetGroupCreationPlan[];
   /** Cloud Map services PrepareShared creates in their mapped DR namespaces, for the restorable services. */
   readonly cloudMapServices: CloudMapServiceCreationPlan[];
+  /**
+   * The Secrets Manager secrets the backup recorded (`manifest.secrets`) and where each DR copy
+   * comes from; absent for recovery points written before the backup recorded them.
+   */
+  readonly secrets?: SecretSourcePlan[];
   /** IAM roles the restore passes to ECS (its iam:PassRole must allow them). */
   readonly roles: string[];
   readonly services: ServicePlan[];
@@ -1113,6 +1119,9 @@ export function planRestore(manifest: Manifest, input: RestoreInput, ctx: PlanCo
     efsAccessPoints,
     targetGroups,
     cloudMapServices,
+    ...(manifest.secrets
+      ? { secrets: planSecretSources(manifest.secrets, ctx.mappings.secrets, ctx.inventory.secretArns) }
+      : {}),
     roles: [...new Set(restorable.flatMap((s) => s.roles))].sort(compareText),
     services,
     waves: waveNumbers.map((wave) => ({

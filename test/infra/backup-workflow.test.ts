@@ -272,6 +272,9 @@ describe('BackupWorkflow', () => {
         'DescribeServiceLoadBalancing',
         'DescribeServiceScaling',
         'DescribeStepScalingAlarms',
+        'ReplicateReferencedSecrets',
+        'DecryptPrimarySecretsForReplica',
+        'EncryptSecretReplicas',
         'DescribeVolumesAndSnapshots',
         'SnapshotVolumes',
         'CreateManagedSnapshots',
@@ -307,6 +310,25 @@ describe('BackupWorkflow', () => {
       expect(capture.DescribeStepScalingAlarms).toMatchObject({
         Action: 'cloudwatch:DescribeAlarms',
         Resource: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:*',
+      });
+    });
+
+    it('replicates the referenced primary secrets, using keys only through Secrets Manager', () => {
+      expect(capture.ReplicateReferencedSecrets).toEqual({
+        Sid: 'ReplicateReferencedSecrets',
+        Effect: 'Allow',
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:ReplicateSecretToRegions'],
+        Resource: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:*',
+      });
+      expect(capture.DecryptPrimarySecretsForReplica).toMatchObject({
+        Action: 'kms:Decrypt',
+        Resource: 'arn:aws:kms:us-east-1:123456789012:key/*',
+        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } },
+      });
+      expect(capture.EncryptSecretReplicas).toMatchObject({
+        Action: ['kms:Encrypt', 'kms:GenerateDataKey'],
+        Resource: 'arn:aws:kms:us-west-2:123456789012:key/*',
+        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-west-2.amazonaws.com' } },
       });
     });
 

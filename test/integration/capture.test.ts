@@ -110,6 +110,10 @@ describe('runCapture on the demo fleet', () => {
         // DescribeLogGroups for up to 50 of them, then the tags of each.
         'CloudWatchLogs.DescribeLogGroups': 1,
         'CloudWatchLogs.ListTagsForResource': selected.length,
+        // The Secrets Manager secrets the task definitions reference (shop/db-credentials and
+        // payments/ledger-db): one DescribeSecret each for its DR replication status (the demo
+        // seed replicated both, so no ReplicateSecretToRegions; SSM parameters need no call).
+        'SecretsManager.DescribeSecret': 2,
         // The volumes tagged lifeboat:backup (the emulator drops the ledger's volumeConfigurations,
         // so no service has a managed EBS configuration to look up tasks for).
         'EC2.DescribeVolumes': 1,
@@ -130,8 +134,8 @@ describe('runCapture on the demo fleet', () => {
       // one EFS access point (its file system mapped, so no replication lookup), 2 volumes, and
       // 7 log group calls (one DescribeLogGroups, six ListTagsForResource), one
       // DescribeScalableTargets (no service scales), 6 for shop/web's one target group and 3 for
-      // shop/api's Cloud Map service.
-      expect(counter.total()).toBe(50);
+      // shop/api's Cloud Map service, and 2 DescribeSecret for the two referenced secrets.
+      expect(counter.total()).toBe(52);
     } finally {
       clients.destroy();
     }
@@ -177,6 +181,8 @@ describe('runCapture on the demo fleet', () => {
         // The shop services' log groups: one DescribeLogGroups, the tags of each.
         'CloudWatchLogs.DescribeLogGroups': 1,
         'CloudWatchLogs.ListTagsForResource': selected.length,
+        // shop/api's one referenced secret (shop/db-credentials): its DR replication status.
+        'SecretsManager.DescribeSecret': 1,
         'EC2.DescribeVolumes': 1,
         'KMS.GenerateMac': 1,
         'S3.PutObject': 2,

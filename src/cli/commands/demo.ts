@@ -107,7 +107,12 @@ export async function runDemoCommand(session: Session): Promise<number> {
       ),
     );
 
-    const config = parseConfig({ account: fleet.account, primaryRegion, drRegion });
+    const config = parseConfig({
+      account: fleet.account,
+      primaryRegion,
+      drRegion,
+      backup: { replicateSecrets: true },
+    });
     local = new Session({ ...session.options, endpoint, primaryRegion, drRegion }, session.io, {
       config: { config, source: 'the demo (built in)' },
       createsCatalog: true,
