@@ -176,7 +176,12 @@ export function grantServiceDeploy(target: GrantTarget, dr: RegionArns): void {
   addStatements(target, [
     allow(
       'RegisterTaskDefinitions',
-      ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:DeregisterTaskDefinition'],
+      [
+        'ecs:RegisterTaskDefinition',
+        'ecs:DescribeTaskDefinition',
+        'ecs:DeregisterTaskDefinition',
+        'ecs:ListTaskDefinitions',
+      ],
       ['*'],
       inRegions(dr.region),
     ),

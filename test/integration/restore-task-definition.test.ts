@@ -217,6 +217,32 @@ describe('restore of task definitions on the emulator', () => {
     }
   });
 
+  it('reuses the revision it kept after collapsing lost-answer duplicates on the next run (regression: faults-restore)', async () => {
+    const input = { family: 'lost-answer-rerun', ...REGISTER_INPUT };
+    const proxy = await startFaultProxy({
+      target: ctx.endpoint,
+      seed: 15,
+      rules: [
+        { match: 'ECS.RegisterTaskDefinition', drop: 1, dropPhases: ['response'], maxFaultsPerRequest: 1 },
+      ],
+    });
+    const clients = new AwsClients({ endpoint: proxy.endpoint });
+    try {
+      const first = await ensureTaskDefinition({ clients, region: DR, sleep: async () => {} }, input);
+      // Revision 2 (the duplicate) is now INACTIVE; the emulator's DescribeTaskDefinition by family
+      // answers it rather than the latest ACTIVE revision, as ECS does.
+      const again = await ensureTaskDefinition(
+        { clients: ctx.clients, region: DR, sleep: async () => {} },
+        input,
+      );
+      expect(again).toEqual({ arn: first.arn, action: 'reused' });
+      expect(await revisions('lost-answer-rerun')).toEqual([first.arn]);
+    } finally {
+      clients.destroy();
+      await proxy.stop();
+    }
+  });
+
   it(`fails with TaskDefinitionRegistrationError after ${REGISTER_ATTEMPTS} refused registrations, registering nothing`, async () => {
     const input = { family: 'contended-web', ...REGISTER_INPUT };
     const proxy = await startFaultProxy({

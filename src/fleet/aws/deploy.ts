@@ -13,6 +13,7 @@ import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   type ECSClient,
+  ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
   type RegisterTaskDefinitionCommandInput,
   type Service,
@@ -47,7 +48,15 @@ export async function reusableTaskDefinition(
 ): Promise<string | undefined> {
   try {
     const res = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: input.family }));
-    const latest = res.taskDefinition;
+    let latest = res.taskDefinition;
+    if (latest && latest.status !== 'ACTIVE') {
+      // ECS answers a family with its latest ACTIVE revision; the emulator with its latest, even
+      // one deregistered (a collapsed duplicate): look the latest ACTIVE one up.
+      const active = await latestActiveRevision(ecs, input.family);
+      latest = active
+        ? (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: active }))).taskDefinition
+        : undefined;
+    }
     if (latest?.taskDefinitionArn && latest.status === 'ACTIVE' && sameTaskDefinition(input, latest)) {
       return latest.taskDefinitionArn;
     }
@@ -55,6 +64,19 @@ export async function reusableTaskDefinition(
     if (awsErrorCode(error) !== 'ClientException') throw error;
   }
   return undefined;
+}
+
+/** The ARN of the family's highest ACTIVE revision (ListTaskDefinitions, newest first), if any. */
+async function latestActiveRevision(ecs: ECSClient, family: string): Promise<string | undefined> {
+  const res = await ecs.send(
+    new ListTaskDefinitionsCommand({ familyPrefix: family, status: 'ACTIVE', sort: 'DESC', maxResults: 100 }),
+  );
+  // familyPrefix matches other families that start with it: keep this family's revisions only.
+  const revisions = (res.taskDefinitionArns ?? []).flatMap((arn) => {
+    const m = /:task-definition\/(.+):(\d+)$/.exec(arn);
+    return m && m[1] === family ? [{ arn, revision: Number(m[2]) }] : [];
+  });
+  return revisions.sort((a, b) => b.revision - a.revision)[0]?.arn;
 }
 
 /** Registers a revision (one RegisterTaskDefinition call): its ARN, undefined when ECS answered without one. */
