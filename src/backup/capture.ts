@@ -33,6 +33,7 @@ import { replicateSecrets } from '../fleet/aws/secret-replication';
 import { sealEnvironment } from '../fleet/aws/secrets';
 import { DescribeShapeError, EnvironmentSealError } from '../fleet/errors';
 import { logGroupsWritten } from '../fleet/log-groups';
+import { targetGroupArnsOf } from '../fleet/retarget/target-groups';
 import { readWave, restorableTags } from '../fleet/sanitise';
 import { secretReferencesOf } from '../fleet/secret-references';
 import { secretTest } from '../fleet/secrets';
@@ -461,7 +462,7 @@ async function captureLogGroups(
  * Elastic Load Balancing call when no service has one).
  */
 async function captureNetwork(step: Step, services: readonly ServiceRecord[]): Promise<NetworkRecord> {
-  const targetGroupArns = services.flatMap(targetGroupArnsOf);
+  const targetGroupArns = services.flatMap((s) => targetGroupArnsOf(s.createInput));
   const discovery = services.map(cloudMapReferencesOf);
   const registryArns = discovery.flatMap((d) => d.registryArns);
   const namespaceArns = discovery.flatMap((d) => d.namespaceArns);
@@ -509,17 +510,6 @@ function cloudMapReferencesOf(service: ServiceRecord): { registryArns: string[];
     registryArns,
     namespaceArns: typeof namespace === 'string' && namespace.startsWith('arn:') ? [namespace] : [],
   };
-}
-
-/** The target group ARNs of a service's `loadBalancers` (Classic Load Balancers have none). */
-function targetGroupArnsOf(service: ServiceRecord): string[] {
-  const lbs = service.createInput.loadBalancers;
-  if (!Array.isArray(lbs)) return [];
-  return lbs.flatMap((lb) =>
-    lb && typeof lb === 'object' && typeof (lb as { targetGroupArn?: unknown }).targetGroupArn === 'string'
-      ? [(lb as { targetGroupArn: string }).targetGroupArn]
-      : [],
-  );
 }
 
 /**

@@ -31,6 +31,7 @@ import {
   planTargetGroupCreation,
   resolveTargetGroup,
   type TargetGroupCreationPlan,
+  targetGroupArnsOf,
 } from '../fleet/retarget/target-groups';
 import { retargetTaskDefinition } from '../fleet/retarget/task-definition';
 import type { PendingAccessPoint, RetargetContext } from '../fleet/retarget/task-definition/rule';
@@ -299,10 +300,8 @@ function planTargetGroupCreations(
   if (ctx.createTargetGroups !== true) return plans;
   const captured = new Map((manifest.network.targetGroups ?? []).map((g) => [g.targetGroupArn, g]));
   for (const service of selected) {
-    const lbs = Array.isArray(service.createInput.loadBalancers) ? service.createInput.loadBalancers : [];
-    for (const lb of lbs) {
-      const arn = (lb as { targetGroupArn?: unknown })?.targetGroupArn;
-      if (typeof arn !== 'string' || plans.has(arn)) continue;
+    for (const arn of targetGroupArnsOf(service.createInput)) {
+      if (plans.has(arn)) continue;
       const resolved = resolveTargetGroup(
         arn,
         ctx.inventory.targetGroups,

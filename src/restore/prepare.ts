@@ -5,6 +5,7 @@ import type { Manifest } from '../catalog/manifest';
 import { serviceKey } from '../catalog/manifest';
 import { readDrInventory } from '../fleet/aws/inventory';
 import { readRolePolicies } from '../fleet/aws/role-policies';
+import { targetGroupArnsOf } from '../fleet/retarget/target-groups';
 import { taskDefinitionRoles } from '../fleet/role-policy-lint';
 import { partitionOf, roleArnsIn } from '../kernel/arns';
 import type { RestoreContext } from './context';
@@ -62,15 +63,6 @@ export function rolesNamedBy(manifest: Manifest): string[] {
   );
 }
 
-/** Whether a service registers with a target group (ELB). */
-function hasTargetGroup(service: Manifest['services'][number]): boolean {
-  const lbs = service.createInput.loadBalancers;
-  return (
-    Array.isArray(lbs) &&
-    lbs.some((lb) => typeof (lb as { targetGroupArn?: unknown })?.targetGroupArn === 'string')
-  );
-}
-
 /**
  * Whether the plan must read DR Cloud Map: a selected service registers in Cloud Map, or its
  * Service Connect (or its cluster's default) names a namespace by ARN.
@@ -113,7 +105,7 @@ export async function loadPlan(
     account: ctx.config.account,
     serviceClusters: selected.map((s) => s.clusterName),
     availabilityZones: createsVolumes,
-    loadBalancing: selected.some(hasTargetGroup),
+    loadBalancing: selected.some((s) => targetGroupArnsOf(s.createInput).length > 0),
     ...(usesCloudMap(manifest, selected)
       ? { cloudMapServiceNames: (manifest.network.cloudMap?.services ?? []).map((s) => s.name) }
       : {}),

@@ -5,13 +5,23 @@ import { compareText, type Finding } from '../../kernel/findings';
 import type { DrInventory, DrLoadBalancer, DrTargetGroup, Provenance } from '../inventory';
 import { SOURCE_ID_TAG } from '../inventory';
 import { provenanceTags } from './provenance';
-import { lookup, replacePending } from './refs';
+import { isRecord, lookup, replacePending } from './refs';
 
 type FindingInput = Omit<Finding, 'service'>;
 
 export type TargetGroupResolution =
   | { drId: string; finding?: FindingInput }
   | { drId?: undefined; finding: FindingInput };
+
+/** The target group ARNs a CreateService input's `loadBalancers` name (Classic Load Balancers have none). */
+export function targetGroupArnsOf(createInput: Readonly<Record<string, unknown>>): string[] {
+  const lbs = createInput.loadBalancers;
+  if (!Array.isArray(lbs)) return [];
+  return lbs.flatMap((lb) => {
+    const arn = isRecord(lb) ? lb.targetGroupArn : undefined;
+    return typeof arn === 'string' ? [arn] : [];
+  });
+}
 
 /** The name in a target group ARN (`…:targetgroup/<name>/<id>`), or the text itself. */
 export function targetGroupNameOf(arnOrName: string): string {
